@@ -1,0 +1,123 @@
+"""Rendering: a pure function from the model to configuration text, and writing it to disk.
+
+`render_network` returns {host: text} and touches nothing; `write_configs` puts the texts in a
+directory. Output is byte-identical from run to run (no timestamps, stable ordering), so a
+rendered directory under version control shows only real changes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+
+from egovnet.model import Network
+from egovnet.render.view import NodeView, SharedSecrets, build_views
+
+TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
+MANIFEST = ".egovnet-render.json"
+"""Lists the files the last render wrote, so the next one removes only its own stale files."""
+
+
+def environment() -> jinja2.Environment:
+    """The Jinja2 environment all platform templates share."""
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,  # noqa: S701 - device configs, not HTML
+    )
+
+
+class Renderer:
+    """Compiled templates, one per platform, compiled on first use and reused for every node."""
+
+    def __init__(self, env: jinja2.Environment | None = None) -> None:
+        self._env = env or environment()
+        self._templates: dict[str, jinja2.Template] = {}
+
+    def template(self, platform: str) -> jinja2.Template:
+        if platform not in self._templates:
+            self._templates[platform] = self._env.get_template(f"{platform}/node.j2")
+        return self._templates[platform]
+
+    def render(self, view: NodeView) -> str:
+        return self.template(view.platform).render(v=view, node=view.node)
+
+
+def render_network(
+    network: Network, secrets: SharedSecrets, platform: str | None = None
+) -> dict[str, str]:
+    """Every node's configuration, keyed by host name, in inventory order."""
+    renderer = Renderer()
+    return {view.node.name: renderer.render(view) for view in build_views(network, secrets, platform)}
+
+
+def config_file_name(host: str) -> str:
+    """One file per host."""
+    return f"{host}.cfg"
+
+
+@dataclass(frozen=True)
+class WriteReport:
+    """What `write_configs` did, for the CLI summary and `--json`."""
+
+    directory: str
+    written: int
+    unchanged: int
+    removed: list[str]
+
+
+def write_configs(
+    configs: dict[str, str],
+    directory: Path,
+    progress: Callable[[int], None] | None = None,
+) -> WriteReport:
+    """Write one file per host; skip files already identical; remove stale ones we wrote before.
+
+    Each file is written to a temporary name and renamed, so a crash never leaves a
+    half-written config that a later push could pick up.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    manifest = directory / MANIFEST
+    previous: set[str] = set()
+    if manifest.exists():
+        try:
+            previous = set(json.loads(manifest.read_text(encoding="utf-8")))
+        except (ValueError, TypeError):
+            previous = set()
+    written = unchanged = 0
+    names: list[str] = []
+    for host, text in configs.items():
+        name = config_file_name(host)
+        names.append(name)
+        path = directory / name
+        data = text.encode("utf-8")
+        if path.exists() and path.read_bytes() == data:
+            unchanged += 1
+        else:
+            tmp = path.with_name(f".{name}.tmp")
+            tmp.write_bytes(data)
+            os.replace(tmp, path)
+            written += 1
+        if progress:
+            progress(1)
+    stale = sorted(previous - set(names))
+    for name in stale:
+        (directory / name).unlink(missing_ok=True)
+    manifest.write_text(json.dumps(sorted(names)) + "\n", encoding="utf-8")
+    return WriteReport(str(directory), written, unchanged, stale)
+
+
+def platforms_used(views: Iterable[NodeView]) -> dict[str, int]:
+    """How many nodes render on each platform."""
+    counts: dict[str, int] = {}
+    for view in views:
+        counts[view.platform] = counts.get(view.platform, 0) + 1
+    return counts

@@ -1,0 +1,384 @@
+"""What a node's configuration says, computed once in Python, so templates only spell it.
+
+A `NodeView` holds the node's interfaces, routing instances (underlay + one VRF per zone),
+BGP neighbours with their import/export filters and prefix lists: the routing design of
+docs/routing.md applied to one node. The four platform templates differ only in syntax;
+every decision (which prefixes go up, which come down, what is aggregated) is made here once,
+so the platforms cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+
+from egovnet.addressing import dotted_mask
+from egovnet.model import GLOBAL, Link, Network, Node
+from egovnet.schema import SnmpUserSpec
+from egovnet.secrets import SecretStore
+
+DEFAULT_ROUTE = IPv4Network("0.0.0.0/0")
+
+
+@dataclass(frozen=True)
+class PlatformNaming:
+    """How a platform names things; platform differences are data, not code."""
+
+    port: str
+    management: str
+    loopback: str
+    department: str
+    subinterface: str = "{port}.{vlan}"
+    vrf_per_node: bool = False
+
+
+NAMING: dict[str, PlatformNaming] = {
+    # FRR in the lab: containerlab's convention (eth0 is management); zones use FRR's
+    # netns VRF backend, whose VRF names are namespace names and so must be unique per host.
+    "frr": PlatformNaming("eth{n}", "eth0", "lo", "dept{vlan}", vrf_per_node=True),
+    "huawei_vrp": PlatformNaming("GigabitEthernet0/0/{n}", "MEth0/0/1", "LoopBack0", "Vlanif{vlan}"),
+    "h3c_comware": PlatformNaming(
+        "GigabitEthernet1/0/{n}", "M-GigabitEthernet0/0/0", "LoopBack0", "Vlan-interface{vlan}"
+    ),
+    "cisco_ios": PlatformNaming("GigabitEthernet0/{n}", "GigabitEthernet0/0", "Loopback0", "Vlan{vlan}"),
+}
+
+
+@dataclass(frozen=True)
+class Address:
+    """An interface address in the spellings the platforms need."""
+
+    ip: str
+    prefixlen: int
+    mask: str
+
+    @classmethod
+    def of(cls, iface: IPv4Interface) -> Address:
+        return cls(str(iface.ip), iface.network.prefixlen, dotted_mask(iface.network.prefixlen))
+
+    @property
+    def cidr(self) -> str:
+        return f"{self.ip}/{self.prefixlen}"
+
+
+@dataclass(frozen=True)
+class Prefix:
+    """A prefix in the spellings the platforms need."""
+
+    network: str
+    prefixlen: int
+    mask: str
+
+    @classmethod
+    def of(cls, net: IPv4Network) -> Prefix:
+        return cls(str(net.network_address), net.prefixlen, dotted_mask(net.prefixlen))
+
+    @property
+    def cidr(self) -> str:
+        return f"{self.network}/{self.prefixlen}"
+
+
+@dataclass(frozen=True)
+class Interface:
+    """One configured interface. `vlan` is set for 802.1Q sub-interfaces of `parent`."""
+
+    name: str
+    description: str
+    address: Address
+    kind: str
+    vrf: str | None = None
+    vlan: int | None = None
+    parent: str | None = None
+
+
+@dataclass(frozen=True)
+class PrefixRule:
+    """One line of a prefix list: `le` is set to match the prefix and everything inside it."""
+
+    seq: int
+    prefix: Prefix
+    le: int | None
+
+
+@dataclass(frozen=True)
+class Neighbor:
+    address: str
+    asn: int
+    host: str
+    role: str
+    import_list: str
+    export_list: str
+
+
+@dataclass
+class RoutingInstance:
+    """BGP and static routing of the underlay (`vrf` None) or of one zone's VRF."""
+
+    name: str
+    vrf: str | None
+    rd: str | None
+    networks: list[Prefix] = field(default_factory=list)
+    aggregates: list[tuple[Prefix, bool]] = field(default_factory=list)
+    statics: list[tuple[Prefix, str]] = field(default_factory=list)
+    neighbors: list[Neighbor] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SnmpUser:
+    name: str
+    group: str
+    auth: str
+    auth_key: str
+    priv: str
+    priv_key: str
+
+
+@dataclass
+class NodeView:
+    """Everything a template needs for one node."""
+
+    node: Node
+    platform: str
+    router_id: str
+    asn: int
+    keepalive: int
+    hold: int
+    interfaces: list[Interface]
+    instances: list[RoutingInstance]
+    prefix_lists: dict[str, list[PrefixRule]]
+    vrfs: list[tuple[str, str, str]]
+    ntp: list[str]
+    syslog: list[str]
+    aaa_protocol: str
+    aaa_servers: list[str]
+    aaa_key: str
+    snmp_users: list[SnmpUser]
+    snmp_location: str
+    banner: str
+    idle_timeout: int
+    network_name: str
+
+
+@dataclass(frozen=True)
+class SharedSecrets:
+    """Secret values resolved once per render run, not once per node."""
+
+    aaa_key: str
+    snmp_users: list[SnmpUser]
+
+    @classmethod
+    def resolve(cls, network: Network, store: SecretStore) -> SharedSecrets:
+        services = network.spec.services
+
+        def user(spec: SnmpUserSpec) -> SnmpUser:
+            return SnmpUser(
+                spec.name,
+                spec.group,
+                spec.auth,
+                store.get(spec.auth_key.secret),
+                spec.priv,
+                store.get(spec.priv_key.secret),
+            )
+
+        return cls(store.get(services.aaa.key.secret), [user(u) for u in services.snmp.users])
+
+
+def secret_names(network: Network) -> list[str]:
+    """Every secret a render of this network needs."""
+    services = network.spec.services
+    names = [services.aaa.key.secret]
+    for user in services.snmp.users:
+        names += [user.auth_key.secret, user.priv_key.secret]
+    return names
+
+
+def vrf_name(node: Node, zone: str, platform: str) -> str:
+    """The VRF / VPN-instance name of `zone` on `node` for `platform`.
+
+    >>> from types import SimpleNamespace
+    >>> vrf_name(SimpleNamespace(name="baoding"), "public", "frr")  # type: ignore[arg-type]
+    'baoding-public'
+    """
+    return f"{node.name}-{zone}" if NAMING[platform].vrf_per_node else zone
+
+
+def _list_name(instance: str, direction: str, who: str) -> str:
+    return f"{instance.upper()}-{direction}-{who}"
+
+
+class _Builder:
+    """Builds views for one network and platform choice, caching what nodes share."""
+
+    def __init__(self, network: Network, secrets: SharedSecrets) -> None:
+        self.network = network
+        self.secrets = secrets
+        self.pools = {inst: network.pool(inst) for inst in network.instances()}
+        self.internet = {zone.name: zone.internet for zone in network.zones}
+        self.vlans = {zone.name: zone.vlan for zone in network.zones}
+        spec = network.spec
+        self.ntp = [str(a) for a in spec.services.ntp]
+        self.syslog = [str(a) for a in spec.services.syslog]
+        self.aaa_servers = [str(a) for a in spec.services.aaa.servers]
+
+    def port(self, naming: PlatformNaming, number: int) -> str:
+        return naming.port.format(n=number)
+
+    def build(self, node: Node, platform: str) -> NodeView:
+        network = self.network
+        naming = NAMING[platform]
+        instances = [GLOBAL, *node.zones]
+        vrf_of = {zone: vrf_name(node, zone, platform) for zone in node.zones}
+        interfaces: list[Interface] = [
+            Interface(naming.loopback, "router id and BGP", Address.of(IPv4Interface(node.loopback)),
+                      "loopback"),
+            Interface(naming.management, "out-of-band management", Address.of(node.management),
+                      "management"),
+        ]
+        routing = {
+            inst: RoutingInstance(
+                inst,
+                None if inst == GLOBAL else vrf_of[inst],
+                None if inst == GLOBAL else f"{node.loopback}:{self.vlans[inst]}",
+            )
+            for inst in instances
+        }
+        prefix_lists: dict[str, list[PrefixRule]] = {}
+        routing[GLOBAL].networks.append(Prefix.of(IPv4Network(node.loopback)))
+        for link in sorted(network.links_of(node.name), key=lambda lk: (lk.upper if lk.upper.host == node.name else lk.lower).port):
+            self._link(node, link, naming, vrf_of, interfaces, routing, prefix_lists)
+        for dept in node.departments:
+            interfaces.append(
+                Interface(naming.department.format(vlan=dept.vlan),
+                          f"department {dept.name}" + (f" {dept.description}" if dept.description else ""),
+                          Address.of(dept.gateway), "department", vrf=vrf_of[dept.zone], vlan=dept.vlan)
+            )
+            routing[dept.zone].networks.append(Prefix.of(dept.prefix))
+        if node.internet is not None:
+            zone = next(z for z in node.zones if self.internet[z])
+            interfaces.append(
+                Interface(self.port(naming, node.internet.port), "unified internet exit uplink",
+                          Address.of(node.internet.address), "internet", vrf=vrf_of[zone])
+            )
+            for inst in node.zones:
+                if self.internet[inst]:
+                    routing[inst].statics.append((Prefix.of(DEFAULT_ROUTE), str(node.internet.next_hop)))
+                    routing[inst].networks.append(Prefix.of(DEFAULT_ROUTE))
+        for inst in instances:
+            block = node.blocks[inst]
+            if block.prefixlen < 32:
+                routing[inst].aggregates.append((Prefix.of(block), True))
+            if node.parent is None:
+                routing[inst].aggregates.append((Prefix.of(self.pools[inst]), False))
+        return NodeView(
+            node=node,
+            platform=platform,
+            router_id=str(node.loopback),
+            asn=node.asn,
+            keepalive=network.spec.routing.keepalive,
+            hold=network.spec.routing.hold,
+            interfaces=interfaces,
+            instances=[routing[inst] for inst in instances],
+            prefix_lists=dict(sorted(prefix_lists.items())),
+            vrfs=[(vrf_of[z], f"{node.loopback}:{self.vlans[z]}", z) for z in node.zones],
+            ntp=self.ntp,
+            syslog=self.syslog,
+            aaa_protocol=network.spec.services.aaa.protocol,
+            aaa_servers=self.aaa_servers,
+            aaa_key=self.secrets.aaa_key,
+            snmp_users=self.secrets.snmp_users,
+            snmp_location=network.spec.services.snmp.location,
+            banner=network.spec.services.banner,
+            idle_timeout=network.spec.services.ssh.idle_timeout_minutes,
+            network_name=network.name,
+        )
+
+    def _link(
+        self,
+        node: Node,
+        link: Link,
+        naming: PlatformNaming,
+        vrf_of: dict[str, str],
+        interfaces: list[Interface],
+        routing: dict[str, RoutingInstance],
+        prefix_lists: dict[str, list[PrefixRule]],
+    ) -> None:
+        network = self.network
+        mine = link.upper if link.upper.host == node.name else link.lower
+        far = link.other(node.name)
+        other = network.node(far.host)
+        port = self.port(naming, mine.port)
+        if link.kind == "peer":
+            role = "peer"
+        elif mine is link.lower:
+            role = "uplink"
+        else:
+            role = "downlink"
+        for inst, subnet in link.subnets.items():
+            address = link.address(node.name, inst)
+            far_address = IPv4Address(int(subnet.network_address) + (1 if mine is link.upper else 0))
+            description = f"{role} to {other.name} port {far.port}"
+            if inst == GLOBAL:
+                interfaces.append(Interface(port, description, Address.of(address), "link"))
+            else:
+                vlan = self.vlans[inst]
+                interfaces.append(
+                    Interface(naming.subinterface.format(port=port, vlan=vlan),
+                              f"{description} zone {inst}", Address.of(address), "link",
+                              vrf=vrf_of[inst], vlan=vlan, parent=port)
+                )
+            import_list, export_list = self._filters(node, other, role, inst, prefix_lists)
+            routing[inst].neighbors.append(
+                Neighbor(str(far_address), other.asn, other.name, role, import_list, export_list)
+            )
+
+    def _filters(
+        self,
+        node: Node,
+        other: Node,
+        role: str,
+        inst: str,
+        prefix_lists: dict[str, list[PrefixRule]],
+    ) -> tuple[str, str]:
+        """Import and export prefix lists towards one neighbour (see docs/routing.md)."""
+        pool = self.pools[inst]
+        internet = inst != GLOBAL and self.internet[inst]
+        defaults = [DEFAULT_ROUTE] if internet else []
+
+        def define(name: str, rules: list[tuple[IPv4Network, bool]]) -> str:
+            if name not in prefix_lists:
+                prefix_lists[name] = [
+                    PrefixRule(10 * (i + 1), Prefix.of(net), 32 if within and net.prefixlen < 32 else None)
+                    for i, (net, within) in enumerate(rules)
+                ]
+            return name
+
+        if role == "peer":
+            both = [(pool, True), *((d, False) for d in defaults)]
+            return (define(_list_name(inst, "FROM", "PEER"), both),
+                    define(_list_name(inst, "TO", "PEER"), both))
+        if role == "uplink":
+            down = [(pool, False), *((d, False) for d in defaults)]
+            up = [(node.blocks[inst], True)]
+            up += [(self.network.node(p).blocks[inst], True) for p in node.uplinks
+                   if self.network.node(p).level == node.level and inst in self.network.node(p).blocks]
+            if node.tier == "exit":
+                up += [(d, False) for d in defaults]
+            return (define(_list_name(inst, "FROM", "UP"), down),
+                    define(_list_name(inst, "TO", "UP"), up))
+        child_rules = [(other.blocks[inst], True)]
+        if other.tier == "exit":
+            child_rules += [(d, False) for d in defaults]
+        down = [(pool, False), *((d, False) for d in defaults)]
+        return (define(_list_name(inst, "FROM", other.name), child_rules),
+                define(_list_name(inst, "TO", "DOWN"), down))
+
+
+def build_views(network: Network, secrets: SharedSecrets, platform: str | None = None) -> list[NodeView]:
+    """Views for every node, on its own platform or on `platform` for all."""
+    builder = _Builder(network, secrets)
+    return [builder.build(node, platform or node.platform) for node in network.nodes]
+
+
+def build_view(network: Network, node: Node, secrets: SharedSecrets, platform: str | None = None) -> NodeView:
+    """The view of one node."""
+    return _Builder(network, secrets).build(node, platform or node.platform)

@@ -1,0 +1,161 @@
+"""The shape of the inventory files, as pydantic models that refuse unknown keys.
+
+These models describe what a person writes; `egovnet.model` describes the network that
+results (with addresses allocated). Keeping them apart lets the written form stay small
+(most fields optional, inherited from groups) while the built model is complete.
+"""
+
+from __future__ import annotations
+
+import re
+from ipaddress import IPv4Address, IPv4Network
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+PLATFORMS = ("frr", "huawei_vrp", "h3c_comware", "cisco_ios")
+TIERS = ("national", "province", "city", "county", "exit")
+HOST_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+SECRET_NAME = r"^[a-z0-9][a-z0-9_-]{0,62}$"
+DEPARTMENT_NAME = r"^[a-z0-9][a-z0-9_-]{0,30}$"
+
+Platform = Literal["frr", "huawei_vrp", "h3c_comware", "cisco_ios"]
+Tier = Literal["national", "province", "city", "county", "exit"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SecretRef(_Strict):
+    """A pointer to a secret kept outside the inventory (secrets file or environment)."""
+
+    secret: Annotated[str, Field(pattern=SECRET_NAME)]
+
+
+class DepartmentSpec(_Strict):
+    """A department (委办局) attached to a node, as written in `hosts.yaml`."""
+
+    name: Annotated[str, Field(pattern=DEPARTMENT_NAME)]
+    zone: str
+    slot: Annotated[int, Field(ge=0)] | None = None
+    prefix: IPv4Network | None = None
+    description: str | None = None
+
+
+class HostData(_Strict):
+    """The `data:` of a host after inheritance from its groups and `defaults.yaml`."""
+
+    tier: Tier
+    parent: str | None = None
+    uplinks: list[str] = Field(default_factory=list)
+    region: str
+    slot: Annotated[int, Field(ge=0)] | None = None
+    loopback: IPv4Address | None = None
+    departments: list[DepartmentSpec] = Field(default_factory=list)
+
+
+class HostSpec(_Strict):
+    """A Nornir SimpleInventory host entry (credentials are refused: they are secrets)."""
+
+    hostname: str | None = None
+    platform: Platform | None = None
+    groups: list[str] = Field(default_factory=list)
+    data: dict[str, Any] = Field(default_factory=dict)
+    username: str | None = None
+    port: Annotated[int, Field(ge=1, le=65535)] | None = None
+    connection_options: dict[str, Any] = Field(default_factory=dict)
+
+
+class FanoutSpec(_Strict):
+    """Most children a node of each tier will ever have; fixes block sizes for life."""
+
+    national: Annotated[int, Field(ge=0, le=4095)] = 0
+    province: Annotated[int, Field(ge=0, le=4095)] = 15
+    city: Annotated[int, Field(ge=0, le=4095)] = 15
+
+
+class AddressPlanSpec(_Strict):
+    """The pools of `network.yaml`."""
+
+    loopbacks: IPv4Network
+    links: IPv4Network
+    management: IPv4Network
+    internet: IPv4Network
+    fanout: FanoutSpec = Field(default_factory=FanoutSpec)
+    uplinks_per_node: Annotated[int, Field(ge=1, le=8)] = 2
+
+
+class ZoneSpec(_Strict):
+    """A security zone (安全域): a routing instance (VRF / VPN instance) on every node."""
+
+    description: str = ""
+    pool: IPv4Network
+    internet: bool = False
+    vlan: Annotated[int, Field(ge=2, le=4094)]
+    department_vlan_base: Annotated[int, Field(ge=2, le=4094)]
+    department_prefixlen: Annotated[int, Field(ge=8, le=30)] = 26
+    departments_per_node: Annotated[int, Field(ge=1, le=256)] = 4
+
+
+class RoutingSpec(_Strict):
+    """BGP parameters shared by every node."""
+
+    asn_base: Annotated[int, Field(ge=4200000000, le=4294967294)] = 4200000000
+    keepalive: Annotated[int, Field(ge=1, le=3600)] = 3
+    hold: Annotated[int, Field(ge=3, le=65535)] = 9
+
+
+class SnmpUserSpec(_Strict):
+    """An SNMPv3 user: graded protection (等级保护) asks for authPriv."""
+
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,32}$")]
+    group: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,32}$")] = "egov-ro"
+    auth: Literal["sha", "sha256"] = "sha"
+    auth_key: SecretRef
+    priv: Literal["aes128"] = "aes128"
+    priv_key: SecretRef
+
+
+class SnmpSpec(_Strict):
+    users: list[SnmpUserSpec] = Field(min_length=1)
+    location: str = ""
+
+
+class AaaSpec(_Strict):
+    protocol: Literal["tacacs", "radius"] = "tacacs"
+    servers: list[IPv4Address] = Field(min_length=1)
+    key: SecretRef
+
+
+class SshSpec(_Strict):
+    idle_timeout_minutes: Annotated[int, Field(ge=1, le=60)] = 10
+
+
+class ServicesSpec(_Strict):
+    """Site-wide services every node is configured to use."""
+
+    ntp: list[IPv4Address] = Field(min_length=1)
+    syslog: list[IPv4Address] = Field(min_length=1)
+    aaa: AaaSpec
+    snmp: SnmpSpec
+    ssh: SshSpec = Field(default_factory=SshSpec)
+    banner: str = "Authorised access only. 仅限授权访问。"
+
+
+class NetworkSpec(_Strict):
+    """`network.yaml`: everything about the network that is not a host."""
+
+    name: str
+    address_plan: AddressPlanSpec
+    zones: dict[str, ZoneSpec] = Field(min_length=1)
+    routing: RoutingSpec = Field(default_factory=RoutingSpec)
+    services: ServicesSpec
+
+    @field_validator("zones")
+    @classmethod
+    def _zone_names(cls, zones: dict[str, ZoneSpec]) -> dict[str, ZoneSpec]:
+        for name in zones:
+            if not re.fullmatch(r"[a-z][a-z0-9]{0,11}", name):
+                raise ValueError(f"zone name '{name}' must be 1-12 lower-case letters/digits")
+        return zones

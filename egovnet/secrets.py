@@ -1,0 +1,142 @@
+"""Secrets: refusing them in the inventory, and finding them where they belong.
+
+The inventory only ever names a secret (`{secret: snmp-noc-auth}`); its value lives in the
+environment (`EGOVNET_SECRET_SNMP_NOC_AUTH`) or in a secrets file outside version control
+(`$EGOVNET_SECRETS`, or `--secrets FILE`). Values are resolved only where a device needs them
+(rendering, pushing) and never enter the model, logs or `--json` output.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets as stdlib_secrets
+import stat
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from egovnet.errors import ProblemList, SecretError
+from egovnet.yamlio import LineDict
+
+SECRET_KEY = re.compile(
+    r"(^|_)(password|passwd|secret|community|key|passphrase|token)$", re.IGNORECASE
+)
+"""Keys whose values are secrets. `{secret: NAME}` is the one allowed form (a reference)."""
+
+
+def _is_reference(mapping: Mapping[str, Any]) -> bool:
+    return set(mapping) == {"secret"} and isinstance(mapping["secret"], str)
+
+
+def find_plaintext_secrets(document: Any, file: str, problems: ProblemList) -> set[tuple[str, ...]]:
+    """Record every secret-looking key that holds a literal value; return their key paths.
+
+    >>> from egovnet.yamlio import parse_yaml_text
+    >>> found = ProblemList()
+    >>> doc = parse_yaml_text("a:\\n  password: hunter2\\n  auth_key: {secret: k}\\n", "f", found)
+    >>> find_plaintext_secrets(doc, "f", found)
+    {('a', 'password')}
+    """
+    found: set[tuple[str, ...]] = set()
+
+    def walk(node: Any, path: tuple[str, ...]) -> None:
+        if isinstance(node, dict):
+            if path and _is_reference(node):
+                return
+            for key, value in node.items():
+                here = (*path, str(key))
+                if SECRET_KEY.search(str(key)) and not isinstance(value, dict | list):
+                    if value in (None, ""):
+                        continue
+                    found.add(here)
+                    line = node.lines.get(str(key)) if isinstance(node, LineDict) else None
+                    host = path[0] if file.endswith("hosts.yaml") and path else None
+                    field = ".".join(here[1:] if host else here)
+                    problems.add(
+                        file,
+                        field,
+                        "plain-text secret: write {secret: NAME} and keep the value in the "
+                        "secrets file or $EGOVNET_SECRET_NAME; device credentials come from "
+                        "the secrets file or the environment, never the inventory",
+                        host=host,
+                        line=line,
+                    )
+                else:
+                    walk(value, here)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item, path)
+
+    walk(document, ())
+    return found
+
+
+def env_name(secret: str) -> str:
+    """The environment variable that can hold a secret.
+
+    >>> env_name("snmp-noc-auth")
+    'EGOVNET_SECRET_SNMP_NOC_AUTH'
+    """
+    return "EGOVNET_SECRET_" + re.sub(r"[^A-Za-z0-9]", "_", secret).upper()
+
+
+class SecretStore:
+    """Looks secrets up in the environment first, then in a YAML file of `name: value`."""
+
+    def __init__(self, file: Path | None = None, environ: Mapping[str, str] | None = None) -> None:
+        self._environ = os.environ if environ is None else environ
+        self._file = file
+        self._values: dict[str, str] = {}
+        if file is not None:
+            self._values = self._read(file)
+
+    @staticmethod
+    def _read(file: Path) -> dict[str, str]:
+        if not file.exists():
+            raise SecretError(f"secrets file {file} does not exist")
+        mode = file.stat().st_mode
+        if mode & (stat.S_IRWXG | stat.S_IRWXO):
+            raise SecretError(
+                f"secrets file {file} is readable by others (mode {oct(mode & 0o777)}); "
+                f"run: chmod 600 {file}"
+            )
+        data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+        if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+            raise SecretError(f"secrets file {file} must be a mapping of name: string")
+        return {str(k): v for k, v in data.items()}
+
+    def get(self, name: str) -> str:
+        """The value of secret `name`, or SecretError saying where it was looked for."""
+        value = self._environ.get(env_name(name)) or self._values.get(name)
+        if not value:
+            where = f"${env_name(name)}"
+            where += f" or {self._file}" if self._file else " or a secrets file (--secrets)"
+            raise SecretError(f"secret '{name}' is not set: put it in {where}")
+        return value
+
+    def missing(self, names: Iterable[str]) -> list[str]:
+        """Which of `names` cannot be resolved."""
+        return [n for n in names if not (self._environ.get(env_name(n)) or self._values.get(n))]
+
+
+def write_random_secrets(file: Path, names: Iterable[str]) -> list[str]:
+    """Create or extend a 0600 secrets file with random values for `names` not already in it.
+
+    Meant for labs and demos: real networks keep their secrets in their own vault.
+    Returns the names that were added.
+    """
+    existing: dict[str, str] = {}
+    if file.exists():
+        existing = SecretStore._read(file)
+    added = [n for n in sorted(set(names)) if n not in existing]
+    for name in added:
+        existing[name] = stdlib_secrets.token_urlsafe(18)
+    file.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        yaml.safe_dump(existing, out, sort_keys=True)
+    file.chmod(0o600)
+    return added

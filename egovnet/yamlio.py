@@ -1,0 +1,135 @@
+"""Reading the inventory's YAML files with line numbers, strict UTF-8 and duplicate-key checks.
+
+PyYAML silently keeps the last of two equal keys, which would hide a host defined twice in
+`hosts.yaml`; and its plain dicts forget where each key was written. `load_yaml_file` keeps
+PyYAML's C parser for speed (a national inventory has thousands of hosts) and swaps in a
+constructor that builds `LineDict`s: ordinary dicts that also remember each key's line.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from egovnet.errors import ProblemList
+
+try:  # the C parser is ~10x faster; PyYAML wheels ship it, source builds may not
+    from yaml import CSafeLoader as _BaseLoader
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
+
+
+class LineDict(dict[str, Any]):
+    """A dict that remembers the 1-based line on which each of its keys was written."""
+
+    __slots__ = ("line", "lines")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: dict[str, int] = {}
+        self.line: int = 0
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, key: object, line: int, first_line: int) -> None:
+        super().__init__(key, line, first_line)
+        self.key, self.line, self.first_line = key, line, first_line
+
+
+class _LineLoader(_BaseLoader):
+    """SafeLoader whose mappings are `LineDict`s and which refuses duplicate keys."""
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
+    loader.flatten_mapping(node)
+    result = LineDict()
+    result.line = node.start_mark.line + 1
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        line = key_node.start_mark.line + 1
+        key_text = str(key)
+        if key_text in result.lines:
+            raise _DuplicateKey(key_text, line, result.lines[key_text])
+        result[key_text] = loader.construct_object(value_node, deep=True)
+        result.lines[key_text] = line
+    return result
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def parse_yaml_text(text: str, file: str, problems: ProblemList) -> Any:
+    """Parse YAML text; on failure record a problem naming the file and line, return None."""
+    try:
+        return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - _LineLoader is a SafeLoader
+    except _DuplicateKey as dup:
+        problems.add(
+            file,
+            str(dup.key),
+            f"duplicate key '{dup.key}' (first written on line {dup.first_line})",
+            line=dup.line,
+        )
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        reason = exc.problem or exc.context or "invalid YAML"
+        problems.add(file, "", f"YAML syntax error: {reason}", line=line)
+    except yaml.YAMLError as exc:
+        problems.add(file, "", f"YAML syntax error: {exc}")
+    return None
+
+
+def load_yaml_file(path: Path, problems: ProblemList, *, required: bool = True) -> Any:
+    """Read one inventory file: strict UTF-8, YAML, duplicate keys refused.
+
+    Returns the parsed document, or None after recording why it could not be read.
+    An empty file is a problem when `required`, since an empty `hosts.yaml` is almost
+    always a mistake (a failed checkout, a truncated copy), never an intended network.
+    """
+    if not path.exists():
+        if required:
+            problems.add(path, "", "file is missing")
+        return None
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        problems.add(
+            path,
+            "",
+            f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start}); "
+            "save the file as UTF-8 (region names are Chinese text)",
+            line=line,
+        )
+        return None
+    before = len(problems.problems)
+    document = parse_yaml_text(text, str(path), problems)
+    if document is None and len(problems.problems) == before and required:
+        problems.add(path, "", "file is empty (no YAML document in it)")
+    return document
+
+
+def line_of(document: Any, path: tuple[str | int, ...]) -> int | None:
+    """The line of the deepest key along `path` in a document built by this module.
+
+    >>> doc = parse_yaml_text("a:\\n  b:\\n    c: 1\\n", "x", ProblemList())
+    >>> line_of(doc, ("a", "b", "c")), line_of(doc, ("a", "zz"))
+    (3, 2)
+    """
+    best: int | None = None
+    node: Any = document
+    for step in path:
+        if isinstance(node, LineDict) and isinstance(step, str) and step in node:
+            best = node.lines.get(step, best)
+            node = node[step]
+        elif isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node):
+            inner = node[step]
+            if isinstance(inner, LineDict):
+                best = inner.line
+            node = inner
+        else:
+            break
+    return best
