@@ -86,8 +86,10 @@ class Pool:
     """One address pool scaled onto the hierarchy.
 
     >>> p = Pool(IPv4Network("10.64.0.0/16"), leaf_prefixlen=26, hierarchy=Hierarchy((0, 3, 2)))
-    >>> p.block(32, 1), p.own(32)
-    (IPv4Network('10.64.2.0/21'), IPv4Network('10.64.2.0/26'))
+    >>> p.block(32, 1), p.own(32)  # the province in root slot 1
+    (IPv4Network('10.64.8.0/21'), IPv4Network('10.64.8.0/26'))
+    >>> p.block(36, 2)  # its city in slot 1: inside the province's block
+    IPv4Network('10.64.9.0/24')
     """
 
     network: IPv4Network

@@ -13,13 +13,12 @@ import difflib
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import networkx as nx
 from pydantic import ValidationError
 
 from egovnet.addressing import (
-    LEAF_LEVEL,
     TIER_LEVEL,
     Hierarchy,
     Pool,
@@ -46,6 +45,7 @@ from egovnet.schema import (
     HostData,
     HostSpec,
     NetworkSpec,
+    Platform,
     ZoneSpec,
 )
 from egovnet.secrets import find_plaintext_secrets
@@ -85,6 +85,7 @@ class _HostDraft:
     data: HostData
     sources: dict[str, _Source]
     order: int
+    platform: Platform
     level: int = 0
     slot: int = -1
     leaf_index: int = 0
@@ -246,7 +247,6 @@ class _Loader:
                 line=sources["__host__"].line(),
             )
             return None
-        spec = spec.model_copy(update={"platform": platform})
         try:
             host_data = HostData.model_validate(data)
         except ValidationError as exc:
@@ -262,7 +262,7 @@ class _Loader:
                     line=source.line(*loc) or sources["__host__"].line(),
                 )
             return None
-        return _HostDraft(name, spec, host_data, sources, order)
+        return _HostDraft(name, spec, host_data, sources, order, platform)
 
 
 def _plain(value: Any) -> Any:
@@ -324,8 +324,9 @@ def _check_tree(
                 )
             continue
         if parent == draft.name:
-            problems.add(file, "data.parent", "a node cannot be its own parent", host=draft.name,
-                         line=line)
+            problems.add(
+                file, "data.parent", "a node cannot be its own parent", host=draft.name, line=line
+            )
             continue
         if parent not in drafts:
             hint = difflib.get_close_matches(parent, list(drafts), n=1)
@@ -390,25 +391,39 @@ def _check_uplinks(
         limit = plan.uplinks_per_node if plan else None
         total = len(draft.data.uplinks) + (1 if draft.data.parent else 0)
         if limit is not None and total > limit:
-            problems.add(file, "data.uplinks",
-                         f"{total} uplinks, but address_plan.uplinks_per_node is {limit}",
-                         host=draft.name, line=line)
+            problems.add(
+                file,
+                "data.uplinks",
+                f"{total} uplinks, but address_plan.uplinks_per_node is {limit}",
+                host=draft.name,
+                line=line,
+            )
         for index, target in enumerate(draft.data.uplinks):
             field_name = f"data.uplinks.{index}"
             if target not in drafts:
-                problems.add(file, field_name, f"uplink '{target}' is not a host in hosts.yaml",
-                             host=draft.name, line=line)
+                problems.add(
+                    file,
+                    field_name,
+                    f"uplink '{target}' is not a host in hosts.yaml",
+                    host=draft.name,
+                    line=line,
+                )
                 continue
             other = drafts[target]
             pair = frozenset((draft.name, target))
             if target == draft.name:
-                problems.add(file, field_name, "a node cannot uplink to itself",
-                             host=draft.name, line=line)
+                problems.add(
+                    file, field_name, "a node cannot uplink to itself", host=draft.name, line=line
+                )
                 continue
             if pair in seen_pairs:
-                problems.add(file, field_name,
-                             f"link to '{target}' is already declared by '{seen_pairs[pair]}'",
-                             host=draft.name, line=line)
+                problems.add(
+                    file,
+                    field_name,
+                    f"link to '{target}' is already declared by '{seen_pairs[pair]}'",
+                    host=draft.name,
+                    line=line,
+                )
                 continue
             seen_pairs[pair] = draft.name
             own_level, other_level = TIER_LEVEL[draft.data.tier], TIER_LEVEL[other.data.tier]
@@ -453,7 +468,9 @@ class _Layout:
 def _layout(spec: NetworkSpec) -> _Layout:
     plan = spec.address_plan
     fanout: FanoutSpec = plan.fanout
-    hierarchy = Hierarchy((bits_for(fanout.national), bits_for(fanout.province), bits_for(fanout.city)))
+    hierarchy = Hierarchy(
+        (bits_for(fanout.national), bits_for(fanout.province), bits_for(fanout.city))
+    )
     instances = (GLOBAL, *spec.zones)
     link_bits = bits_for_count(plan.uplinks_per_node * len(instances)) + 1
     pools = {
@@ -486,15 +503,21 @@ def _check_pools(loader: _Loader, spec: NetworkSpec, layout: _Layout, top_level:
         field_name = _pool_field(key)
         path = tuple(field_name.split("."))
         if net.overlaps(FORBIDDEN_PREFIX):
-            problems.add(file, field_name,
-                         f"{net} overlaps 192.0.2.0/24, which is reserved (TEST-NET-1, this "
-                         "machine's own uplink): choose another prefix",
-                         line=line_of(doc, path))
+            problems.add(
+                file,
+                field_name,
+                f"{net} overlaps 192.0.2.0/24, which is reserved (TEST-NET-1, this "
+                "machine's own uplink): choose another prefix",
+                line=line_of(doc, path),
+            )
         for other_key, other in named[i + 1 :]:
             if net.overlaps(other):
-                problems.add(file, field_name,
-                             f"pool {net} overlaps {_pool_field(other_key)} ({other})",
-                             line=line_of(doc, path))
+                problems.add(
+                    file,
+                    field_name,
+                    f"pool {net} overlaps {_pool_field(other_key)} ({other})",
+                    line=line_of(doc, path),
+                )
     for key, pool in layout.pools.items():
         block_len = pool.block_prefixlen(top_level)
         if block_len < pool.network.prefixlen:
@@ -507,8 +530,12 @@ def _check_pools(loader: _Loader, spec: NetworkSpec, layout: _Layout, top_level:
             )
     for name, zone in spec.zones.items():
         if zone.department_prefixlen < layout.dept_leaf[name] or layout.dept_leaf[name] < 0:
-            problems.add(file, f"zones.{name}.department_prefixlen",
-                         "department subnets too large for the pool", line=line_of(doc, ("zones", name)))
+            problems.add(
+                file,
+                f"zones.{name}.department_prefixlen",
+                "department subnets too large for the pool",
+                line=line_of(doc, ("zones", name)),
+            )
     for addresses, field_name in (
         (spec.services.ntp, "services.ntp"),
         (spec.services.syslog, "services.syslog"),
@@ -516,9 +543,12 @@ def _check_pools(loader: _Loader, spec: NetworkSpec, layout: _Layout, top_level:
     ):
         for address in addresses:
             if address in FORBIDDEN_PREFIX:
-                problems.add(file, field_name,
-                             f"{address} is in 192.0.2.0/24, which is reserved (TEST-NET-1)",
-                             line=line_of(doc, tuple(field_name.split("."))))
+                problems.add(
+                    file,
+                    field_name,
+                    f"{address} is in 192.0.2.0/24, which is reserved (TEST-NET-1)",
+                    line=line_of(doc, tuple(field_name.split("."))),
+                )
     return len(problems.problems) == before
 
 
@@ -558,11 +588,21 @@ def _assign_slots(
                 continue
             file, line = draft.where("slot")
             if not first <= slot <= last:
-                problems.add(file, "data.slot", f"slot {slot} is out of range {first}..{last}: {what}",
-                             host=draft.name, line=line)
+                problems.add(
+                    file,
+                    "data.slot",
+                    f"slot {slot} is out of range {first}..{last}: {what}",
+                    host=draft.name,
+                    line=line,
+                )
             elif slot in taken:
-                problems.add(file, "data.slot", f"slot {slot} is also taken by '{taken[slot]}'",
-                             host=draft.name, line=line)
+                problems.add(
+                    file,
+                    "data.slot",
+                    f"slot {slot} is also taken by '{taken[slot]}'",
+                    host=draft.name,
+                    line=line,
+                )
             else:
                 taken[slot] = draft.name
                 draft.slot = slot
@@ -573,9 +613,13 @@ def _assign_slots(
             slot = next(free, None)
             if slot is None:
                 file, line = draft.where("parent")
-                problems.add(file, "data.slot",
-                             f"pool exhausted: no free slot left; {what}",
-                             host=draft.name, line=line)
+                problems.add(
+                    file,
+                    "data.slot",
+                    f"pool exhausted: no free slot left; {what}",
+                    host=draft.name,
+                    line=line,
+                )
                 continue
             draft.slot = slot
     return len(problems.problems) == before
@@ -608,7 +652,9 @@ class _AddressBook:
         first = int(net.network_address)
         self.entries.append((first, first + net.num_addresses - 1, what, host, field_name))
 
-    def overlaps(self) -> list[tuple[tuple[int, int, str, str, str], tuple[int, int, str, str, str]]]:
+    def overlaps(
+        self,
+    ) -> list[tuple[tuple[int, int, str, str, str], tuple[int, int, str, str, str]]]:
         found = []
         ordered = sorted(self.entries)
         widest: tuple[int, int, str, str, str] | None = None
@@ -637,23 +683,36 @@ def _allocate(
         if data.loopback is not None:
             file, line = draft.where("loopback")
             if data.loopback not in plan.loopbacks:
-                problems.add(file, "data.loopback",
-                             f"{data.loopback} is outside address_plan.loopbacks ({plan.loopbacks})",
-                             host=name, line=line)
+                problems.add(
+                    file,
+                    "data.loopback",
+                    f"{data.loopback} is outside address_plan.loopbacks ({plan.loopbacks})",
+                    host=name,
+                    line=line,
+                )
             loopback = data.loopback
         book.add(IPv4Network(loopback), "loopback", name, "data.loopback")
         mgmt_address = IPv4Address(int(management.network_address) + 2 + u)
         if draft.spec.hostname is not None:
             mgmt_address = _hand_management(loader, draft, management, station) or mgmt_address
         elif mgmt_address >= management.broadcast_address:
-            problems.add(loader.file(HOSTS), "hostname",
-                         f"pool exhausted: address_plan.management {management} has no address "
-                         "left for this node", host=name, line=draft.sources["__host__"].line())
+            problems.add(
+                loader.file(HOSTS),
+                "hostname",
+                f"pool exhausted: address_plan.management {management} has no address "
+                "left for this node",
+                host=name,
+                line=draft.sources["__host__"].line(),
+            )
         book.add(IPv4Network(mgmt_address), "management address", name, "hostname")
         asn = spec.routing.asn_base + u
         if asn > 4294967294:
-            problems.add(loader.file(NETWORK), "routing.asn_base",
-                         f"AS number {asn} for '{name}' is past the 32-bit private range", host=name)
+            problems.add(
+                loader.file(NETWORK),
+                "routing.asn_base",
+                f"AS number {asn} for '{name}' is past the 32-bit private range",
+                host=name,
+            )
         zones = tuple(
             zone for zone, zspec in spec.zones.items() if data.tier != "exit" or zspec.internet
         )
@@ -676,7 +735,7 @@ def _allocate(
                 name=name,
                 tier=data.tier,
                 level=draft.level,
-                platform=draft.spec.platform,
+                platform=draft.platform,
                 region=data.region,
                 parent=data.parent,
                 uplinks=tuple(data.uplinks),
@@ -691,7 +750,9 @@ def _allocate(
                 internet=internet,
                 username=draft.spec.username,
                 port=draft.spec.port,
-                **labels,
+                province=labels["province"],
+                city=labels["city"],
+                county=labels["county"],
             )
         )
     links = _links(drafts, spec, layout, {n.name: n for n in nodes}, book)
@@ -708,17 +769,27 @@ def _hand_management(
     try:
         address = IPv4Address(hostname)
     except ValueError:
-        loader.problems.add(file, "hostname",
-                            f"'{hostname}' is not an IPv4 address (the management address)",
-                            host=draft.name, line=line)
+        loader.problems.add(
+            file,
+            "hostname",
+            f"'{hostname}' is not an IPv4 address (the management address)",
+            host=draft.name,
+            line=line,
+        )
         return None
     if address not in management or address in (
-        management.network_address, management.broadcast_address, station
+        management.network_address,
+        management.broadcast_address,
+        station,
     ):
         loader.problems.add(
-            file, "hostname",
+            file,
+            "hostname",
             f"{address} is not a usable address of address_plan.management ({management}; "
-            f"{station} is the management station)", host=draft.name, line=line)
+            f"{station} is the management station)",
+            host=draft.name,
+            line=line,
+        )
         return None
     return address
 
@@ -740,28 +811,50 @@ def _departments(
         file, line = draft.where("departments", index)
         field_base = f"data.departments.{index}"
         if dept.name in names:
-            problems.add(file, f"{field_base}.name", f"department '{dept.name}' is listed twice",
-                         host=draft.name, line=line)
+            problems.add(
+                file,
+                f"{field_base}.name",
+                f"department '{dept.name}' is listed twice",
+                host=draft.name,
+                line=line,
+            )
         names.add(dept.name)
         if dept.zone not in spec.zones:
-            problems.add(file, f"{field_base}.zone",
-                         f"unknown zone '{dept.zone}': expected one of {', '.join(spec.zones)}",
-                         host=draft.name, line=line)
+            problems.add(
+                file,
+                f"{field_base}.zone",
+                f"unknown zone '{dept.zone}': expected one of {', '.join(spec.zones)}",
+                host=draft.name,
+                line=line,
+            )
         elif dept.zone not in zones:
-            problems.add(file, f"{field_base}.zone",
-                         f"zone '{dept.zone}' has no internet access, so it cannot sit on the "
-                         "internet exit", host=draft.name, line=line)
+            problems.add(
+                file,
+                f"{field_base}.zone",
+                f"zone '{dept.zone}' has no internet access, so it cannot sit on the internet exit",
+                host=draft.name,
+                line=line,
+            )
         elif dept.slot is not None:
             cap = 1 << (spec.zones[dept.zone].department_prefixlen - layout.dept_leaf[dept.zone])
             owner = taken.setdefault(dept.zone, {}).get(dept.slot)
             if dept.slot >= cap:
-                problems.add(file, f"{field_base}.slot",
-                             f"slot {dept.slot} is out of range 0..{cap - 1} "
-                             f"(zones.{dept.zone}.departments_per_node)", host=draft.name, line=line)
+                problems.add(
+                    file,
+                    f"{field_base}.slot",
+                    f"slot {dept.slot} is out of range 0..{cap - 1} "
+                    f"(zones.{dept.zone}.departments_per_node)",
+                    host=draft.name,
+                    line=line,
+                )
             elif owner is not None:
-                problems.add(file, f"{field_base}.slot",
-                             f"slot {dept.slot} is also taken by department '{owner}'",
-                             host=draft.name, line=line)
+                problems.add(
+                    file,
+                    f"{field_base}.slot",
+                    f"slot {dept.slot} is also taken by department '{owner}'",
+                    host=draft.name,
+                    line=line,
+                )
             else:
                 taken[dept.zone][dept.slot] = dept.name
     for index, dept in wanted:
@@ -776,28 +869,46 @@ def _departments(
         if slot is None:
             slot = next((s for s in range(cap) if s not in used), None)
             if slot is None:
-                problems.add(file, field_base,
-                             f"pool exhausted: zones.{dept.zone}.departments_per_node allows "
-                             f"{cap} department(s) per node", host=draft.name, line=line)
+                problems.add(
+                    file,
+                    field_base,
+                    f"pool exhausted: zones.{dept.zone}.departments_per_node allows "
+                    f"{cap} department(s) per node",
+                    host=draft.name,
+                    line=line,
+                )
                 continue
             used[slot] = dept.name
         own = layout.pools[f"zone:{dept.zone}"].own(draft.leaf_index)
         prefix = nth_subnet(own, zone.department_prefixlen, slot)
         if dept.prefix is not None:
             if not dept.prefix.subnet_of(zone.pool):
-                problems.add(file, f"{field_base}.prefix",
-                             f"{dept.prefix} is outside zones.{dept.zone}.pool ({zone.pool})",
-                             host=draft.name, line=line)
+                problems.add(
+                    file,
+                    f"{field_base}.prefix",
+                    f"{dept.prefix} is outside zones.{dept.zone}.pool ({zone.pool})",
+                    host=draft.name,
+                    line=line,
+                )
             elif dept.prefix.prefixlen > 30:
-                problems.add(file, f"{field_base}.prefix",
-                             f"{dept.prefix} is too small for a department (at most /30)",
-                             host=draft.name, line=line)
+                problems.add(
+                    file,
+                    f"{field_base}.prefix",
+                    f"{dept.prefix} is too small for a department (at most /30)",
+                    host=draft.name,
+                    line=line,
+                )
             prefix = dept.prefix
         book.add(prefix, f"department '{dept.name}'", draft.name, f"{field_base}.prefix")
         vlan = zone.department_vlan_base + slot
         if vlan > 4094:
-            problems.add(file, field_base, f"VLAN {vlan} is past 4094: lower "
-                         f"zones.{dept.zone}.department_vlan_base", host=draft.name, line=line)
+            problems.add(
+                file,
+                field_base,
+                f"VLAN {vlan} is past 4094: lower zones.{dept.zone}.department_vlan_base",
+                host=draft.name,
+                line=line,
+            )
         result.append(
             Department(
                 name=dept.name,
@@ -844,7 +955,10 @@ def _links(
         for index, target in targets:
             upper = drafts[target]
             children_ports = hierarchy.capacity(upper.level)
-            peer_ports = root_slots if upper.data.parent is None else hierarchy.capacity(upper.level - 1)
+            peer_ports = (
+                root_slots if upper.data.parent is None else hierarchy.capacity(upper.level - 1)
+            )
+            kind: Literal["parent", "uplink", "peer"]
             if index == 0:
                 kind = "parent"
                 upper_port = upl + draft.slot
@@ -855,12 +969,18 @@ def _links(
                 kind = "uplink"
                 sibling_slot = drafts[draft.data.parent or ""].slot
                 upper_port = (
-                    upl + children_ports + 1 + peer_ports + sibling_slot * children_ports + draft.slot
+                    upl
+                    + children_ports
+                    + 1
+                    + peer_ports
+                    + sibling_slot * children_ports
+                    + draft.slot
                 )
             shared = [
                 inst
                 for inst in layout.instances
-                if inst == GLOBAL or (inst in nodes[draft.name].zones and inst in nodes[target].zones)
+                if inst == GLOBAL
+                or (inst in nodes[draft.name].zones and inst in nodes[target].zones)
             ]
             subnets = {}
             for inst in shared:

@@ -191,7 +191,7 @@ class Network(_Frozen):
 
     def tier_counts(self) -> dict[str, int]:
         """How many nodes of each tier, in hierarchy order."""
-        counts = {tier: 0 for tier in ("national", "province", "exit", "city", "county")}
+        counts = dict.fromkeys(("national", "province", "exit", "city", "county"), 0)
         for node in self.nodes:
             counts[node.tier] += 1
         return {tier: n for tier, n in counts.items() if n}

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 PLATFORMS = ("frr", "huawei_vrp", "h3c_comware", "cisco_ios")
 TIERS = ("national", "province", "city", "county", "exit")
 HOST_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
-SECRET_NAME = r"^[a-z0-9][a-z0-9_-]{0,62}$"
+SECRET_NAME = r"^[a-z0-9][a-z0-9_-]{0,62}$"  # noqa: S105 - a name pattern, not a secret
 DEPARTMENT_NAME = r"^[a-z0-9][a-z0-9_-]{0,30}$"
 
 Platform = Literal["frr", "huawei_vrp", "h3c_comware", "cisco_ios"]

@@ -32,7 +32,7 @@ class LineDict(dict[str, Any]):
         self.line: int = 0
 
 
-class _DuplicateKey(Exception):
+class _DuplicateKeyError(Exception):
     def __init__(self, key: object, line: int, first_line: int) -> None:
         super().__init__(key, line, first_line)
         self.key, self.line, self.first_line = key, line, first_line
@@ -51,7 +51,7 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
         line = key_node.start_mark.line + 1
         key_text = str(key)
         if key_text in result.lines:
-            raise _DuplicateKey(key_text, line, result.lines[key_text])
+            raise _DuplicateKeyError(key_text, line, result.lines[key_text])
         result[key_text] = loader.construct_object(value_node, deep=True)
         result.lines[key_text] = line
     return result
@@ -64,7 +64,7 @@ def parse_yaml_text(text: str, file: str, problems: ProblemList) -> Any:
     """Parse YAML text; on failure record a problem naming the file and line, return None."""
     try:
         return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - _LineLoader is a SafeLoader
-    except _DuplicateKey as dup:
+    except _DuplicateKeyError as dup:
         problems.add(
             file,
             str(dup.key),
@@ -117,7 +117,7 @@ def line_of(document: Any, path: tuple[str | int, ...]) -> int | None:
 
     >>> doc = parse_yaml_text("a:\\n  b:\\n    c: 1\\n", "x", ProblemList())
     >>> line_of(doc, ("a", "b", "c")), line_of(doc, ("a", "zz"))
-    (3, 2)
+    (3, 1)
     """
     best: int | None = None
     node: Any = document

@@ -8,7 +8,6 @@ rendered directory under version control shows only real changes.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,7 +55,9 @@ def render_network(
 ) -> dict[str, str]:
     """Every node's configuration, keyed by host name, in inventory order."""
     renderer = Renderer()
-    return {view.node.name: renderer.render(view) for view in build_views(network, secrets, platform)}
+    return {
+        view.node.name: renderer.render(view) for view in build_views(network, secrets, platform)
+    }
 
 
 def config_file_name(host: str) -> str:
@@ -104,7 +105,7 @@ def write_configs(
         else:
             tmp = path.with_name(f".{name}.tmp")
             tmp.write_bytes(data)
-            os.replace(tmp, path)
+            tmp.replace(path)
             written += 1
         if progress:
             progress(1)

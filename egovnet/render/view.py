@@ -36,11 +36,15 @@ NAMING: dict[str, PlatformNaming] = {
     # FRR in the lab: containerlab's convention (eth0 is management); zones use FRR's
     # netns VRF backend, whose VRF names are namespace names and so must be unique per host.
     "frr": PlatformNaming("eth{n}", "eth0", "lo", "dept{vlan}", vrf_per_node=True),
-    "huawei_vrp": PlatformNaming("GigabitEthernet0/0/{n}", "MEth0/0/1", "LoopBack0", "Vlanif{vlan}"),
+    "huawei_vrp": PlatformNaming(
+        "GigabitEthernet0/0/{n}", "MEth0/0/1", "LoopBack0", "Vlanif{vlan}"
+    ),
     "h3c_comware": PlatformNaming(
         "GigabitEthernet1/0/{n}", "M-GigabitEthernet0/0/0", "LoopBack0", "Vlan-interface{vlan}"
     ),
-    "cisco_ios": PlatformNaming("GigabitEthernet0/{n}", "GigabitEthernet0/0", "Loopback0", "Vlan{vlan}"),
+    "cisco_ios": PlatformNaming(
+        "GigabitEthernet0/{n}", "GigabitEthernet0/0", "Loopback0", "Vlan{vlan}"
+    ),
 }
 
 
@@ -229,10 +233,18 @@ class _Builder:
         instances = [GLOBAL, *node.zones]
         vrf_of = {zone: vrf_name(node, zone, platform) for zone in node.zones}
         interfaces: list[Interface] = [
-            Interface(naming.loopback, "router id and BGP", Address.of(IPv4Interface(node.loopback)),
-                      "loopback"),
-            Interface(naming.management, "out-of-band management", Address.of(node.management),
-                      "management"),
+            Interface(
+                naming.loopback,
+                "router id and BGP",
+                Address.of(IPv4Interface(node.loopback)),
+                "loopback",
+            ),
+            Interface(
+                naming.management,
+                "out-of-band management",
+                Address.of(node.management),
+                "management",
+            ),
         ]
         routing = {
             inst: RoutingInstance(
@@ -244,24 +256,40 @@ class _Builder:
         }
         prefix_lists: dict[str, list[PrefixRule]] = {}
         routing[GLOBAL].networks.append(Prefix.of(IPv4Network(node.loopback)))
-        for link in sorted(network.links_of(node.name), key=lambda lk: (lk.upper if lk.upper.host == node.name else lk.lower).port):
+        for link in sorted(
+            network.links_of(node.name),
+            key=lambda lk: (lk.upper if lk.upper.host == node.name else lk.lower).port,
+        ):
             self._link(node, link, naming, vrf_of, interfaces, routing, prefix_lists)
         for dept in node.departments:
             interfaces.append(
-                Interface(naming.department.format(vlan=dept.vlan),
-                          f"department {dept.name}" + (f" {dept.description}" if dept.description else ""),
-                          Address.of(dept.gateway), "department", vrf=vrf_of[dept.zone], vlan=dept.vlan)
+                Interface(
+                    naming.department.format(vlan=dept.vlan),
+                    f"department {dept.name}"
+                    + (f" {dept.description}" if dept.description else ""),
+                    Address.of(dept.gateway),
+                    "department",
+                    vrf=vrf_of[dept.zone],
+                    vlan=dept.vlan,
+                )
             )
             routing[dept.zone].networks.append(Prefix.of(dept.prefix))
         if node.internet is not None:
             zone = next(z for z in node.zones if self.internet[z])
             interfaces.append(
-                Interface(self.port(naming, node.internet.port), "unified internet exit uplink",
-                          Address.of(node.internet.address), "internet", vrf=vrf_of[zone])
+                Interface(
+                    self.port(naming, node.internet.port),
+                    "unified internet exit uplink",
+                    Address.of(node.internet.address),
+                    "internet",
+                    vrf=vrf_of[zone],
+                )
             )
             for inst in node.zones:
                 if self.internet[inst]:
-                    routing[inst].statics.append((Prefix.of(DEFAULT_ROUTE), str(node.internet.next_hop)))
+                    routing[inst].statics.append(
+                        (Prefix.of(DEFAULT_ROUTE), str(node.internet.next_hop))
+                    )
                     routing[inst].networks.append(Prefix.of(DEFAULT_ROUTE))
         for inst in instances:
             block = node.blocks[inst]
@@ -315,16 +343,24 @@ class _Builder:
             role = "downlink"
         for inst, subnet in link.subnets.items():
             address = link.address(node.name, inst)
-            far_address = IPv4Address(int(subnet.network_address) + (1 if mine is link.upper else 0))
+            far_address = IPv4Address(
+                int(subnet.network_address) + (1 if mine is link.upper else 0)
+            )
             description = f"{role} to {other.name} port {far.port}"
             if inst == GLOBAL:
                 interfaces.append(Interface(port, description, Address.of(address), "link"))
             else:
                 vlan = self.vlans[inst]
                 interfaces.append(
-                    Interface(naming.subinterface.format(port=port, vlan=vlan),
-                              f"{description} zone {inst}", Address.of(address), "link",
-                              vrf=vrf_of[inst], vlan=vlan, parent=port)
+                    Interface(
+                        naming.subinterface.format(port=port, vlan=vlan),
+                        f"{description} zone {inst}",
+                        Address.of(address),
+                        "link",
+                        vrf=vrf_of[inst],
+                        vlan=vlan,
+                        parent=port,
+                    )
                 )
             import_list, export_list = self._filters(node, other, role, inst, prefix_lists)
             routing[inst].neighbors.append(
@@ -347,38 +383,53 @@ class _Builder:
         def define(name: str, rules: list[tuple[IPv4Network, bool]]) -> str:
             if name not in prefix_lists:
                 prefix_lists[name] = [
-                    PrefixRule(10 * (i + 1), Prefix.of(net), 32 if within and net.prefixlen < 32 else None)
+                    PrefixRule(
+                        10 * (i + 1), Prefix.of(net), 32 if within and net.prefixlen < 32 else None
+                    )
                     for i, (net, within) in enumerate(rules)
                 ]
             return name
 
         if role == "peer":
             both = [(pool, True), *((d, False) for d in defaults)]
-            return (define(_list_name(inst, "FROM", "PEER"), both),
-                    define(_list_name(inst, "TO", "PEER"), both))
+            return (
+                define(_list_name(inst, "FROM", "PEER"), both),
+                define(_list_name(inst, "TO", "PEER"), both),
+            )
         if role == "uplink":
             down = [(pool, False), *((d, False) for d in defaults)]
             up = [(node.blocks[inst], True)]
-            up += [(self.network.node(p).blocks[inst], True) for p in node.uplinks
-                   if self.network.node(p).level == node.level and inst in self.network.node(p).blocks]
+            up += [
+                (self.network.node(p).blocks[inst], True)
+                for p in node.uplinks
+                if self.network.node(p).level == node.level and inst in self.network.node(p).blocks
+            ]
             if node.tier == "exit":
                 up += [(d, False) for d in defaults]
-            return (define(_list_name(inst, "FROM", "UP"), down),
-                    define(_list_name(inst, "TO", "UP"), up))
+            return (
+                define(_list_name(inst, "FROM", "UP"), down),
+                define(_list_name(inst, "TO", "UP"), up),
+            )
         child_rules = [(other.blocks[inst], True)]
         if other.tier == "exit":
             child_rules += [(d, False) for d in defaults]
         down = [(pool, False), *((d, False) for d in defaults)]
-        return (define(_list_name(inst, "FROM", other.name), child_rules),
-                define(_list_name(inst, "TO", "DOWN"), down))
+        return (
+            define(_list_name(inst, "FROM", other.name), child_rules),
+            define(_list_name(inst, "TO", "DOWN"), down),
+        )
 
 
-def build_views(network: Network, secrets: SharedSecrets, platform: str | None = None) -> list[NodeView]:
+def build_views(
+    network: Network, secrets: SharedSecrets, platform: str | None = None
+) -> list[NodeView]:
     """Views for every node, on its own platform or on `platform` for all."""
     builder = _Builder(network, secrets)
     return [builder.build(node, platform or node.platform) for node in network.nodes]
 
 
-def build_view(network: Network, node: Node, secrets: SharedSecrets, platform: str | None = None) -> NodeView:
+def build_view(
+    network: Network, node: Node, secrets: SharedSecrets, platform: str | None = None
+) -> NodeView:
     """The view of one node."""
     return _Builder(network, secrets).build(node, platform or node.platform)

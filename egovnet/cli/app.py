@@ -1,0 +1,349 @@
+"""The `egovnet` command line: one console script, sub-commands per job.
+
+Exit codes (DESIGN.md): 0 success, 1 the check found problems, 2 bad input or usage.
+Every command that reports takes `--json`, which prints one JSON document on stdout and
+nothing else there; human-readable output and progress go to stderr/stdout via rich.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.tree import Tree
+
+from egovnet.errors import EgovnetError, InventoryError, SecretError
+from egovnet.loader import load_network
+from egovnet.model import Network
+from egovnet.render.engine import render_network, write_configs
+from egovnet.render.view import SharedSecrets, secret_names
+from egovnet.schema import PLATFORMS
+from egovnet.secrets import SecretStore, env_name, write_random_secrets
+
+EXIT_OK, EXIT_FOUND, EXIT_BAD_INPUT = 0, 1, 2
+DEFAULT_SECRETS = Path(".secrets/secrets.yaml")
+
+app = typer.Typer(
+    name="egovnet",
+    help=(
+        "Infrastructure as code for a provincial e-government extranet (电子政务外网).\n\n"
+        "One YAML inventory (hosts.yaml, groups.yaml, defaults.yaml, network.yaml) is the single "
+        "source of truth; egovnet validates it, allocates every address, and renders configs for "
+        "FRR, Huawei VRP, H3C Comware and Cisco IOS.\n\n"
+        "Start with:  egovnet inventory validate   then   egovnet render -o build/configs"
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+inventory_app = typer.Typer(help="Check, summarise and generate inventories.", no_args_is_help=True)
+secrets_app = typer.Typer(
+    help="Lab and demo secrets (never for real networks).", no_args_is_help=True
+)
+app.add_typer(inventory_app, name="inventory")
+app.add_typer(secrets_app, name="secrets")
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class _State:
+    inventory: Path = Path("inventory")
+
+
+state = _State()
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document for machines.")]
+
+
+@app.callback()
+def _main(
+    inventory: Annotated[
+        Path,
+        typer.Option(
+            "-i",
+            "--inventory",
+            envvar="EGOVNET_INVENTORY",
+            help="Inventory directory (hosts.yaml, groups.yaml, defaults.yaml, network.yaml).",
+            show_default=True,
+        ),
+    ] = Path("inventory"),
+) -> None:
+    state.inventory = inventory
+
+
+def _emit_json(document: Any) -> None:
+    sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+def _fail(exc: EgovnetError, as_json: bool) -> NoReturn:
+    """Report a bad-input error and exit 2."""
+    if isinstance(exc, InventoryError):
+        if as_json:
+            _emit_json({"ok": False, "problems": [p.as_dict() for p in exc.problems]})
+        else:
+            count = len(exc.problems)
+            err.print(f"[bold red]✗ {count} problem{'s' if count != 1 else ''} in the inventory[/]")
+            for problem in exc.problems:
+                err.print(f"  {problem}", markup=False)
+    elif as_json:
+        _emit_json({"ok": False, "error": str(exc)})
+    else:
+        err.print(f"[bold red]error:[/] {exc}")
+    raise typer.Exit(EXIT_BAD_INPUT)
+
+
+def _load(as_json: bool) -> Network:
+    try:
+        return load_network(state.inventory)
+    except InventoryError as exc:
+        _fail(exc, as_json)
+
+
+@contextmanager
+def _progress(total: int, label: str, enabled: bool) -> Iterator[Callable[[int], None]]:
+    """A progress bar on stderr for long work; silent for small jobs and for `--json`."""
+    if not enabled or total < 200 or not err.is_terminal:
+        yield lambda _n: None
+        return
+    columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=True) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda n: bar.advance(task, n)
+
+
+# ----------------------------------------------------------------------------- inventory
+
+
+@inventory_app.command("validate")
+def validate(as_json: JsonOption = False) -> None:
+    """Check the inventory: files, keys, tree, pools and every address; report all problems.
+
+    Exit 0 when valid, 2 with every problem listed (file:line, host, field) otherwise.
+    """
+    started = time.perf_counter()
+    network = _load(as_json)
+    elapsed = time.perf_counter() - started
+    summary = {
+        "ok": True,
+        "inventory": str(state.inventory),
+        "network": network.name,
+        "nodes": len(network.nodes),
+        "links": len(network.links),
+        "departments": sum(len(n.departments) for n in network.nodes),
+        "tiers": network.tier_counts(),
+        "seconds": round(elapsed, 3),
+    }
+    if as_json:
+        _emit_json(summary)
+        return
+    tiers = ", ".join(f"{count} {tier}" for tier, count in network.tier_counts().items())
+    out.print(
+        f"[bold green]✓[/] {state.inventory}: {network.name} is valid: "
+        f"{summary['nodes']} nodes ({tiers}), {summary['links']} links, "
+        f"{summary['departments']} departments, all addresses allocated "
+        f"({elapsed:.2f}s)"
+    )
+
+
+@inventory_app.command("show")
+def show(as_json: JsonOption = False) -> None:
+    """Print the network as a tree with addresses and counts; `--json` prints the whole model."""
+    network = _load(as_json)
+    if as_json:
+        sys.stdout.write(network.model_dump_json(indent=2) + "\n")
+        return
+    tree = Tree(f"[bold]{network.name}[/]  ({state.inventory})")
+    branches: dict[str, Tree] = {}
+    for _depth, node in network.walk():
+        label = (
+            f"[bold]{node.name}[/] {node.region} [dim]{node.tier} {node.platform} "
+            f"lo {node.loopback} mgmt {node.management.ip} AS {node.asn}[/]"
+        )
+        if node.uplinks:
+            label += f" [cyan]+uplinks {', '.join(node.uplinks)}[/]"
+        if node.departments:
+            label += f" [magenta]{len(node.departments)} dept[/]"
+        parent = branches.get(node.parent or "", tree)
+        branches[node.name] = parent.add(label)
+    out.print(tree)
+    table = Table(title="counts")
+    for column in ("tier", "nodes"):
+        table.add_column(column)
+    for tier, count in network.tier_counts().items():
+        table.add_row(tier, str(count))
+    table.add_row("links", str(len(network.links)))
+    table.add_row("departments", str(sum(len(n.departments) for n in network.nodes)))
+    out.print(table)
+
+
+@inventory_app.command("generate")
+def generate(
+    output: Annotated[Path, typer.Option("-o", "--output", help="Directory to write.")],
+    provinces: Annotated[
+        int, typer.Option(min=1, max=31, help="Provinces (>1 adds a national core).")
+    ] = 1,
+    cities: Annotated[int, typer.Option(min=1, max=60, help="Cities per province.")] = 11,
+    counties: Annotated[int, typer.Option(min=0, max=60, help="Counties per city.")] = 13,
+    departments: Annotated[int, typer.Option(min=0, max=64, help="Departments per node.")] = 4,
+    force: Annotated[bool, typer.Option(help="Overwrite an existing inventory there.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Write a valid inventory of any size in the sample's format (default: a Hebei-sized province)."""
+    from egovnet.generate import generate_inventory, write_inventory
+
+    if (output / "hosts.yaml").exists() and not force:
+        _fail(EgovnetError(f"{output}/hosts.yaml exists; pass --force to overwrite"), as_json)
+    files = generate_inventory(provinces, cities, counties, departments)
+    write_inventory(files, output)
+    try:
+        network = load_network(output)
+    except InventoryError as exc:  # a generator bug: say so rather than leave a bad inventory
+        _fail(exc, as_json)
+    summary = {
+        "ok": True,
+        "output": str(output),
+        "nodes": len(network.nodes),
+        "tiers": network.tier_counts(),
+    }
+    if as_json:
+        _emit_json(summary)
+    else:
+        out.print(
+            f"[bold green]✓[/] wrote {output}: {len(network.nodes)} nodes "
+            f"({', '.join(f'{n} {t}' for t, n in network.tier_counts().items())})"
+        )
+
+
+# ----------------------------------------------------------------------------- render
+
+
+def _secret_store(secrets: Path | None, as_json: bool) -> SecretStore:
+    file = secrets or (
+        Path(os.environ["EGOVNET_SECRETS"]) if "EGOVNET_SECRETS" in os.environ else None
+    )
+    if file is None and DEFAULT_SECRETS.exists():
+        file = DEFAULT_SECRETS
+    try:
+        return SecretStore(file)
+    except SecretError as exc:
+        _fail(exc, as_json)
+
+
+SecretsOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--secrets",
+        help="Secrets file (name: value, mode 0600). Default: $EGOVNET_SECRETS, else "
+        f"{DEFAULT_SECRETS}. $EGOVNET_SECRET_<NAME> variables take precedence.",
+    ),
+]
+
+
+@app.command("render")
+def render(
+    output: Annotated[
+        Path, typer.Option("-o", "--output", help="Directory for one file per host.")
+    ] = Path("build/configs"),
+    platform: Annotated[
+        str | None,
+        typer.Option(
+            help=f"Render every node for one platform ({', '.join(PLATFORMS)}) instead of its own."
+        ),
+    ] = None,
+    secrets: SecretsOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Render the intended configuration of every node, one file per host (<host>.cfg).
+
+    Output is byte-identical from run to run; files already up to date are not rewritten, and
+    files a previous render wrote for hosts that are gone are removed.
+    """
+    if platform is not None and platform not in PLATFORMS:
+        _fail(
+            EgovnetError(f"unknown platform '{platform}': expected one of {', '.join(PLATFORMS)}"),
+            as_json,
+        )
+    network = _load(as_json)
+    store = _secret_store(secrets, as_json)
+    missing = store.missing(secret_names(network))
+    if missing:
+        hint = "; ".join(f"{name} (${env_name(name)})" for name in missing)
+        _fail(
+            SecretError(
+                f"secrets not set: {hint}. For a lab, `egovnet secrets init` makes random ones."
+            ),
+            as_json,
+        )
+    started = time.perf_counter()
+    configs = render_network(network, SharedSecrets.resolve(network, store), platform)
+    with _progress(len(configs), "writing", not as_json) as advance:
+        report = write_configs(configs, output, advance)
+    elapsed = time.perf_counter() - started
+    platforms: dict[str, int] = {}
+    for node in network.nodes:
+        key = platform or node.platform
+        platforms[key] = platforms.get(key, 0) + 1
+    summary = {
+        "ok": True,
+        **asdict(report),
+        "nodes": len(configs),
+        "platforms": platforms,
+        "seconds": round(elapsed, 3),
+    }
+    if as_json:
+        _emit_json(summary)
+        return
+    per = ", ".join(f"{count} {name}" for name, count in sorted(platforms.items()))
+    out.print(
+        f"[bold green]✓[/] rendered {len(configs)} configs ({per}) into {output}: "
+        f"{report.written} written, {report.unchanged} unchanged, "
+        f"{len(report.removed)} stale removed ({elapsed:.2f}s)"
+    )
+
+
+# ----------------------------------------------------------------------------- secrets
+
+
+@secrets_app.command("init")
+def secrets_init(
+    output: Annotated[
+        Path, typer.Option("-o", "--output", help="Secrets file to create or extend.")
+    ] = DEFAULT_SECRETS,
+    as_json: JsonOption = False,
+) -> None:
+    """Create random values for every secret the inventory names (mode 0600; lab use only)."""
+    network = _load(as_json)
+    try:
+        added = write_random_secrets(output, secret_names(network))
+    except SecretError as exc:
+        _fail(exc, as_json)
+    if as_json:
+        _emit_json({"ok": True, "file": str(output), "added": added})
+    else:
+        names = ", ".join(added) or "none"
+        out.print(f"[bold green]✓[/] {output}: {len(added)} secret(s) added ({names})")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except EgovnetError as exc:  # anything not handled per command is still bad input
+        err.print(f"[bold red]error:[/] {exc}")
+        sys.exit(EXIT_BAD_INPUT)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,129 @@
+"""The command line as a user meets it: the real console script in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+EGOVNET = Path(sys.executable).parent / "egovnet"
+FAKE_SECRETS = {
+    "EGOVNET_SECRET_AAA_KEY": "fake-aaa",
+    "EGOVNET_SECRET_SNMP_NOC_AUTH": "fake-auth-key",
+    "EGOVNET_SECRET_SNMP_NOC_PRIV": "fake-priv-key",
+}
+
+
+def egovnet(*args: str, secrets: bool = True, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EGOVNET_")}
+    if secrets:
+        env.update(FAKE_SECRETS)
+    return subprocess.run(
+        [str(EGOVNET), *args], capture_output=True, text=True, env=env, cwd=cwd, check=False
+    )
+
+
+def test_help_names_the_commands_a_newcomer_needs() -> None:
+    result = egovnet("--help")
+    assert result.returncode == 0
+    for word in ("inventory", "render", "--inventory"):
+        assert word in result.stdout
+
+
+def test_render_writes_one_file_per_host_then_nothing_on_rerun(tmp_path: Path) -> None:
+    out = tmp_path / "configs"
+    first = egovnet("render", "-o", str(out), "--json")
+    assert first.returncode == 0, first.stderr
+    report = json.loads(first.stdout)
+    assert report["nodes"] == 13
+    assert report["written"] == 13
+    assert report["platforms"] == {"cisco_ios": 1, "frr": 10, "h3c_comware": 1, "huawei_vrp": 1}
+    assert sorted(p.name for p in out.glob("*.cfg"))[:2] == ["baoding.cfg", "dingzhou.cfg"]
+    second = json.loads(egovnet("render", "-o", str(out), "--json").stdout)
+    assert (second["written"], second["unchanged"]) == (0, 13)
+
+
+def test_platform_override_renders_the_whole_network_for_one_platform(tmp_path: Path) -> None:
+    result = egovnet("render", "--platform", "h3c_comware", "-o", str(tmp_path), "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["platforms"] == {"h3c_comware": 13}
+    assert "sysname zhengding" in (tmp_path / "zhengding.cfg").read_text(encoding="utf-8")
+
+
+def test_unknown_platform_is_bad_input(tmp_path: Path) -> None:
+    result = egovnet("render", "--platform", "junos", "-o", str(tmp_path / "x"))
+    assert result.returncode == 2
+    assert "unknown platform 'junos'" in result.stderr
+    assert not (tmp_path / "x").exists()
+
+
+def test_render_removes_configs_of_hosts_that_are_gone(tmp_path: Path) -> None:
+    out = tmp_path / "configs"
+    (out).mkdir()
+    (out / "keep-me.txt").write_text("not ours")
+    (out / ".egovnet-render.json").write_text('["old-host.cfg"]')
+    (out / "old-host.cfg").write_text("stale")
+    result = egovnet("render", "-o", str(out), "--json")
+    assert json.loads(result.stdout)["removed"] == ["old-host.cfg"]
+    assert not (out / "old-host.cfg").exists()
+    assert (out / "keep-me.txt").exists()
+
+
+def test_missing_secrets_stop_render_before_anything_is_written(tmp_path: Path) -> None:
+    out = tmp_path / "configs"
+    result = egovnet("render", "-o", str(out), secrets=False, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "secrets not set: aaa-key ($EGOVNET_SECRET_AAA_KEY)" in result.stderr
+    assert not out.exists()
+
+
+def test_secrets_file_must_not_be_readable_by_others(tmp_path: Path) -> None:
+    secrets = tmp_path / "s.yaml"
+    secrets.write_text("aaa-key: x\n")
+    secrets.chmod(0o644)
+    result = egovnet("render", "--secrets", str(secrets), "-o", str(tmp_path / "o"), secrets=False)
+    assert result.returncode == 2
+    assert "readable by others" in result.stderr
+    assert "chmod 600" in result.stderr
+
+
+def test_secrets_init_then_render_and_no_secret_in_json(tmp_path: Path) -> None:
+    secrets = tmp_path / "lab.yaml"
+    init = egovnet("secrets", "init", "-o", str(secrets), secrets=False)
+    assert init.returncode == 0, init.stderr
+    assert oct(secrets.stat().st_mode & 0o777) == "0o600"
+    values = [line.split(": ", 1)[1] for line in secrets.read_text().splitlines()]
+    shown = egovnet("inventory", "show", "--json", secrets=False)
+    assert shown.returncode == 0
+    model = json.loads(shown.stdout)
+    assert len(model["nodes"]) == 13
+    assert not any(value in shown.stdout for value in values)
+    render = egovnet("render", "--secrets", str(secrets), "-o", str(tmp_path / "o"), secrets=False)
+    assert render.returncode == 0, render.stderr
+    assert not any(value in render.stdout + render.stderr for value in values)
+
+
+def test_inventory_option_and_environment_variable(tmp_path: Path) -> None:
+    assert egovnet("-i", str(tmp_path), "inventory", "validate").returncode == 2
+    env_run = subprocess.run(
+        [str(EGOVNET), "inventory", "validate", "--json"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "EGOVNET_INVENTORY": str(ROOT / "inventory")},
+        cwd=tmp_path,
+        check=False,
+    )
+    assert env_run.returncode == 0
+    assert json.loads(env_run.stdout)["nodes"] == 13
+
+
+@pytest.mark.parametrize("command", [["inventory", "show"], ["inventory", "validate"]])
+def test_human_output_names_the_network(command: list[str]) -> None:
+    result = egovnet(*command)
+    assert result.returncode == 0
+    assert "河北省电子政务外网" in result.stdout
