@@ -1040,7 +1040,11 @@ def load_network(directory: Path | str) -> Network:
     """
     loader = _Loader(Path(directory))
     if not loader.directory.is_dir():
-        loader.problems.add(loader.directory, "", "inventory directory not found")
+        loader.problems.add(
+            loader.directory,
+            "",
+            "inventory directory not found (choose one with -i DIR or $EGOVNET_INVENTORY)",
+        )
         loader.problems.raise_if_any()
     loader.read_files()
     spec = loader.validate_network()

@@ -142,6 +142,15 @@ class ServicesSpec(_Strict):
     ssh: SshSpec = Field(default_factory=SshSpec)
     banner: str = "Authorised access only. 仅限授权访问。"
 
+    @field_validator("banner")
+    @classmethod
+    def _banner_is_safe_on_every_platform(cls, banner: str) -> str:
+        # each vendor delimits the banner with one of these; one inside it would cut it short
+        bad = sorted({c for c in banner if c in '"%^\n'})
+        if bad:
+            raise ValueError(f"banner must be one line without {' '.join(bad)}")
+        return banner
+
 
 class NetworkSpec(_Strict):
     """`network.yaml`: everything about the network that is not a host."""

@@ -30,20 +30,33 @@ class PlatformNaming:
     department: str
     subinterface: str = "{port}.{vlan}"
     vrf_per_node: bool = False
+    department_trunk: int | None = None
+    """Port whose 802.1Q sub-interfaces are the departments' gateways (towards the access
+    switch); None where each department has an interface of its own (the lab's veths)."""
 
 
 NAMING: dict[str, PlatformNaming] = {
     # FRR in the lab: containerlab's convention (eth0 is management); zones use FRR's
     # netns VRF backend, whose VRF names are namespace names and so must be unique per host.
     "frr": PlatformNaming("eth{n}", "eth0", "lo", "dept{vlan}", vrf_per_node=True),
+    # Vendor gear: port 0 is the trunk to the node's access switch, one sub-interface per
+    # department VLAN; ports 1.. are the links (docs/routing.md, "Ports").
     "huawei_vrp": PlatformNaming(
-        "GigabitEthernet0/0/{n}", "MEth0/0/1", "LoopBack0", "Vlanif{vlan}"
+        "GigabitEthernet0/0/{n}", "MEth0/0/1", "LoopBack0", "{trunk}.{vlan}", department_trunk=0
     ),
     "h3c_comware": PlatformNaming(
-        "GigabitEthernet1/0/{n}", "M-GigabitEthernet0/0/0", "LoopBack0", "Vlan-interface{vlan}"
+        "GigabitEthernet1/0/{n}",
+        "M-GigabitEthernet0/0/0",
+        "LoopBack0",
+        "{trunk}.{vlan}",
+        department_trunk=0,
     ),
     "cisco_ios": PlatformNaming(
-        "GigabitEthernet0/{n}", "GigabitEthernet0/0", "Loopback0", "Vlan{vlan}"
+        "GigabitEthernet0/{n}",
+        "GigabitEthernet0",
+        "Loopback0",
+        "{trunk}.{vlan}",
+        department_trunk=0,
     ),
 }
 
@@ -88,7 +101,7 @@ class Interface:
 
     name: str
     description: str
-    address: Address
+    address: Address | None
     kind: str
     vrf: str | None = None
     vlan: int | None = None
@@ -261,16 +274,23 @@ class _Builder:
             key=lambda lk: (lk.upper if lk.upper.host == node.name else lk.lower).port,
         ):
             self._link(node, link, naming, vrf_of, interfaces, routing, prefix_lists)
+        trunk = None
+        if node.departments and naming.department_trunk is not None:
+            trunk = self.port(naming, naming.department_trunk)
+            interfaces.append(
+                Interface(trunk, "department trunk to the access switch", None, "trunk")
+            )
         for dept in node.departments:
+            label = f"department {dept.name}" + (f" {dept.description}" if dept.description else "")
             interfaces.append(
                 Interface(
-                    naming.department.format(vlan=dept.vlan),
-                    f"department {dept.name}"
-                    + (f" {dept.description}" if dept.description else ""),
+                    naming.department.format(trunk=trunk, vlan=dept.vlan),
+                    label,
                     Address.of(dept.gateway),
                     "department",
                     vrf=vrf_of[dept.zone],
-                    vlan=dept.vlan,
+                    vlan=dept.vlan if trunk else None,
+                    parent=trunk,
                 )
             )
             routing[dept.zone].networks.append(Prefix.of(dept.prefix))

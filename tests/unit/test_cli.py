@@ -76,7 +76,8 @@ def test_render_removes_configs_of_hosts_that_are_gone(tmp_path: Path) -> None:
 
 def test_missing_secrets_stop_render_before_anything_is_written(tmp_path: Path) -> None:
     out = tmp_path / "configs"
-    result = egovnet("render", "-o", str(out), secrets=False, cwd=tmp_path)
+    inventory = str(ROOT / "inventory")
+    result = egovnet("-i", inventory, "render", "-o", str(out), secrets=False, cwd=tmp_path)
     assert result.returncode == 2
     assert "secrets not set: aaa-key ($EGOVNET_SECRET_AAA_KEY)" in result.stderr
     assert not out.exists()
