@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import networkx as nx
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
+from egovnet import schema
 from egovnet.addressing import (
     TIER_LEVEL,
     Hierarchy,
@@ -46,9 +47,8 @@ from egovnet.schema import (
     HostSpec,
     NetworkSpec,
     Platform,
-    ZoneSpec,
 )
-from egovnet.secrets import find_plaintext_secrets
+from egovnet.secrets import SECRET_KEY, find_plaintext_secrets
 from egovnet.yamlio import line_of, load_yaml_file
 
 HOSTS, GROUPS, DEFAULTS, NETWORK = "hosts.yaml", "groups.yaml", "defaults.yaml", "network.yaml"
@@ -58,7 +58,8 @@ FORBIDDEN_PREFIX = IPv4Network("192.0.2.0/24")
 _KNOWN_KEYS = sorted(
     {
         name
-        for model in (HostSpec, HostData, DepartmentSpec, NetworkSpec, AddressPlanSpec, ZoneSpec)
+        for model in vars(schema).values()
+        if isinstance(model, type) and issubclass(model, BaseModel) and model is not BaseModel
         for name in model.model_fields
     }
 )
@@ -102,6 +103,9 @@ class _Loader:
     directory: Path
     problems: ProblemList = field(default_factory=ProblemList)
     docs: dict[str, Any] = field(default_factory=dict)
+    secret_paths: dict[str, set[tuple[str | int, ...]]] = field(default_factory=dict)
+    invalid_hosts: set[str] = field(default_factory=set)
+    """Hosts already reported as invalid: others naming them must not say 'no such host'."""
 
     # ----- pass 1: files -------------------------------------------------------------
     def read_files(self) -> None:
@@ -112,11 +116,32 @@ class _Loader:
                 self.problems.add(path, "", "must be a mapping at the top level", line=1)
                 document = None
             if document is not None:
-                find_plaintext_secrets(document, str(path), self.problems)
+                self.secret_paths[name] = find_plaintext_secrets(
+                    document, str(path), self.problems, references=name == NETWORK
+                )
             self.docs[name] = document
 
     def file(self, name: str) -> str:
         return str(self.directory / name)
+
+    def body(self, file_name: str, entry: Any, base: tuple[str | int, ...]) -> Any:
+        """An entry as plain data, minus the plain-text secrets already reported in it.
+
+        Dropping them keeps the host in play (so one mistake is one problem) and keeps their
+        values out of every later message.
+        """
+        plain = _plain(entry)
+        for path in self.secret_paths.get(file_name, ()):
+            if path[: len(base)] != base or not isinstance(plain, dict):
+                continue
+            node: Any = plain
+            for step in path[len(base) : -1]:
+                inside_dict = isinstance(node, dict) and step in node
+                inside_list = isinstance(node, list) and isinstance(step, int) and step < len(node)
+                node = node[step] if inside_dict or inside_list else None
+            if isinstance(node, dict):
+                node.pop(path[-1], None)
+        return plain
 
     # ----- pass 2: shapes ------------------------------------------------------------
     def report(
@@ -146,7 +171,7 @@ class _Loader:
         if document is None:
             return None
         try:
-            return NetworkSpec.model_validate(_plain(document))
+            return NetworkSpec.model_validate(self.body(NETWORK, document, ()))
         except ValidationError as exc:
             self.report(exc, self.file(NETWORK), document, ())
             return None
@@ -160,9 +185,7 @@ class _Loader:
             entries = {"defaults": document} if file_name == DEFAULTS else document
             for name, entry in entries.items():
                 base: tuple[str, ...] = () if file_name == DEFAULTS else (name,)
-                body = _plain(entry) if isinstance(entry, dict) else entry
-                if isinstance(body, dict):
-                    body.pop("password", None)  # reported as a plain-text secret already
+                body = self.body(file_name, entry, base) if isinstance(entry, dict) else entry
                 try:
                     groups[name] = HostSpec.model_validate(body or {})
                 except ValidationError as exc:
@@ -186,16 +209,17 @@ class _Loader:
                     line=line,
                 )
                 continue
-            body = _plain(entry) if isinstance(entry, dict) else entry
-            if isinstance(body, dict):
-                body.pop("password", None)
+            body = self.body(HOSTS, entry, (name,)) if isinstance(entry, dict) else entry
             try:
                 spec = HostSpec.model_validate(body or {})
             except ValidationError as exc:
                 self.report(exc, hosts_file, document, (name,), host=name)
+                self.invalid_hosts.add(name)
                 continue
             draft = self._inherit(name, spec, entry, groups, order)
-            if draft is not None:
+            if draft is None:
+                self.invalid_hosts.add(name)
+            else:
                 drafts[name] = draft
         return drafts
 
@@ -290,8 +314,9 @@ def _message(error: Any) -> str:
         return f"unknown {noun} '{got}': expected {expected}"
     if kind == "missing":
         return "required field is missing"
-    text = str(error["msg"])
-    if isinstance(got, str | int | float) and not isinstance(got, bool):
+    text = str(error["msg"]).removeprefix("Value error, ")
+    secret_like = any(SECRET_KEY.search(str(step)) for step in loc)
+    if isinstance(got, str | int | float) and not isinstance(got, bool) and not secret_like:
         text += f" (got {got!r})"
     return text
 
@@ -314,13 +339,14 @@ def _check_tree(
         file, line = draft.where("parent")
         if parent is None:
             if draft.level != top_level or draft.data.tier == "exit":
+                article = "an" if draft.data.tier[0] in "aeiou" else "a"
                 problems.add(
-                    file,
+                    loader.file(HOSTS),
                     "data.parent",
-                    f"a {draft.data.tier} node needs a parent: only the top tier "
+                    f"{article} {draft.data.tier} node needs a parent: only the top tier "
                     f"({_tier_name(top_level)}) may stand without one",
                     host=draft.name,
-                    line=draft.where("tier")[1],
+                    line=draft.sources["__host__"].line(),
                 )
             continue
         if parent == draft.name:
@@ -328,6 +354,8 @@ def _check_tree(
                 file, "data.parent", "a node cannot be its own parent", host=draft.name, line=line
             )
             continue
+        if parent in loader.invalid_hosts:
+            continue  # that host's own problem is reported; do not call it missing
         if parent not in drafts:
             hint = difflib.get_close_matches(parent, list(drafts), n=1)
             problems.add(
@@ -394,12 +422,15 @@ def _check_uplinks(
             problems.add(
                 file,
                 "data.uplinks",
-                f"{total} uplinks, but address_plan.uplinks_per_node is {limit}",
+                f"{total} uplinks counting the parent, but address_plan.uplinks_per_node "
+                f"is {limit}",
                 host=draft.name,
                 line=line,
             )
         for index, target in enumerate(draft.data.uplinks):
             field_name = f"data.uplinks.{index}"
+            if target in loader.invalid_hosts:
+                continue  # reported on its own; it is not missing
             if target not in drafts:
                 problems.add(
                     file,
@@ -512,10 +543,11 @@ def _check_pools(loader: _Loader, spec: NetworkSpec, layout: _Layout, top_level:
             )
         for other_key, other in named[i + 1 :]:
             if net.overlaps(other):
+                other_line = line_of(doc, tuple(_pool_field(other_key).split(".")))
                 problems.add(
                     file,
                     field_name,
-                    f"pool {net} overlaps {_pool_field(other_key)} ({other})",
+                    f"pool {net} overlaps {_pool_field(other_key)} ({other}, line {other_line})",
                     line=line_of(doc, path),
                 )
     for key, pool in layout.pools.items():
@@ -528,6 +560,17 @@ def _check_pools(loader: _Loader, spec: NetworkSpec, layout: _Layout, top_level:
                 f"(/{block_len} with the fanout in address_plan.fanout); use a larger pool",
                 line=line_of(doc, tuple(_pool_field(key).split("."))),
             )
+    management = spec.address_plan.management
+    units = layout.hierarchy.units(top_level)
+    if management.num_addresses - 3 < units:
+        problems.add(
+            file,
+            "address_plan.management",
+            f"pool exhausted: {management} has {management.num_addresses - 3} usable addresses "
+            f"but one {_tier_name(top_level)} block needs {units} (fanout in "
+            "address_plan.fanout); use a larger pool",
+            line=line_of(doc, ("address_plan", "management")),
+        )
     for name, zone in spec.zones.items():
         if zone.department_prefixlen < layout.dept_leaf[name] or layout.dept_leaf[name] < 0:
             problems.add(
@@ -642,26 +685,37 @@ def _leaf_indexes(drafts: dict[str, _HostDraft], hierarchy: Hierarchy) -> None:
 # pass 5: addresses
 
 
+@dataclass(frozen=True)
+class _Range:
+    first: int
+    last: int
+    what: str
+    host: str
+    field: str
+    hand: bool
+
+
 @dataclass
 class _AddressBook:
-    """Every allocated range as (first, last, what, draft, field) to find overlaps in one sort."""
+    """Every allocated range, to find duplicates and overlaps with one sort."""
 
-    entries: list[tuple[int, int, str, str, str]] = field(default_factory=list)
+    entries: list[_Range] = field(default_factory=list)
 
-    def add(self, net: IPv4Network, what: str, host: str, field_name: str) -> None:
+    def add(
+        self, net: IPv4Network, what: str, host: str, field_name: str, *, hand: bool = False
+    ) -> None:
         first = int(net.network_address)
-        self.entries.append((first, first + net.num_addresses - 1, what, host, field_name))
+        self.entries.append(
+            _Range(first, first + net.num_addresses - 1, what, host, field_name, hand)
+        )
 
-    def overlaps(
-        self,
-    ) -> list[tuple[tuple[int, int, str, str, str], tuple[int, int, str, str, str]]]:
+    def overlaps(self) -> list[tuple[_Range, _Range]]:
         found = []
-        ordered = sorted(self.entries)
-        widest: tuple[int, int, str, str, str] | None = None
-        for entry in ordered:
-            if widest is not None and entry[0] <= widest[1]:
+        widest: _Range | None = None
+        for entry in sorted(self.entries, key=lambda r: (r.first, -r.last)):
+            if widest is not None and entry.first <= widest.last:
                 found.append((widest, entry))
-            if widest is None or entry[1] > widest[1]:
+            if widest is None or entry.last > widest.last:
                 widest = entry
         return found
 
@@ -691,7 +745,9 @@ def _allocate(
                     line=line,
                 )
             loopback = data.loopback
-        book.add(IPv4Network(loopback), "loopback", name, "data.loopback")
+        book.add(
+            IPv4Network(loopback), "loopback", name, "data.loopback", hand=data.loopback is not None
+        )
         mgmt_address = IPv4Address(int(management.network_address) + 2 + u)
         if draft.spec.hostname is not None:
             mgmt_address = _hand_management(loader, draft, management, station) or mgmt_address
@@ -704,15 +760,14 @@ def _allocate(
                 host=name,
                 line=draft.sources["__host__"].line(),
             )
-        book.add(IPv4Network(mgmt_address), "management address", name, "hostname")
+        book.add(
+            IPv4Network(mgmt_address),
+            "management address",
+            name,
+            "hostname",
+            hand=draft.spec.hostname is not None,
+        )
         asn = spec.routing.asn_base + u
-        if asn > 4294967294:
-            problems.add(
-                loader.file(NETWORK),
-                "routing.asn_base",
-                f"AS number {asn} for '{name}' is past the 32-bit private range",
-                host=name,
-            )
         zones = tuple(
             zone for zone, zspec in spec.zones.items() if data.tier != "exit" or zspec.internet
         )
@@ -754,6 +809,15 @@ def _allocate(
                 city=labels["city"],
                 county=labels["county"],
             )
+        )
+    highest = max(nodes, key=lambda n: n.asn, default=None)
+    if highest is not None and highest.asn > 4294967294:
+        problems.add(
+            loader.file(NETWORK),
+            "routing.asn_base",
+            f"AS number {highest.asn} of '{highest.name}' is past the private 32-bit range "
+            "(4200000000-4294967294): lower routing.asn_base",
+            line=line_of(loader.docs[NETWORK], ("routing", "asn_base")),
         )
     links = _links(drafts, spec, layout, {n.name: n for n in nodes}, book)
     for first, second in book.overlaps():
@@ -899,7 +963,13 @@ def _departments(
                     line=line,
                 )
             prefix = dept.prefix
-        book.add(prefix, f"department '{dept.name}'", draft.name, f"{field_base}.prefix")
+        book.add(
+            prefix,
+            f"department '{dept.name}'",
+            draft.name,
+            f"{field_base}.prefix",
+            hand=dept.prefix is not None,
+        )
         vlan = zone.department_vlan_base + slot
         if vlan > 4094:
             problems.add(
@@ -1001,29 +1071,30 @@ def _links(
 
 
 def _report_overlap(
-    loader: _Loader,
-    drafts: dict[str, _HostDraft],
-    first: tuple[int, int, str, str, str],
-    second: tuple[int, int, str, str, str],
+    loader: _Loader, drafts: dict[str, _HostDraft], first: _Range, second: _Range
 ) -> None:
-    def describe(entry: tuple[int, int, str, str, str]) -> str:
-        size = entry[1] - entry[0] + 1
-        net = IPv4Network((entry[0], 32 - (size.bit_length() - 1)))
-        return f"{entry[2]} {net} of '{entry[3]}'"
+    def describe(entry: _Range) -> str:
+        size = entry.last - entry.first + 1
+        net = IPv4Network((entry.first, 32 - (size.bit_length() - 1)))
+        return f"{entry.what} {net} of '{entry.host}'"
 
     # blame the hand-written side when there is one: that is the line to change
-    blamed = second if second[4] else first
+    blamed = first if first.hand and not second.hand else second
     other = first if blamed is second else second
-    draft = drafts[blamed[3]]
-    key = blamed[4].split(".")[1] if blamed[4].startswith("data.") else blamed[4]
-    if key == "hostname":
+    draft = drafts[blamed.host]
+    parts = blamed.field.split(".")
+    if parts[0] == "hostname":
         file, line = loader.file(HOSTS), line_of(loader.docs[HOSTS], (draft.name, "hostname"))
+    elif len(parts) > 2 and parts[1] == "departments":
+        file, line = draft.where("departments", int(parts[2]))
+    elif len(parts) > 1:
+        file, line = draft.where(parts[1])
     else:
-        file, line = draft.where(key or "tier")
-    verb = "duplicates" if (first[0], first[1]) == (second[0], second[1]) else "overlaps"
+        file, line = draft.where("tier")
+    verb = "duplicates" if (first.first, first.last) == (second.first, second.last) else "overlaps"
     loader.problems.add(
         file,
-        blamed[4] or "data",
+        blamed.field or "data",
         f"{describe(blamed)} {verb} {describe(other)}",
         host=draft.name,
         line=line,

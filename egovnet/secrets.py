@@ -31,20 +31,26 @@ def _is_reference(mapping: Mapping[str, Any]) -> bool:
     return set(mapping) == {"secret"} and isinstance(mapping["secret"], str)
 
 
-def find_plaintext_secrets(document: Any, file: str, problems: ProblemList) -> set[tuple[str, ...]]:
+def find_plaintext_secrets(
+    document: Any, file: str, problems: ProblemList, *, references: bool = True
+) -> set[tuple[str | int, ...]]:
     """Record every secret-looking key that holds a literal value; return their key paths.
+
+    `references` says whether `{secret: NAME}` is allowed here: it is in `network.yaml`, but in
+    Nornir's files a `secret:` key is a device's enable secret written in plain text.
 
     >>> from egovnet.yamlio import parse_yaml_text
     >>> found = ProblemList()
-    >>> doc = parse_yaml_text("a:\\n  password: hunter2\\n  auth_key: {secret: k}\\n", "f", found)
+    >>> text = "a:\\n  - password: hunter2\\n  - auth_key: {secret: k}\\n"
+    >>> doc = parse_yaml_text(text, "f", found)
     >>> find_plaintext_secrets(doc, "f", found)
-    {('a', 'password')}
+    {('a', 0, 'password')}
     """
-    found: set[tuple[str, ...]] = set()
+    found: set[tuple[str | int, ...]] = set()
 
-    def walk(node: Any, path: tuple[str, ...]) -> None:
+    def walk(node: Any, path: tuple[str | int, ...]) -> None:
         if isinstance(node, dict):
-            if path and _is_reference(node):
+            if path and references and _is_reference(node):
                 return
             for key, value in node.items():
                 here = (*path, str(key))
@@ -53,8 +59,8 @@ def find_plaintext_secrets(document: Any, file: str, problems: ProblemList) -> s
                         continue
                     found.add(here)
                     line = node.lines.get(str(key)) if isinstance(node, LineDict) else None
-                    host = path[0] if file.endswith("hosts.yaml") and path else None
-                    field = ".".join(here[1:] if host else here)
+                    host = str(path[0]) if file.endswith("hosts.yaml") and path else None
+                    field = ".".join(str(p) for p in (here[1:] if host else here))
                     problems.add(
                         file,
                         field,
@@ -67,8 +73,8 @@ def find_plaintext_secrets(document: Any, file: str, problems: ProblemList) -> s
                 else:
                     walk(value, here)
         elif isinstance(node, list):
-            for item in node:
-                walk(item, path)
+            for index, item in enumerate(node):
+                walk(item, (*path, index))
 
     walk(document, ())
     return found

@@ -33,13 +33,20 @@ class LineDict(dict[str, Any]):
 
 
 class _DuplicateKeyError(Exception):
-    def __init__(self, key: object, line: int, first_line: int) -> None:
+    def __init__(self, key: object, line: int, first_line: int, top_level: bool) -> None:
         super().__init__(key, line, first_line)
         self.key, self.line, self.first_line = key, line, first_line
+        self.top_level = top_level
 
 
 class _LineLoader(_BaseLoader):
     """SafeLoader whose mappings are `LineDict`s and which refuses duplicate keys."""
+
+    root: yaml.Node | None = None
+
+    def construct_document(self, node: yaml.Node) -> Any:
+        self.root = node  # so a duplicate key can tell a duplicate host from a nested one
+        return super().construct_document(node)
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
@@ -51,7 +58,7 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
         line = key_node.start_mark.line + 1
         key_text = str(key)
         if key_text in result.lines:
-            raise _DuplicateKeyError(key_text, line, result.lines[key_text])
+            raise _DuplicateKeyError(key_text, line, result.lines[key_text], node is loader.root)
         result[key_text] = loader.construct_object(value_node, deep=True)
         result.lines[key_text] = line
     return result
@@ -65,12 +72,22 @@ def parse_yaml_text(text: str, file: str, problems: ProblemList) -> Any:
     try:
         return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - _LineLoader is a SafeLoader
     except _DuplicateKeyError as dup:
-        problems.add(
-            file,
-            str(dup.key),
-            f"duplicate key '{dup.key}' (first written on line {dup.first_line})",
-            line=dup.line,
-        )
+        if dup.top_level and file.endswith("hosts.yaml"):
+            problems.add(
+                file,
+                "",
+                f"duplicate host name: '{dup.key}' is defined again here "
+                f"(first on line {dup.first_line})",
+                host=str(dup.key),
+                line=dup.line,
+            )
+        else:
+            problems.add(
+                file,
+                str(dup.key),
+                f"duplicate key '{dup.key}' (first written on line {dup.first_line})",
+                line=dup.line,
+            )
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None

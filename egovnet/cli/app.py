@@ -19,6 +19,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.tree import Tree
@@ -54,8 +55,9 @@ secrets_app = typer.Typer(
 app.add_typer(inventory_app, name="inventory")
 app.add_typer(secrets_app, name="secrets")
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+# emoji off: "hosts.yaml:100:" must not turn into "hosts.yaml💯"
+out = Console(highlight=False, soft_wrap=True, emoji=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 
 class _State:
@@ -100,7 +102,7 @@ def _fail(exc: EgovnetError, as_json: bool) -> NoReturn:
     elif as_json:
         _emit_json({"ok": False, "error": str(exc)})
     else:
-        err.print(f"[bold red]error:[/] {exc}")
+        err.print(f"[bold red]error:[/] {escape(str(exc))}")
     raise typer.Exit(EXIT_BAD_INPUT)
 
 
@@ -150,7 +152,7 @@ def validate(as_json: JsonOption = False) -> None:
         return
     tiers = ", ".join(f"{count} {tier}" for tier, count in network.tier_counts().items())
     out.print(
-        f"[bold green]✓[/] {state.inventory}: {network.name} is valid: "
+        f"[bold green]✓[/] {escape(str(state.inventory))}: {escape(network.name)} is valid: "
         f"{summary['nodes']} nodes ({tiers}), {summary['links']} links, "
         f"{summary['departments']} departments, all addresses allocated "
         f"({elapsed:.2f}s)"
@@ -164,11 +166,11 @@ def show(as_json: JsonOption = False) -> None:
     if as_json:
         sys.stdout.write(network.model_dump_json(indent=2) + "\n")
         return
-    tree = Tree(f"[bold]{network.name}[/]  ({state.inventory})")
+    tree = Tree(f"[bold]{escape(network.name)}[/]  ({escape(str(state.inventory))})")
     branches: dict[str, Tree] = {}
     for _depth, node in network.walk():
         label = (
-            f"[bold]{node.name}[/] {node.region} [dim]{node.tier} {node.platform} "
+            f"[bold]{node.name}[/] {escape(node.region)} [dim]{node.tier} {node.platform} "
             f"lo {node.loopback} mgmt {node.management.ip} AS {node.asn}[/]"
         )
         if node.uplinks:
@@ -221,7 +223,7 @@ def generate(
         _emit_json(summary)
     else:
         out.print(
-            f"[bold green]✓[/] wrote {output}: {len(network.nodes)} nodes "
+            f"[bold green]✓[/] wrote {escape(str(output))}: {len(network.nodes)} nodes "
             f"({', '.join(f'{n} {t}' for t, n in network.tier_counts().items())})"
         )
 
@@ -307,7 +309,7 @@ def render(
         return
     per = ", ".join(f"{count} {name}" for name, count in sorted(platforms.items()))
     out.print(
-        f"[bold green]✓[/] rendered {len(configs)} configs ({per}) into {output}: "
+        f"[bold green]✓[/] rendered {len(configs)} configs ({per}) into {escape(str(output))}: "
         f"{report.written} written, {report.unchanged} unchanged, "
         f"{len(report.removed)} stale removed ({elapsed:.2f}s)"
     )
@@ -333,7 +335,7 @@ def secrets_init(
         _emit_json({"ok": True, "file": str(output), "added": added})
     else:
         names = ", ".join(added) or "none"
-        out.print(f"[bold green]✓[/] {output}: {len(added)} secret(s) added ({names})")
+        out.print(f"[bold green]✓[/] {escape(str(output))}: {len(added)} secret(s) added ({names})")
 
 
 def main() -> None:
@@ -341,7 +343,7 @@ def main() -> None:
     try:
         app()
     except EgovnetError as exc:  # anything not handled per command is still bad input
-        err.print(f"[bold red]error:[/] {exc}")
+        err.print(f"[bold red]error:[/] {escape(str(exc))}")
         sys.exit(EXIT_BAD_INPUT)
 
 

@@ -73,7 +73,7 @@ def test_generated_150_node_province_passes_vtysh(tmp_path: Path) -> None:
     from egovnet.generate import generate_inventory, write_inventory
 
     inventory = tmp_path / "inventory"
-    write_inventory(generate_inventory(1, 11, 12, 4), inventory)
+    write_inventory(generate_inventory(1, 11, 13, 4), inventory)
     network = load_network(inventory)
     assert 150 <= len(network.nodes) <= 160
     _render_frr(network, tmp_path / "configs")
