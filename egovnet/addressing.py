@@ -13,6 +13,7 @@ units, the same in every pool. A pool then only scales it by its own leaf size.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from ipaddress import IPv4Address, IPv4Network
 
 TIER_LEVEL: dict[str, int] = {"national": 0, "province": 1, "city": 2, "exit": 2, "county": 3}
@@ -136,10 +137,21 @@ def offset_address(net: IPv4Network, offset: int) -> IPv4Address:
     return IPv4Address(int(net.network_address) + offset)
 
 
+@lru_cache(maxsize=64)
 def dotted_mask(prefixlen: int) -> str:
     """A prefix length as the dotted mask Cisco and Huawei configs want.
 
     >>> dotted_mask(31), dotted_mask(26)
     ('255.255.255.254', '255.255.255.192')
     """
-    return str(IPv4Network((0, prefixlen)).netmask)
+    return ip_text((0xFFFFFFFF << (32 - prefixlen)) & 0xFFFFFFFF)
+
+
+def ip_text(value: int) -> str:
+    """An IPv4 address held as an int, in dotted form; ~10x faster than `str(IPv4Address(x))`,
+    which matters when rendering tens of thousands of interfaces.
+
+    >>> ip_text(0x0A400010)
+    '10.64.0.16'
+    """
+    return f"{value >> 24}.{(value >> 16) & 255}.{(value >> 8) & 255}.{value & 255}"

@@ -38,6 +38,7 @@ from egovnet.model import (
     Node,
     Zone,
 )
+from egovnet.perf import bulk_build
 from egovnet.schema import (
     HOST_NAME,
     AddressPlanSpec,
@@ -705,9 +706,8 @@ class _AddressBook:
         self, net: IPv4Network, what: str, host: str, field_name: str, *, hand: bool = False
     ) -> None:
         first = int(net.network_address)
-        self.entries.append(
-            _Range(first, first + net.num_addresses - 1, what, host, field_name, hand)
-        )
+        last = first + (1 << (32 - net.prefixlen)) - 1  # not num_addresses: 10x slower
+        self.entries.append(_Range(first, last, what, host, field_name, hand))
 
     def overlaps(self) -> list[tuple[_Range, _Range]]:
         found = []
@@ -1109,7 +1109,12 @@ def load_network(directory: Path | str) -> Network:
 
     Raises `InventoryError` listing every problem found; returns an immutable `Network`.
     """
-    loader = _Loader(Path(directory))
+    with bulk_build():
+        return _load_network(Path(directory))
+
+
+def _load_network(directory: Path) -> Network:
+    loader = _Loader(directory)
     if not loader.directory.is_dir():
         loader.problems.add(
             loader.directory,

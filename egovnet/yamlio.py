@@ -43,6 +43,23 @@ class _LineLoader(_BaseLoader):
     """SafeLoader whose mappings are `LineDict`s and which refuses duplicate keys."""
 
     root: yaml.Node | None = None
+    _resolved: dict[tuple[str, bool, bool], str]
+
+    def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> Any:
+        # Keys and enumerations ('data', 'tier', 'private', 'frr') repeat thousands of times in
+        # a national inventory; PyYAML's resolver runs its regexes on each one. Cache scalars.
+        if kind is yaml.ScalarNode:
+            key = (value, implicit[0], implicit[1])
+            try:
+                return self._resolved[key]
+            except AttributeError:
+                self._resolved = {}
+            except KeyError:
+                pass
+            tag = super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]  # stubs leave it untyped
+            self._resolved[key] = tag
+            return tag
+        return super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]  # same
 
     def construct_document(self, node: yaml.Node) -> Any:
         self.root = node  # so a duplicate key can tell a duplicate host from a nested one

@@ -15,6 +15,7 @@ from pathlib import Path
 import jinja2
 
 from egovnet.model import Network
+from egovnet.perf import bulk_build
 from egovnet.render.view import NodeView, SharedSecrets, build_views
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -55,9 +56,9 @@ def render_network(
 ) -> dict[str, str]:
     """Every node's configuration, keyed by host name, in inventory order."""
     renderer = Renderer()
-    return {
-        view.node.name: renderer.render(view) for view in build_views(network, secrets, platform)
-    }
+    with bulk_build():
+        views = build_views(network, secrets, platform)
+        return {view.node.name: renderer.render(view) for view in views}
 
 
 def config_file_name(host: str) -> str:

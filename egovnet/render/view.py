@@ -10,9 +10,10 @@ so the platforms cannot drift apart.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+from functools import lru_cache
+from ipaddress import IPv4Interface, IPv4Network
 
-from egovnet.addressing import dotted_mask
+from egovnet.addressing import dotted_mask, ip_text
 from egovnet.model import GLOBAL, Link, Network, Node
 from egovnet.schema import SnmpUserSpec
 from egovnet.secrets import SecretStore
@@ -71,7 +72,12 @@ class Address:
 
     @classmethod
     def of(cls, iface: IPv4Interface) -> Address:
-        return cls(str(iface.ip), iface.network.prefixlen, dotted_mask(iface.network.prefixlen))
+        return cls.at(int(iface.ip), iface.network.prefixlen)
+
+    @classmethod
+    def at(cls, ip: int, prefixlen: int) -> Address:
+        """From an int: the hot path for link addresses."""
+        return cls(ip_text(ip), prefixlen, dotted_mask(prefixlen))
 
     @property
     def cidr(self) -> str:
@@ -87,8 +93,9 @@ class Prefix:
     mask: str
 
     @classmethod
+    @lru_cache(maxsize=65536)  # blocks and pools recur in every neighbour's prefix lists
     def of(cls, net: IPv4Network) -> Prefix:
-        return cls(str(net.network_address), net.prefixlen, dotted_mask(net.prefixlen))
+        return cls(ip_text(int(net.network_address)), net.prefixlen, dotted_mask(net.prefixlen))
 
     @property
     def cidr(self) -> str:
@@ -361,21 +368,21 @@ class _Builder:
             role = "uplink"
         else:
             role = "downlink"
+        mine_offset = 0 if mine is link.upper else 1
         for inst, subnet in link.subnets.items():
-            address = link.address(node.name, inst)
-            far_address = IPv4Address(
-                int(subnet.network_address) + (1 if mine is link.upper else 0)
-            )
+            base = int(subnet.network_address)
+            address = Address.at(base + mine_offset, 31)
+            far_address = ip_text(base + 1 - mine_offset)
             description = f"{role} to {other.name} port {far.port}"
             if inst == GLOBAL:
-                interfaces.append(Interface(port, description, Address.of(address), "link"))
+                interfaces.append(Interface(port, description, address, "link"))
             else:
                 vlan = self.vlans[inst]
                 interfaces.append(
                     Interface(
                         naming.subinterface.format(port=port, vlan=vlan),
                         f"{description} zone {inst}",
-                        Address.of(address),
+                        address,
                         "link",
                         vrf=vrf_of[inst],
                         vlan=vlan,
@@ -384,7 +391,7 @@ class _Builder:
                 )
             import_list, export_list = self._filters(node, other, role, inst, prefix_lists)
             routing[inst].neighbors.append(
-                Neighbor(str(far_address), other.asn, other.name, role, import_list, export_list)
+                Neighbor(far_address, other.asn, other.name, role, import_list, export_list)
             )
 
     def _filters(
