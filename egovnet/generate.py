@@ -266,7 +266,9 @@ def plan_addresses(provinces: int, cities: int, counties: int, departments: int)
             management=placed["management"],
             internet=internet,
             zones=tuple(
-                ZonePlan(zone, placed[f"zone:{zone.name}"], department_prefixlen, per_node[zone.name])
+                ZonePlan(
+                    zone, placed[f"zone:{zone.name}"], department_prefixlen, per_node[zone.name]
+                )
                 for zone in ZONES
             ),
         )
@@ -365,8 +367,13 @@ def _dump(header: str, document: dict[str, Any]) -> str:
 
 
 def _groups_text() -> str:
-    groups = {tier: {"data": {"tier": tier}} for tier in ("national", "province", "city", "county", "exit")}
-    return _dump("# Tiers as Nornir groups: a host in group `county` inherits `tier: county`.\n", groups)
+    groups = {
+        tier: {"data": {"tier": tier}}
+        for tier in ("national", "province", "city", "county", "exit")
+    }
+    return _dump(
+        "# Tiers as Nornir groups: a host in group `county` inherits `tier: county`.\n", groups
+    )
 
 
 def _defaults_text(platform: str) -> str:

@@ -16,7 +16,7 @@ import jinja2
 
 from egovnet.model import Network
 from egovnet.perf import bulk_build
-from egovnet.render.view import NodeView, SharedSecrets, build_views
+from egovnet.render.view import NodeView, SharedSecrets, iter_views
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
 MANIFEST = ".egovnet-render.json"
@@ -57,8 +57,9 @@ def render_network(
     """Every node's configuration, keyed by host name, in inventory order."""
     renderer = Renderer()
     with bulk_build():
-        views = build_views(network, secrets, platform)
-        return {view.node.name: renderer.render(view) for view in views}
+        return {
+            view.node.name: renderer.render(view) for view in iter_views(network, secrets, platform)
+        }
 
 
 def config_file_name(host: str) -> str:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from egovnet.generate import generate_inventory, write_inventory
 from egovnet.loader import load_network
 from egovnet.model import Network
 from egovnet.render.engine import render_network, write_configs
@@ -70,8 +71,6 @@ def test_sample_frr_configs_pass_vtysh(tmp_path: Path) -> None:
 
 def test_generated_150_node_province_passes_vtysh(tmp_path: Path) -> None:
     _require_vtysh()
-    from egovnet.generate import generate_inventory, write_inventory
-
     inventory = tmp_path / "inventory"
     write_inventory(generate_inventory(1, 11, 13, 4), inventory)
     network = load_network(inventory)

@@ -94,7 +94,7 @@ def test_generated_inventory_loads_with_expected_tiers(
             assert len(node.uplinks) == 1  # dual-homed: parent core plus the other core
 
 
-def test_generated_hosts_all_have_slots_and_departments_alternate(tmp_path: Path) -> None:
+def test_generated_hosts_all_have_slots_and_departments_alternate() -> None:
     hosts = yaml.safe_load(generate_inventory(1, 3, 2, 4)["hosts.yaml"])
     assert all("slot" in entry["data"] for entry in hosts.values())
     city = hosts["hebei-c01"]["data"]
@@ -128,6 +128,14 @@ def test_national_root(tmp_path: Path) -> None:
     assert network.node("shanxi-core-2").uplinks == ("shanxi-core-1",)
     peers = [link for link in network.links if link.kind == "peer"]
     assert len(peers) == 3
+
+
+def test_national_inventory_loads(tmp_path: Path) -> None:
+    """31 provinces x 11 cities x 9 counties: the benchmark's 3,504-node size (a few seconds)."""
+    network = load(generate_inventory(31, 11, 9, 4), tmp_path)
+    assert network.tier_counts() == expected_counts(31, 11, 9)
+    assert len(network.nodes) == 1 + 31 * (3 + 11 * (1 + 9)) == 3504
+    assert len({node.loopback for node in network.nodes}) == len(network.nodes)
 
 
 def test_single_province_has_two_core_roots(tmp_path: Path) -> None:
@@ -203,11 +211,7 @@ def test_adding_a_county_changes_only_it_and_its_parent(tmp_path: Path, at_top: 
     rendered_after = render(after)
 
     assert set(rendered_after) == {*rendered_before, "hebei-c02-k99"}
-    changed = {
-        host
-        for host, text in rendered_after.items()
-        if rendered_before.get(host) != text
-    }
+    changed = {host for host, text in rendered_after.items() if rendered_before.get(host) != text}
     assert changed == {"hebei-c02-k99", "hebei-c02"}
     old, new = addresses(before), addresses(after)
     assert {key: new[key] for key in old} == old
