@@ -118,6 +118,24 @@ class Pool:
         return net.subnet_of(self.network)
 
 
+def link_leaf_bits(uplinks_per_node: int, instances: int) -> int:
+    """Address bits of a node's own links block: one /31 per uplink and routing instance.
+
+    >>> link_leaf_bits(2, 3)  # 6 /31s, rounded up to 8: a /28
+    4
+    """
+    return bits_for_count(uplinks_per_node * instances) + 1
+
+
+def department_leaf_prefixlen(department_prefixlen: int, departments_per_node: int) -> int:
+    """Prefix length of a node's own block in a zone pool: room for its departments.
+
+    >>> department_leaf_prefixlen(26, 3)  # four /26s
+    24
+    """
+    return department_prefixlen - bits_for_count(departments_per_node)
+
+
 def nth_subnet(parent: IPv4Network, prefixlen: int, index: int) -> IPv4Network:
     """The `index`-th subnet of length `prefixlen` inside `parent` (no list is built).
 

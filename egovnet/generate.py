@@ -25,7 +25,14 @@ from typing import Any
 
 import yaml
 
-from egovnet.addressing import LEAF_LEVEL, Hierarchy, bits_for, bits_for_count
+from egovnet.addressing import (
+    LEAF_LEVEL,
+    Hierarchy,
+    bits_for,
+    bits_for_count,
+    department_leaf_prefixlen,
+    link_leaf_bits,
+)
 from egovnet.schema import PLATFORMS
 
 PROVINCES: tuple[tuple[str, str], ...] = (
@@ -121,25 +128,7 @@ class AddressPlan:
 
 
 # --------------------------------------------------------------------------------------
-# address arithmetic (the same as egovnet.loader's layout)
-
-
-def link_leaf_bits(uplinks_per_node: int, instances: int) -> int:
-    """Address bits of a node's own links block: one /31 per uplink and routing instance.
-
-    >>> link_leaf_bits(2, 3)  # 6 /31s, rounded up to 8: a /28
-    4
-    """
-    return bits_for_count(uplinks_per_node * instances) + 1
-
-
-def department_leaf_prefixlen(department_prefixlen: int, departments_per_node: int) -> int:
-    """Prefix length of a node's own block in a zone pool: room for its departments.
-
-    >>> department_leaf_prefixlen(26, 3)  # four /26s
-    24
-    """
-    return department_prefixlen - bits_for_count(departments_per_node)
+# address arithmetic: sizing pools with the loader's own formulas (egovnet.addressing)
 
 
 def pool_prefixlen(leaf_prefixlen: int, hierarchy: Hierarchy, top_level: int, roots: int) -> int:

@@ -24,7 +24,8 @@ from egovnet.addressing import (
     Hierarchy,
     Pool,
     bits_for,
-    bits_for_count,
+    department_leaf_prefixlen,
+    link_leaf_bits,
     nth_subnet,
 )
 from egovnet.errors import ProblemList
@@ -492,7 +493,6 @@ def _check_uplinks(
 class _Layout:
     hierarchy: Hierarchy
     pools: dict[str, Pool]
-    links_leaf_units: int
     dept_leaf: dict[str, int]
     instances: tuple[str, ...]
 
@@ -504,18 +504,19 @@ def _layout(spec: NetworkSpec) -> _Layout:
         (bits_for(fanout.national), bits_for(fanout.province), bits_for(fanout.city))
     )
     instances = (GLOBAL, *spec.zones)
-    link_bits = bits_for_count(plan.uplinks_per_node * len(instances)) + 1
     pools = {
         "loopbacks": Pool(plan.loopbacks, 32, hierarchy),
-        "links": Pool(plan.links, 32 - link_bits, hierarchy),
+        "links": Pool(
+            plan.links, 32 - link_leaf_bits(plan.uplinks_per_node, len(instances)), hierarchy
+        ),
         "internet": Pool(plan.internet, 31, hierarchy),
     }
     dept_leaf: dict[str, int] = {}
     for name, zone in spec.zones.items():
-        leaf = zone.department_prefixlen - bits_for_count(zone.departments_per_node)
+        leaf = department_leaf_prefixlen(zone.department_prefixlen, zone.departments_per_node)
         dept_leaf[name] = leaf
         pools[f"zone:{name}"] = Pool(zone.pool, leaf, hierarchy)
-    return _Layout(hierarchy, pools, 1 << link_bits, dept_leaf, instances)
+    return _Layout(hierarchy, pools, dept_leaf, instances)
 
 
 def _pool_field(pool_key: str) -> str:
