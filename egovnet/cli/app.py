@@ -208,7 +208,13 @@ def generate(
     if (output / "hosts.yaml").exists() and not force:
         _fail(EgovnetError(f"{output}/hosts.yaml exists; pass --force to overwrite"), as_json)
     files = generate_inventory(provinces, cities, counties, departments)
-    write_inventory(files, output)
+    try:
+        write_inventory(files, output)
+    except OSError as exc:
+        _fail(
+            EgovnetError(f"cannot write the inventory into {output}: {exc.strerror or exc}"),
+            as_json,
+        )
     try:
         network = load_network(output)
     except InventoryError as exc:  # a generator bug: say so rather than leave a bad inventory
@@ -290,8 +296,11 @@ def render(
         )
     started = time.perf_counter()
     configs = render_network(network, SharedSecrets.resolve(network, store), platform)
-    with _progress(len(configs), "writing", not as_json) as advance:
-        report = write_configs(configs, output, advance)
+    try:
+        with _progress(len(configs), "writing", not as_json) as advance:
+            report = write_configs(configs, output, advance)
+    except OSError as exc:
+        _fail(EgovnetError(f"cannot write configs into {output}: {exc.strerror or exc}"), as_json)
     elapsed = time.perf_counter() - started
     platforms: dict[str, int] = {}
     for node in network.nodes:

@@ -128,3 +128,25 @@ def test_human_output_names_the_network(command: list[str]) -> None:
     result = egovnet(*command)
     assert result.returncode == 0
     assert "河北省电子政务外网" in result.stdout
+
+
+def test_render_into_a_file_is_a_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "configs"
+    blocker.write_text("a file where the output directory should be")
+    result = egovnet("render", "-o", str(blocker))
+    assert result.returncode == 2
+    assert f"cannot write configs into {blocker}" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_generate_refuses_to_overwrite_without_force(tmp_path: Path) -> None:
+    args = ("inventory", "generate", "--cities", "2", "--counties", "2", "-o", str(tmp_path))
+    first = egovnet(*args, "--departments", "1")
+    assert first.returncode == 0, first.stderr
+    again = egovnet(*args, "--departments", "1")
+    assert again.returncode == 2
+    assert "pass --force to overwrite" in again.stderr
+    forced = egovnet(*args, "--departments", "1", "--force", "--json")
+    assert forced.returncode == 0
+    assert json.loads(forced.stdout)["nodes"] == 2 + 1 + 2 + 4
+    assert egovnet("-i", str(tmp_path), "inventory", "validate").returncode == 0
