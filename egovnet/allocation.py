@@ -353,6 +353,7 @@ def allocate(
                 parent=data.parent,
                 uplinks=tuple(data.uplinks),
                 slot=draft.slot,
+                pinned=draft.data.slot is not None,
                 leaf_index=u,
                 asn=asn,
                 loopback=loopback,

@@ -65,6 +65,9 @@ class Node(_Frozen):
     parent: str | None
     uplinks: tuple[str, ...]
     slot: int
+    pinned: bool
+    """True when the slot is written in the inventory; otherwise it came from file order and
+    would move if a sibling without a slot were inserted before this node."""
     leaf_index: int
     asn: int
     loopback: IPv4Address

@@ -139,6 +139,7 @@ def validate(as_json: JsonOption = False) -> None:
     started = time.perf_counter()
     network = _load(as_json)
     elapsed = time.perf_counter() - started
+    unpinned = [node.name for node in network.nodes if not node.pinned]
     summary = {
         "ok": True,
         "inventory": str(state.inventory),
@@ -147,6 +148,7 @@ def validate(as_json: JsonOption = False) -> None:
         "links": len(network.links),
         "departments": sum(len(n.departments) for n in network.nodes),
         "tiers": network.tier_counts(),
+        "unpinned": unpinned,
         "seconds": round(elapsed, 3),
     }
     if as_json:
@@ -159,6 +161,15 @@ def validate(as_json: JsonOption = False) -> None:
         f"{summary['departments']} departments, all addresses allocated "
         f"({elapsed:.2f}s)"
     )
+    if unpinned:
+        names = ", ".join(unpinned[:5])
+        if len(unpinned) > 5:
+            names += f" and {len(unpinned) - 5} more"
+        out.print(
+            f"[yellow]note:[/] {len(unpinned)} node(s) have no slot ({escape(names)}): their "
+            "addresses follow their order in hosts.yaml; write data.slot to fix them for life "
+            "(inventory show --json lists the current slots)"
+        )
 
 
 @inventory_app.command("show")

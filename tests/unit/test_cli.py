@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -150,3 +151,19 @@ def test_generate_refuses_to_overwrite_without_force(tmp_path: Path) -> None:
     assert forced.returncode == 0
     assert json.loads(forced.stdout)["nodes"] == 2 + 1 + 2 + 4
     assert egovnet("-i", str(tmp_path), "inventory", "validate").returncode == 0
+
+
+def test_validate_notes_nodes_whose_addresses_follow_file_order(tmp_path: Path) -> None:
+    """A node without `slot:` is valid, but its addresses would move if a sibling were
+    inserted before it: validate says so, by name."""
+    inventory = tmp_path / "inventory"
+    shutil.copytree(ROOT / "inventory", inventory)
+    hosts = inventory / "hosts.yaml"
+    text = hosts.read_text(encoding="utf-8")
+    hosts.write_text(text.replace("    parent: tangshan\n    slot: 2\n", "    parent: tangshan\n"))
+    result = egovnet("-i", str(inventory), "inventory", "validate")
+    assert result.returncode == 0, result.stderr
+    assert "note: 1 node(s) have no slot (zunhua)" in result.stdout
+    report = json.loads(egovnet("-i", str(inventory), "inventory", "validate", "--json").stdout)
+    assert report["unpinned"] == ["zunhua"]
+    assert json.loads(egovnet("inventory", "validate", "--json").stdout)["unpinned"] == []
