@@ -33,6 +33,7 @@ from egovnet.render.engine import render_network, write_configs
 from egovnet.render.view import SharedSecrets, secret_names
 from egovnet.schema import PLATFORMS
 from egovnet.secrets import SecretStore, env_name, write_random_secrets
+from topology.clab import CONFIG_DIR, clab_topology, write_clab
 
 EXIT_OK, EXIT_FOUND, EXIT_BAD_INPUT = 0, 1, 2
 DEFAULT_SECRETS = Path(".secrets/secrets.yaml")
@@ -54,8 +55,10 @@ inventory_app = typer.Typer(help="Check, summarise and generate inventories.", n
 secrets_app = typer.Typer(
     help="Lab and demo secrets (never for real networks).", no_args_is_help=True
 )
+topology_app = typer.Typer(help="Topology files: containerlab.", no_args_is_help=True)
 app.add_typer(inventory_app, name="inventory")
 app.add_typer(secrets_app, name="secrets")
+app.add_typer(topology_app, name="topology")
 
 # emoji off: "hosts.yaml:100:" must not turn into "hosts.yaml💯"
 out = Console(highlight=False, soft_wrap=True, emoji=False)
@@ -332,6 +335,55 @@ def render(
         f"[bold green]✓[/] rendered {len(configs)} configs ({per}) into {escape(str(output))}: "
         f"{report.written} written, {report.unchanged} unchanged, "
         f"{len(report.removed)} stale removed ({elapsed:.2f}s)"
+    )
+
+
+# ----------------------------------------------------------------------------- topology
+
+
+@topology_app.command("clab")
+def topology_clab(
+    output: Annotated[
+        Path, typer.Option("-o", "--output", help="Topology file; configs go beside it.")
+    ] = Path("build/lab/egovnet.clab.yml"),
+    secrets: SecretsOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Write a containerlab topology of the inventory, with every router's FRR config.
+
+    Deploy it with containerlab (`containerlab deploy -t FILE`). Routers run FRR whatever
+    platform they stand in for (their label says which); the configs are rendered for FRR
+    into `configs/` beside the file.
+    """
+    network = _load(as_json)
+    store = _secret_store(secrets, as_json)
+    missing = store.missing(secret_names(network))
+    if missing:
+        hint = "; ".join(f"{name} (${env_name(name)})" for name in missing)
+        _fail(SecretError(f"secrets not set: {hint}"), as_json)
+    try:
+        path = write_clab(network, output)
+        configs = render_network(network, SharedSecrets.resolve(network, store), "frr")
+        report = write_configs(configs, output.parent / CONFIG_DIR)
+    except OSError as exc:
+        _fail(
+            EgovnetError(f"cannot write the topology into {output}: {exc.strerror or exc}"), as_json
+        )
+    topology = clab_topology(network)["topology"]
+    summary = {
+        "ok": True,
+        "file": str(path),
+        "nodes": len(topology["nodes"]),
+        "links": len(topology["links"]),
+        "configs": report.directory,
+    }
+    if as_json:
+        _emit_json(summary)
+        return
+    out.print(
+        f"[bold green]✓[/] {escape(str(path))}: {summary['nodes']} nodes "
+        f"({len(network.nodes)} routers), {summary['links']} links; FRR configs in "
+        f"{escape(report.directory)}"
     )
 
 

@@ -167,3 +167,20 @@ def test_validate_notes_nodes_whose_addresses_follow_file_order(tmp_path: Path) 
     report = json.loads(egovnet("-i", str(inventory), "inventory", "validate", "--json").stdout)
     assert report["unpinned"] == ["zunhua"]
     assert json.loads(egovnet("inventory", "validate", "--json").stdout)["unpinned"] == []
+
+
+def test_topology_clab_writes_the_file_and_the_configs_it_binds(tmp_path: Path) -> None:
+    target = tmp_path / "lab" / "egovnet.clab.yml"
+    result = egovnet("topology", "clab", "-o", str(target), "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["nodes"] == 13 + 21 + 1  # routers, department hosts, the internet
+    configs = target.parent / "configs"
+    assert sorted(p.stem for p in configs.glob("*.cfg"))[:3] == [
+        "baoding",
+        "dingzhou",
+        "hebei-core-1",
+    ]
+    assert len(list(configs.glob("*.cfg"))) == 13
+    assert "zebra=yes" in (configs / "daemons").read_text()
+    assert "hostname hebei-core-1" in (configs / "hebei-core-1.cfg").read_text(encoding="utf-8")

@@ -1,0 +1,145 @@
+"""The containerlab topology: valid against containerlab's own schema, and the same network."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import regex
+import yaml
+
+from egovnet.loader import load_network
+from egovnet.model import GLOBAL, Network
+from topology.clab import FRR_IMAGE, clab_topology, render_clab
+
+ROOT = Path(__file__).resolve().parents[2]
+SCHEMA = ROOT / "topology" / "schema" / "clab.schema.json"
+
+
+@pytest.fixture(scope="module")
+def sample() -> Network:
+    return load_network(ROOT / "inventory")
+
+
+@pytest.fixture(scope="module")
+def topology(sample: Network) -> dict[str, Any]:
+    parsed: dict[str, Any] = yaml.safe_load(render_clab(sample))
+    return parsed
+
+
+def _unicode_pattern(
+    validator: jsonschema.protocols.Validator, pattern: str, instance: Any, schema: Any
+) -> Iterator[jsonschema.ValidationError]:
+    """`pattern` with the `regex` engine: the schema's address patterns use Unicode classes
+    (`\\p{L}`), which ECMAScript and Go support and Python's `re` does not."""
+    if validator.is_type(instance, "string") and not regex.search(pattern, instance):
+        yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+def clab_validator() -> jsonschema.protocols.Validator:
+    """containerlab's schema (draft-07), with patterns matched as containerlab matches them."""
+    validator_class = jsonschema.validators.extend(  # type: ignore[no-untyped-call]  # untyped in the stubs
+        jsonschema.Draft7Validator, {"pattern": _unicode_pattern}
+    )
+    validator: jsonschema.protocols.Validator = validator_class(
+        json.loads(SCHEMA.read_text(encoding="utf-8"))
+    )
+    return validator
+
+
+def test_passes_containerlabs_schema(topology: dict[str, Any]) -> None:
+    errors = [error.message for error in clab_validator().iter_errors(topology)]
+    assert errors == []
+
+
+def test_schema_check_can_fail(topology: dict[str, Any]) -> None:
+    """The schema is strict enough to catch a typo a hand edit would make."""
+    broken = json.loads(json.dumps(topology))
+    broken["topology"]["nodes"]["zhengding"]["knd"] = "linux"
+    broken["topology"]["nodes"]["luancheng"]["mgmt-ipv4"] = "10.64.8.300"
+    messages = " ".join(_messages(clab_validator().iter_errors(broken)))
+    assert "'knd' was unexpected" in messages
+    assert "'10.64.8.300' does not match" in messages
+
+
+def _messages(errors: Iterable[jsonschema.ValidationError]) -> Iterator[str]:
+    """Every message, including those inside `oneOf` (a node is null or a node config)."""
+    for error in errors:
+        yield error.message
+        yield from _messages(error.context or [])
+
+
+def test_every_router_is_an_frr_node_with_its_management_address(
+    sample: Network, topology: dict[str, Any]
+) -> None:
+    nodes = topology["topology"]["nodes"]
+    for node in sample.nodes:
+        entry = nodes[node.name]
+        assert entry["image"] == FRR_IMAGE
+        assert entry["mgmt-ipv4"] == str(node.management.ip)
+        assert f"configs/{node.name}.cfg:/etc/frr/frr.conf" in entry["binds"]
+        assert entry["labels"]["egovnet-platform"] == node.platform
+    assert topology["mgmt"]["ipv4-subnet"] == str(sample.spec.address_plan.management)
+
+
+def test_links_are_the_models_links_plus_departments_and_internet(
+    sample: Network, topology: dict[str, Any]
+) -> None:
+    links = {tuple(link["endpoints"]) for link in topology["topology"]["links"]}
+    for link in sample.links:
+        assert (
+            f"{link.upper.host}:eth{link.upper.port}",
+            f"{link.lower.host}:eth{link.lower.port}",
+        ) in links
+    departments = sum(len(n.departments) for n in sample.nodes)
+    exits = sum(1 for n in sample.nodes if n.internet)
+    assert len(links) == len(sample.links) + departments + exits
+    assert ("zhengding:dept1000", "zhengding-caizhengju:eth1") in links
+    assert ("hebei-exit:eth3", "internet-hebei-exit:eth1") in links
+
+
+def test_hosts_have_no_management_path(topology: dict[str, Any]) -> None:
+    """A management interface on a host would be a path around the routers."""
+    for name, entry in topology["topology"]["nodes"].items():
+        if entry["labels"]["egovnet-role"] != "router":
+            assert entry["network-mode"] == "none", name
+            assert "mgmt-ipv4" not in entry
+
+
+def test_zone_subinterfaces_match_the_link_subnets(
+    sample: Network, topology: dict[str, Any]
+) -> None:
+    nodes = topology["topology"]["nodes"]
+    for link in sample.links:
+        for end in (link.upper, link.lower):
+            for instance in link.subnets:
+                if instance == GLOBAL:
+                    continue
+                vlan = sample.zone(instance).vlan
+                command = (
+                    f"ip link add link eth{end.port} name eth{end.port}.{vlan} type vlan id {vlan}"
+                )
+                assert command in nodes[end.host]["exec"]
+
+
+def test_department_host_sits_behind_its_gateway(sample: Network, topology: dict[str, Any]) -> None:
+    node = sample.node("zhengding")
+    dept = node.departments[0]
+    host = topology["topology"]["nodes"][f"zhengding-{dept.name}"]
+    assert host["exec"] == [
+        f"ip address add {dept.gateway.ip + 1}/{dept.prefix.prefixlen} dev eth1",
+        f"ip route add default via {dept.gateway.ip}",
+    ]
+
+
+def test_rendering_is_stable(sample: Network) -> None:
+    assert render_clab(sample) == render_clab(load_network(ROOT / "inventory"))
+
+
+def test_clab_topology_is_plain_data(sample: Network) -> None:
+    """What `--json` or another runner would read: nothing but dicts, lists and strings."""
+    assert json.loads(json.dumps(clab_topology(sample), ensure_ascii=False))["name"] == "egovnet"

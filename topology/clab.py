@@ -1,0 +1,196 @@
+"""A containerlab topology (`.clab.yml`) from the network model.
+
+One file, two runners: users with containerlab deploy it there; egovnet's own lab runner
+(`lab/`) deploys the same file with network namespaces on a machine without Docker. So the
+file says everything a runner needs and nothing only one of them understands:
+
+* one `linux` node per router, FRR image, its rendered FRR config bound as the startup config,
+  its management address, and labels naming tier, region and the platform it stands in for;
+* one node per department host and one for the simulated internet, with no management
+  interface at all (`network-mode: none`): a management bridge to them would be a second path
+  past the routers and would make isolation tests pass falsely;
+* links with the interface names the rendered configs use; zone sub-interfaces are created
+  inside each router by `exec` commands, as 802.1Q sub-interfaces of the link.
+
+`clab_topology` is pure (model in, plain data out); `write_clab` writes YAML.
+"""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Interface, IPv4Network
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from egovnet.model import GLOBAL, Network, Node
+
+FRR_IMAGE = "quay.io/frrouting/frr:8.4.4"
+"""The FRR release Debian 12 ships, so both runners run the same routing code."""
+HOST_IMAGE = "alpine:3.20"
+INTERNET_NODE = "internet"
+INTERNET_SERVER = IPv4Interface("198.19.255.254/32")
+"""A host 'on the internet' for reachability probes: inside 198.18.0.0/15, the benchmarking
+range the lab uses as its simulated internet, never routed off this machine."""
+DAEMONS_FILE = "daemons"
+DAEMONS = """\
+# FRR daemons for egovnet lab routers (written by `egovnet topology clab`)
+zebra=yes
+bgpd=yes
+staticd=yes
+vtysh_enable=yes
+zebra_options="  -A 127.0.0.1 -s 90000000 -M snmp"
+bgpd_options="   -A 127.0.0.1 -M snmp"
+staticd_options="-A 127.0.0.1"
+"""
+LAB_NAME = "egovnet"
+CONFIG_DIR = "configs"
+"""Where the rendered FRR configs sit, relative to the topology file."""
+
+
+def department_host(node: Node, department: str) -> str:
+    """The topology name of a department's host.
+
+    >>> from types import SimpleNamespace
+    >>> department_host(SimpleNamespace(name="zhengding"), "caizhengju")  # type: ignore[arg-type]
+    'zhengding-caizhengju'
+    """
+    return f"{node.name}-{department}"
+
+
+def _labels(node: Node) -> dict[str, str]:
+    labels = {
+        "egovnet-role": "router",
+        "egovnet-tier": node.tier,
+        "egovnet-region": node.region,
+        "egovnet-platform": node.platform,
+    }
+    for key in ("province", "city", "county"):
+        value = getattr(node, key)
+        if value:
+            labels[f"egovnet-{key}"] = value
+    return labels
+
+
+def _zone_setup(network: Network, node: Node) -> list[str]:
+    """Commands that make the zone sub-interfaces of a router's links."""
+    commands: list[str] = []
+    ends = [
+        (link, link.upper if link.upper.host == node.name else link.lower)
+        for link in network.links_of(node.name)
+    ]
+    for link, end in sorted(ends, key=lambda pair: pair[1].port):
+        for instance in link.subnets:
+            if instance == GLOBAL:
+                continue
+            vlan = network.zone(instance).vlan
+            commands.append(
+                f"ip link add link eth{end.port} name eth{end.port}.{vlan} type vlan id {vlan}"
+            )
+    return commands
+
+
+def _host_node(commands: list[str], labels: dict[str, str]) -> dict[str, Any]:
+    """A plain host: no management interface, set up by `exec` commands."""
+    return {
+        "kind": "linux",
+        "image": HOST_IMAGE,
+        "network-mode": "none",
+        "labels": labels,
+        "exec": commands,
+    }
+
+
+def clab_topology(network: Network) -> dict[str, Any]:
+    """The containerlab topology of `network` as plain data (see the module docstring)."""
+    management = network.spec.address_plan.management
+    nodes: dict[str, Any] = {}
+    links: list[dict[str, Any]] = []
+    for node in network.nodes:
+        entry: dict[str, Any] = {
+            "kind": "linux",
+            "image": FRR_IMAGE,
+            "mgmt-ipv4": str(node.management.ip),
+            "binds": [
+                f"{CONFIG_DIR}/{node.name}.cfg:/etc/frr/frr.conf",
+                f"{CONFIG_DIR}/{DAEMONS_FILE}:/etc/frr/daemons",
+            ],
+            "labels": _labels(node),
+        }
+        setup = _zone_setup(network, node)
+        if setup:
+            entry["exec"] = setup
+        nodes[node.name] = entry
+    for link in network.links:
+        links.append(
+            {
+                "endpoints": [
+                    f"{link.upper.host}:eth{link.upper.port}",
+                    f"{link.lower.host}:eth{link.lower.port}",
+                ]
+            }
+        )
+    for node in network.nodes:
+        for dept in node.departments:
+            host = department_host(node, dept.name)
+            address = IPv4Interface((int(dept.gateway.ip) + 1, dept.prefix.prefixlen))
+            labels = {
+                "egovnet-role": "department",
+                "egovnet-zone": dept.zone,
+                "egovnet-node": node.name,
+            }
+            commands = [
+                f"ip address add {address} dev eth1",
+                f"ip route add default via {dept.gateway.ip}",
+            ]
+            nodes[host] = _host_node(commands, labels)
+            links.append({"endpoints": [f"{node.name}:dept{dept.vlan}", f"{host}:eth1"]})
+        if node.internet is not None:
+            name = f"{INTERNET_NODE}-{node.name}"
+            # The internet knows nothing of the extranet: only the /31 it shares with the exit
+            # (the exit NATs public-zone traffic to its own address on that /31).
+            commands = [
+                f"ip address add {IPv4Interface((int(node.internet.next_hop), 31))} dev eth1",
+                f"ip address add {INTERNET_SERVER} dev lo",
+            ]
+            nodes[name] = _host_node(
+                commands, {"egovnet-role": "internet", "egovnet-node": node.name}
+            )
+            links.append({"endpoints": [f"{node.name}:eth{node.internet.port}", f"{name}:eth1"]})
+    return {
+        "name": LAB_NAME,
+        "mgmt": {
+            "network": f"{LAB_NAME}-mgmt",
+            "ipv4-subnet": str(management),
+            "ipv4-gw": str(management.network_address + 1),
+        },
+        "topology": {"nodes": nodes, "links": links},
+    }
+
+
+def render_clab(network: Network) -> str:
+    """The topology as YAML text, stable from run to run."""
+    header = (
+        f"# containerlab topology of {network.name}, generated by `egovnet topology clab`\n"
+        f"# from {network.source}; edit the inventory, not this file.\n"
+    )
+    return header + yaml.safe_dump(
+        clab_topology(network), allow_unicode=True, sort_keys=False, width=120
+    )
+
+
+def write_clab(network: Network, path: Path) -> Path:
+    """Write the topology file and the FRR daemons file it binds (`<its folder>/configs/`).
+
+    The router configs themselves are written by the renderer into the same folder.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    (path.parent / CONFIG_DIR).mkdir(exist_ok=True)
+    (path.parent / CONFIG_DIR / DAEMONS_FILE).write_text(DAEMONS, encoding="utf-8")
+    path.write_text(render_clab(network), encoding="utf-8")
+    return path
+
+
+def management_subnet(topology: dict[str, Any]) -> IPv4Network:
+    """The management subnet a topology declares."""
+    return IPv4Network(topology["mgmt"]["ipv4-subnet"])
