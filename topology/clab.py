@@ -9,8 +9,9 @@ file says everything a runner needs and nothing only one of them understands:
 * one node per department host and one for the simulated internet, with no management
   interface at all (`network-mode: none`): a management bridge to them would be a second path
   past the routers and would make isolation tests pass falsely;
-* links with the interface names the rendered configs use; zone sub-interfaces are created
-  inside each router by `exec` commands, as 802.1Q sub-interfaces of the link.
+* links with the interface names the rendered configs use: one veth per link and routing
+  instance (`ethN` for the underlay, `ethN.VLAN` per zone); `exec` commands move each zone's
+  interfaces into the zone's namespace (FRR's netns VRF backend).
 
 `clab_topology` is pure (model in, plain data out); `write_clab` writes YAML.
 """
@@ -39,8 +40,8 @@ zebra=yes
 bgpd=yes
 staticd=yes
 vtysh_enable=yes
-zebra_options="  -A 127.0.0.1 -s 90000000 -M snmp"
-bgpd_options="   -A 127.0.0.1 -M snmp"
+zebra_options="  -A 127.0.0.1 -s 90000000 -n"
+bgpd_options="   -A 127.0.0.1"
 staticd_options="-A 127.0.0.1"
 """
 LAB_NAME = "egovnet"
@@ -73,20 +74,29 @@ def _labels(node: Node) -> dict[str, str]:
 
 
 def _zone_setup(network: Network, node: Node) -> list[str]:
-    """Commands that make the zone sub-interfaces of a router's links."""
-    commands: list[str] = []
-    ends = [
-        (link, link.upper if link.upper.host == node.name else link.lower)
-        for link in network.links_of(node.name)
-    ]
-    for link, end in sorted(ends, key=lambda pair: pair[1].port):
+    """Commands that put a router's zone interfaces into its zone namespaces (FRR's netns VRF
+    backend: a VRF is a namespace named after the zone), then restart FRR so that its
+    config, loaded before the namespaces existed, binds them."""
+    moved: dict[str, list[str]] = {zone: [] for zone in node.zones}
+    for link in network.links_of(node.name):
+        port = link.upper.port if link.upper.host == node.name else link.lower.port
         for instance in link.subnets:
-            if instance == GLOBAL:
-                continue
-            vlan = network.zone(instance).vlan
-            commands.append(
-                f"ip link add link eth{end.port} name eth{end.port}.{vlan} type vlan id {vlan}"
-            )
+            if instance != GLOBAL:
+                moved[instance].append(f"eth{port}.{network.zone(instance).vlan}")
+    for dept in node.departments:
+        moved[dept.zone].append(f"dept{dept.vlan}")
+    if node.internet is not None:  # the exit's internet port sits in the internet zone's VRF
+        zone = next(z.name for z in network.zones if z.internet and z.name in node.zones)
+        moved[zone].append(f"eth{node.internet.port}")
+    commands: list[str] = []
+    for zone, interfaces in moved.items():
+        commands.append(f"ip netns add {zone}")
+        commands += [f"ip link set {name} netns {zone}" for name in sorted(interfaces)]
+        commands.append(f"ip netns exec {zone} ip link set lo up")
+        commands += [f"ip netns exec {zone} ip link set {name} up" for name in sorted(interfaces)]
+        commands.append(f"ip netns exec {zone} sysctl -qw net.ipv4.ip_forward=1")
+    if commands:
+        commands.append("/usr/lib/frr/frrinit.sh restart")
     return commands
 
 
@@ -122,14 +132,19 @@ def clab_topology(network: Network) -> dict[str, Any]:
             entry["exec"] = setup
         nodes[node.name] = entry
     for link in network.links:
-        links.append(
-            {
-                "endpoints": [
-                    f"{link.upper.host}:eth{link.upper.port}",
-                    f"{link.lower.host}:eth{link.lower.port}",
-                ]
-            }
-        )
+        # one veth per routing instance: the physical port for the underlay, `ethN.VLAN` for
+        # each zone (802.1Q on real gear; a veth of its own in the lab, whose kernels may
+        # lack 802.1Q, and which can then live in the zone's namespace)
+        for instance in link.subnets:
+            suffix = "" if instance == GLOBAL else f".{network.zone(instance).vlan}"
+            links.append(
+                {
+                    "endpoints": [
+                        f"{link.upper.host}:eth{link.upper.port}{suffix}",
+                        f"{link.lower.host}:eth{link.lower.port}{suffix}",
+                    ]
+                }
+            )
     for node in network.nodes:
         for dept in node.departments:
             host = department_host(node, dept.name)

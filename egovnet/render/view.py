@@ -31,7 +31,6 @@ class PlatformNaming:
     loopback: str
     department: str
     subinterface: str = "{port}.{vlan}"
-    vrf_per_node: bool = False
     department_trunk: int | None = None
     """Port whose 802.1Q sub-interfaces are the departments' gateways (towards the access
     switch); None where each department has an interface of its own (the lab's veths)."""
@@ -39,8 +38,8 @@ class PlatformNaming:
 
 NAMING: dict[str, PlatformNaming] = {
     # FRR in the lab: containerlab's convention (eth0 is management); zones use FRR's
-    # netns VRF backend, whose VRF names are namespace names and so must be unique per host.
-    "frr": PlatformNaming("eth{n}", "eth0", "lo", "dept{vlan}", vrf_per_node=True),
+    # netns VRF backend: a VRF is a network namespace of the node, named after the zone.
+    "frr": PlatformNaming("eth{n}", "eth0", "lo", "dept{vlan}"),
     # Vendor gear: port 0 is the trunk to the node's access switch, one sub-interface per
     # department VLAN; ports 1.. are the links (docs/routing.md, "Ports").
     "huawei_vrp": PlatformNaming(
@@ -217,16 +216,6 @@ def secret_names(network: Network) -> list[str]:
     return names
 
 
-def vrf_name(node: Node, zone: str, platform: str) -> str:
-    """The VRF / VPN-instance name of `zone` on `node` for `platform`.
-
-    >>> from types import SimpleNamespace
-    >>> vrf_name(SimpleNamespace(name="baoding"), "public", "frr")  # type: ignore[arg-type]
-    'baoding-public'
-    """
-    return f"{node.name}-{zone}" if NAMING[platform].vrf_per_node else zone
-
-
 def _list_name(instance: str, direction: str, who: str) -> str:
     return f"{instance.upper()}-{direction}-{who}"
 
@@ -252,7 +241,9 @@ class _Builder:
         network = self.network
         naming = NAMING[platform]
         instances = [GLOBAL, *node.zones]
-        vrf_of = {zone: vrf_name(node, zone, platform) for zone in node.zones}
+        # a zone's VRF is named after the zone on every platform; the lab gives each FRR node
+        # its own /run/netns, so FRR's netns VRF backend can use the same names (docs/lab)
+        vrf_of = {zone: zone for zone in node.zones}
         interfaces: list[Interface] = [
             Interface(
                 naming.loopback,

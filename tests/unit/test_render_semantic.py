@@ -24,7 +24,7 @@ from ciscoconfparse2 import CiscoConfParse
 from egovnet.loader import load_network
 from egovnet.model import GLOBAL, Network, Node
 from egovnet.render.engine import render_network
-from egovnet.render.view import NAMING, SharedSecrets, secret_names, vrf_name
+from egovnet.render.view import NAMING, SharedSecrets, secret_names
 from egovnet.schema import PLATFORMS
 from egovnet.secrets import SecretStore, env_name
 
@@ -427,7 +427,7 @@ def check_interfaces(network: Network, node: Node, platform: str, cfg: Parsed) -
                 )
             else:
                 assert iface.vlan == network.zone(inst).vlan, f"{where}: {name} VLAN"
-                assert iface.vrf == vrf_name(node, inst, platform), f"{where}: {name} VRF"
+                assert iface.vrf == inst, f"{where}: {name} VRF"
                 assert iface.vrf_before_address, f"{where}: {name} binds its VRF after its address"
 
     trunk = None
@@ -444,7 +444,7 @@ def check_interfaces(network: Network, node: Node, platform: str, cfg: Parsed) -
         if trunk is not None:
             assert iface.vlan == dept.vlan, f"{where}: {name} must be tagged {dept.vlan}"
         assert iface.address == dept.gateway, f"{where}: {name} address"
-        assert iface.vrf == vrf_name(node, dept.zone, platform), f"{where}: {name} VRF"
+        assert iface.vrf == dept.zone, f"{where}: {name} VRF"
         assert iface.vrf_before_address, f"{where}: {name} binds its VRF after its address"
         assert dept.name in (iface.description or ""), f"{where}: {name} description"
 
@@ -455,7 +455,7 @@ def check_interfaces(network: Network, node: Node, platform: str, cfg: Parsed) -
         zone = next(z.name for z in network.zones if z.internet and z.name in node.zones)
         assert iface is not None, f"{where}: no internet uplink {name}"
         assert iface.address == node.internet.address
-        assert iface.vrf == vrf_name(node, zone, platform)
+        assert iface.vrf == zone
         assert iface.vrf_before_address
 
     assert set(ifaces) == expected, f"{where}: unexpected interfaces {set(ifaces) - expected}"
@@ -471,8 +471,9 @@ def expected_peers(network: Network, node: Node) -> dict[str, dict[str, int]]:
     return peers
 
 
-def instance_key(node: Node, inst: str, platform: str) -> str | None:
-    return None if inst == GLOBAL else vrf_name(node, inst, platform)
+def instance_key(inst: str) -> str | None:
+    """How parsed BGP sections are keyed: None for the global table, else the VRF name."""
+    return None if inst == GLOBAL else inst
 
 
 def check_bgp(network: Network, node: Node, platform: str, cfg: Parsed) -> None:
@@ -484,10 +485,10 @@ def check_bgp(network: Network, node: Node, platform: str, cfg: Parsed) -> None:
     routing = network.spec.routing
     assert cfg.timers == {(routing.keepalive, routing.hold)}, f"{where}: timers"
     peers = expected_peers(network, node)
-    keys = {instance_key(node, inst, platform) for inst in peers}
+    keys = {instance_key(inst) for inst in peers}
     assert set(cfg.bgp) == keys, f"{where}: BGP instances {set(cfg.bgp)} != {keys}"
     for inst, want in peers.items():
-        got = cfg.bgp[instance_key(node, inst, platform)]
+        got = cfg.bgp[instance_key(inst)]
         assert got.peers == want, f"{where}: {inst} neighbours"
         for ip in want:
             far = next(n for n in network.nodes if n.asn == want[ip])
@@ -509,7 +510,7 @@ def check_filters(network: Network, node: Node, platform: str, cfg: Parsed) -> N
         if link.kind == "peer":
             continue
         for inst in link.subnets:
-            got = cfg.bgp[instance_key(node, inst, platform)]
+            got = cfg.bgp[instance_key(inst)]
             far = link.other(node.name).host
             ip = str(link.address(far, inst).ip)
             if link.lower.host == node.name:  # towards the node above: export own block
@@ -526,7 +527,7 @@ def check_origination(network: Network, node: Node, platform: str, cfg: Parsed) 
     where = f"{platform}/{node.name}"
     default = IPv4Network("0.0.0.0/0")
     for inst in (GLOBAL, *node.zones):
-        got = cfg.bgp[instance_key(node, inst, platform)]
+        got = cfg.bgp[instance_key(inst)]
         networks = {d.prefix for d in node.departments if d.zone == inst}
         if inst == GLOBAL:
             networks.add(IPv4Network(f"{node.loopback}/32"))
@@ -543,7 +544,7 @@ def check_origination(network: Network, node: Node, platform: str, cfg: Parsed) 
     if node.internet is not None:
         for zone in network.zones:
             if zone.internet and zone.name in node.zones:
-                vrf = vrf_name(node, zone.name, platform)
+                vrf = zone.name
                 statics.add((vrf, default, str(node.internet.next_hop)))
     assert cfg.statics == statics, f"{where}: static routes"
 

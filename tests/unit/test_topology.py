@@ -91,13 +91,15 @@ def test_links_are_the_models_links_plus_departments_and_internet(
 ) -> None:
     links = {tuple(link["endpoints"]) for link in topology["topology"]["links"]}
     for link in sample.links:
-        assert (
-            f"{link.upper.host}:eth{link.upper.port}",
-            f"{link.lower.host}:eth{link.lower.port}",
-        ) in links
+        for instance in link.subnets:
+            suffix = "" if instance == GLOBAL else f".{sample.zone(instance).vlan}"
+            upper = f"{link.upper.host}:eth{link.upper.port}{suffix}"
+            assert (upper, f"{link.lower.host}:eth{link.lower.port}{suffix}") in links
+    per_instance = sum(len(link.subnets) for link in sample.links)
     departments = sum(len(n.departments) for n in sample.nodes)
     exits = sum(1 for n in sample.nodes if n.internet)
-    assert len(links) == len(sample.links) + departments + exits
+    assert len(links) == per_instance + departments + exits
+    assert ("hebei-core-1:eth3.100", "shijiazhuang:eth1.100") in links
     assert ("zhengding:dept1000", "zhengding-caizhengju:eth1") in links
     assert ("hebei-exit:eth3", "internet-hebei-exit:eth1") in links
 
@@ -110,20 +112,22 @@ def test_hosts_have_no_management_path(topology: dict[str, Any]) -> None:
             assert "mgmt-ipv4" not in entry
 
 
-def test_zone_subinterfaces_match_the_link_subnets(
+def test_zone_interfaces_move_into_their_zone_namespace(
     sample: Network, topology: dict[str, Any]
 ) -> None:
-    nodes = topology["topology"]["nodes"]
-    for link in sample.links:
-        for end in (link.upper, link.lower):
-            for instance in link.subnets:
-                if instance == GLOBAL:
-                    continue
-                vlan = sample.zone(instance).vlan
-                command = (
-                    f"ip link add link eth{end.port} name eth{end.port}.{vlan} type vlan id {vlan}"
-                )
-                assert command in nodes[end.host]["exec"]
+    commands = topology["topology"]["nodes"]["zhengding"]["exec"]
+    for zone, moved in (
+        ("private", ["dept1000", "eth1.100"]),
+        ("public", ["dept2000", "eth1.200"]),
+    ):
+        assert f"ip netns add {zone}" in commands
+        for name in moved:
+            assert f"ip link set {name} netns {zone}" in commands
+        assert f"ip netns exec {zone} sysctl -qw net.ipv4.ip_forward=1" in commands
+    assert commands[-1] == "/usr/lib/frr/frrinit.sh restart"
+    exit_commands = topology["topology"]["nodes"]["hebei-exit"]["exec"]
+    assert "ip netns add private" not in exit_commands  # the exit carries no private zone
+    assert "ip link set eth3 netns public" in exit_commands  # its internet port
 
 
 def test_department_host_sits_behind_its_gateway(sample: Network, topology: dict[str, Any]) -> None:
