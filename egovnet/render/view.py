@@ -241,9 +241,8 @@ class _Builder:
         network = self.network
         naming = NAMING[platform]
         instances = [GLOBAL, *node.zones]
-        # a zone's VRF is named after the zone on every platform; the lab gives each FRR node
-        # its own /run/netns, so FRR's netns VRF backend can use the same names (docs/lab)
-        vrf_of = {zone: zone for zone in node.zones}
+        # A zone's VRF is named after the zone on every platform (docs/routing.md, "Zones").
+        rd = {zone: f"{node.loopback}:{self.vlans[zone]}" for zone in node.zones}
         interfaces: list[Interface] = [
             Interface(
                 naming.loopback,
@@ -260,9 +259,7 @@ class _Builder:
         ]
         routing = {
             inst: RoutingInstance(
-                inst,
-                None if inst == GLOBAL else vrf_of[inst],
-                None if inst == GLOBAL else f"{node.loopback}:{self.vlans[inst]}",
+                inst, None if inst == GLOBAL else inst, None if inst == GLOBAL else rd[inst]
             )
             for inst in instances
         }
@@ -272,7 +269,7 @@ class _Builder:
             network.links_of(node.name),
             key=lambda lk: (lk.upper if lk.upper.host == node.name else lk.lower).port,
         ):
-            self._link(node, link, naming, vrf_of, interfaces, routing, prefix_lists)
+            self._link(node, link, naming, interfaces, routing, prefix_lists)
         trunk = None
         if node.departments and naming.department_trunk is not None:
             trunk = self.port(naming, naming.department_trunk)
@@ -287,7 +284,7 @@ class _Builder:
                     label,
                     Address.of(dept.gateway),
                     "department",
-                    vrf=vrf_of[dept.zone],
+                    vrf=dept.zone,
                     vlan=dept.vlan if trunk else None,
                     parent=trunk,
                 )
@@ -301,7 +298,7 @@ class _Builder:
                     "unified internet exit uplink",
                     Address.of(node.internet.address),
                     "internet",
-                    vrf=vrf_of[zone],
+                    vrf=zone,
                 )
             )
             for inst in node.zones:
@@ -326,7 +323,7 @@ class _Builder:
             interfaces=interfaces,
             instances=[routing[inst] for inst in instances],
             prefix_lists=dict(sorted(prefix_lists.items())),
-            vrfs=[(vrf_of[z], f"{node.loopback}:{self.vlans[z]}", z) for z in node.zones],
+            vrfs=[(zone, rd[zone], zone) for zone in node.zones],
             ntp=self.ntp,
             syslog=self.syslog,
             aaa_protocol=network.spec.services.aaa.protocol,
@@ -344,7 +341,6 @@ class _Builder:
         node: Node,
         link: Link,
         naming: PlatformNaming,
-        vrf_of: dict[str, str],
         interfaces: list[Interface],
         routing: dict[str, RoutingInstance],
         prefix_lists: dict[str, list[PrefixRule]],
@@ -376,7 +372,7 @@ class _Builder:
                         f"{description} zone {inst}",
                         address,
                         "link",
-                        vrf=vrf_of[inst],
+                        vrf=inst,
                         vlan=vlan,
                         parent=port,
                     )
