@@ -402,6 +402,7 @@ def _network_text(provinces: int, plan: AddressPlan) -> str:
             "ntp": [station],
             "syslog": [station],
             "aaa": {"protocol": "tacacs", "servers": [station], "key": {"secret": "aaa-key"}},
+            "local_admin": {"name": "egov-admin", "password": {"secret": "local-admin"}},
             "snmp": {
                 "location": name,
                 "users": [

@@ -128,6 +128,14 @@ class AaaSpec(_Strict):
     key: SecretRef
 
 
+class LocalAdminSpec(_Strict):
+    """The break-glass account each device keeps for when every AAA server is unreachable:
+    AAA falls back to `local`, and without a local account that fallback locks everyone out."""
+
+    name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,30}$")] = "egov-admin"
+    password: SecretRef
+
+
 class SshSpec(_Strict):
     idle_timeout_minutes: Annotated[int, Field(ge=1, le=60)] = 10
 
@@ -138,6 +146,7 @@ class ServicesSpec(_Strict):
     ntp: list[IPv4Address] = Field(min_length=1)
     syslog: list[IPv4Address] = Field(min_length=1)
     aaa: AaaSpec
+    local_admin: LocalAdminSpec | None = None
     snmp: SnmpSpec
     ssh: SshSpec = Field(default_factory=SshSpec)
     banner: str = "Authorised access only. 仅限授权访问。"

@@ -176,6 +176,7 @@ class NodeView:
     aaa_protocol: str
     aaa_servers: list[str]
     aaa_key: str
+    local_admin: tuple[str, str] | None
     snmp_users: list[SnmpUser]
     snmp_location: str
     banner: str
@@ -189,6 +190,8 @@ class SharedSecrets:
 
     aaa_key: str
     snmp_users: list[SnmpUser]
+    local_admin: tuple[str, str] | None
+    """(name, password) of the break-glass account, if network.yaml has one."""
 
     @classmethod
     def resolve(cls, network: Network, store: SecretStore) -> SharedSecrets:
@@ -204,13 +207,19 @@ class SharedSecrets:
                 store.get(spec.priv_key.secret),
             )
 
-        return cls(store.get(services.aaa.key.secret), [user(u) for u in services.snmp.users])
+        admin = services.local_admin
+        local = (admin.name, store.get(admin.password.secret)) if admin else None
+        return cls(
+            store.get(services.aaa.key.secret), [user(u) for u in services.snmp.users], local
+        )
 
 
 def secret_names(network: Network) -> list[str]:
     """Every secret a render of this network needs."""
     services = network.spec.services
     names = [services.aaa.key.secret]
+    if services.local_admin is not None:
+        names.append(services.local_admin.password.secret)
     for user in services.snmp.users:
         names += [user.auth_key.secret, user.priv_key.secret]
     return names
@@ -329,6 +338,7 @@ class _Builder:
             aaa_protocol=network.spec.services.aaa.protocol,
             aaa_servers=self.aaa_servers,
             aaa_key=self.secrets.aaa_key,
+            local_admin=self.secrets.local_admin,
             snmp_users=self.secrets.snmp_users,
             snmp_location=network.spec.services.snmp.location,
             banner=network.spec.services.banner,

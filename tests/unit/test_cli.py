@@ -17,6 +17,7 @@ FAKE_SECRETS = {
     "EGOVNET_SECRET_AAA_KEY": "fake-aaa",
     "EGOVNET_SECRET_SNMP_NOC_AUTH": "fake-auth-key",
     "EGOVNET_SECRET_SNMP_NOC_PRIV": "fake-priv-key",
+    "EGOVNET_SECRET_LOCAL_ADMIN": "fake-local-admin",
 }
 
 

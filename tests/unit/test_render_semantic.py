@@ -566,6 +566,8 @@ def services(platform: str, network: Network) -> Services:
     idle = s.ssh.idle_timeout_minutes
     key = {u.name: (fake_value(u.auth_key.secret), fake_value(u.priv_key.secret)) for u in users}
     tacacs = s.aaa.protocol == "tacacs"
+    assert s.local_admin is not None, "the sample keeps a break-glass account"
+    admin, admin_pw = s.local_admin.name, fake_value(s.local_admin.password.secret)
     if platform == "frr":
         return Services(top=[], blocks={"line vty": [f"exec-timeout {idle} 0"]}, secret_lines=[])
     if platform == "huawei_vrp":
@@ -607,11 +609,15 @@ def services(platform: str, network: Network) -> Services:
                     f"authentication-mode {kind} local",
                     "domain default_admin",
                     f"{kind}-server egov",
+                    f"local-user {admin} password irreversible-cipher {admin_pw}",
+                    f"local-user {admin} privilege level 15",
+                    f"local-user {admin} service-type ssh",
                 ],
             },
             secret_lines=[
                 r"snmp-agent usm-user v3 \S+ (authentication|privacy)-mode \S+ cipher \S+",
                 r" (hwtacacs|radius)-server shared-key cipher \S+",
+                r" local-user \S+ password irreversible-cipher \S+",
             ],
         )
     if platform == "h3c_comware":
@@ -646,10 +652,16 @@ def services(platform: str, network: Network) -> Services:
                     f"key authentication simple {aaa_key}",
                 ],
                 "domain system": [f"authentication login {kind}-scheme egov local"],
+                f"local-user {admin} class manage": [
+                    f"password simple {admin_pw}",
+                    "service-type ssh",
+                    "authorization-attribute user-role network-admin",
+                ],
             },
             secret_lines=[
                 r"snmp-agent usm-user v3 \S+ \S+ simple authentication-mode .+",
                 r" key (authentication|authorization|accounting) simple \S+",
+                r" password simple \S+",
             ],
         )
     assert platform == "cisco_ios"
@@ -657,6 +669,7 @@ def services(platform: str, network: Network) -> Services:
         "ip ssh version 2",
         "aaa new-model",
         "aaa authentication login default group EGOV local",
+        f"username {admin} privilege 15 secret {admin_pw}",
         f"snmp-server location {s.snmp.location}",
         f"banner motd ^{s.banner}^",
     ]
@@ -682,7 +695,11 @@ def services(platform: str, network: Network) -> Services:
             ],
             f"aaa group server {'tacacs+' if tacacs else 'radius'} EGOV": ["server name egov1"],
         },
-        secret_lines=[r"snmp-server user \S+ \S+ v3 auth .+", r" key \S+"],
+        secret_lines=[
+            r"snmp-server user \S+ \S+ v3 auth .+",
+            r" key \S+",
+            r"username \S+ privilege 15 secret \S+",
+        ],
     )
 
 
