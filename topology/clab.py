@@ -1,7 +1,7 @@
 """A containerlab topology (`.clab.yml`) from the network model.
 
-One file, two runners: users with containerlab deploy it there; egovnet's own lab runner
-(`lab/`) deploys the same file with network namespaces on a machine without Docker. So the
+One file, two runners: users with containerlab deploy it there; egovnet's own namespace
+runner (`lab/`, being built) is to deploy the same file on machines without Docker. So the
 file says everything a runner needs and nothing only one of them understands:
 
 * one `linux` node per router, FRR image, its rendered FRR config bound as the startup config,
