@@ -1,0 +1,187 @@
+"""The lab's safety guard: what `lab up` refuses, and what it installs before any link is up.
+
+The lab must never route anything off this machine. Three layers, from DESIGN.md:
+
+1. **Refuse** an inventory whose lab prefixes overlap a route of the root namespace (this
+   machine's own network included), contain its gateway or a nameserver it uses (on these
+   machines one sits in 10.255.0.0/16: an unreachable route over it would cut package
+   installs), or touch 192.0.2.0/24. `preflight` finds every such conflict at once.
+2. **Unreachable routes** in the root namespace for exactly the prefixes the lab allocated
+   (the roots' blocks of each pool, never a whole private range), except the management
+   subnet, which the root namespace reaches on purpose.
+3. **An nftables table** that drops everything forwarded from or to lab interfaces, so the
+   root namespace can never become a path between lab nodes (the false-pass trap of
+   containerlab's management bridge).
+
+The functions here compute; `apply_guard` / `remove_guard` run `ip` and `nft`, in the
+namespace they are given (tests give them a throwaway one).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from ipaddress import IPv4Address, IPv4Network, collapse_addresses
+from pathlib import Path
+
+from egovnet.model import Network
+
+FORBIDDEN = IPv4Network("192.0.2.0/24")
+NFT_TABLE = "egovnet_guard"
+LAB_INTERFACE_PREFIX = "egv"
+"""Every interface the lab puts in the root namespace starts with this (the management bridge
+and its veth ends), so one nftables rule covers them all."""
+
+
+@dataclass(frozen=True)
+class HostRoute:
+    """A route of the root namespace, as `ip -j route show table all` reports it."""
+
+    destination: IPv4Network
+    device: str
+    gateway: IPv4Address | None = None
+
+
+def lab_prefixes(network: Network) -> list[IPv4Network]:
+    """The prefixes the lab uses, management excluded: each pool's root blocks, collapsed.
+
+    Root blocks, not pools: a pool may be far larger than what is allocated from it.
+    """
+    blocks: list[IPv4Network] = []
+    roots = [node for node in network.nodes if node.parent is None]
+    for node in roots:
+        blocks.extend(
+            node.blocks[instance] for instance in network.instances() if instance in node.blocks
+        )
+    links = [subnet for link in network.links for subnet in link.subnets.values()]
+    internet = [
+        IPv4Network((int(node.internet.next_hop), 31)) for node in network.nodes if node.internet
+    ]
+    departments = [dept.prefix for node in network.nodes for dept in node.departments]
+    # departments and hand-written addresses may sit outside the roots' blocks: add them
+    return list(collapse_addresses([*blocks, *links, *internet, *departments]))
+
+
+def management_prefix(network: Network) -> IPv4Network:
+    """The one lab prefix the root namespace reaches: the management subnet."""
+    return network.spec.address_plan.management
+
+
+def preflight(
+    network: Network,
+    routes: Sequence[HostRoute],
+    nameservers: Iterable[IPv4Address],
+) -> list[str]:
+    """Every reason the lab must not start on this machine; empty when it may."""
+    problems: list[str] = []
+    lab = [*lab_prefixes(network), management_prefix(network)]
+    for prefix in lab:
+        if prefix.overlaps(FORBIDDEN):
+            problems.append(f"lab prefix {prefix} overlaps {FORBIDDEN} (TEST-NET-1, reserved)")
+        for route in routes:
+            if route.destination.prefixlen == 0:
+                if route.gateway is not None and route.gateway in prefix:
+                    problems.append(
+                        f"lab prefix {prefix} contains this machine's gateway {route.gateway}"
+                    )
+                continue
+            if route.device.startswith(LAB_INTERFACE_PREFIX):
+                continue  # the lab's own routes (a lab already up): not a conflict
+            if prefix.overlaps(route.destination):
+                problems.append(
+                    f"lab prefix {prefix} overlaps the route {route.destination} "
+                    f"of this machine (dev {route.device})"
+                )
+        for server in nameservers:
+            if server in prefix:
+                problems.append(
+                    f"lab prefix {prefix} contains the nameserver {server} this machine uses"
+                )
+    return problems
+
+
+def parse_routes(ip_json: str) -> list[HostRoute]:
+    """IPv4 routes from `ip -j -4 route show table all`, local and broadcast ones included."""
+    routes = []
+    for entry in json.loads(ip_json or "[]"):
+        destination = entry.get("dst", "")
+        if destination == "default":
+            destination = "0.0.0.0/0"
+        try:
+            network = IPv4Network(destination, strict=False)
+        except ValueError:
+            continue  # IPv6 or a multicast oddity
+        gateway = IPv4Address(entry["gateway"]) if "gateway" in entry else None
+        routes.append(HostRoute(network, entry.get("dev", ""), gateway))
+    return routes
+
+
+def parse_resolv_conf(text: str) -> list[IPv4Address]:
+    """The IPv4 nameservers of a resolv.conf.
+
+    >>> parse_resolv_conf("# x\\nnameserver 10.255.255.53\\nnameserver ::1\\n")
+    [IPv4Address('10.255.255.53')]
+    """
+    servers = []
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) >= 2 and parts[0] == "nameserver":
+            try:
+                servers.append(IPv4Address(parts[1]))
+            except ValueError:
+                continue
+    return servers
+
+
+def read_host(netns: Sequence[str] = ()) -> tuple[list[HostRoute], list[IPv4Address]]:
+    """This machine's routes (in `netns`, the root namespace by default) and nameservers."""
+    output = subprocess.run(
+        [*netns, "ip", "-j", "-4", "route", "show", "table", "all"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    resolv = Path("/etc/resolv.conf")
+    servers = parse_resolv_conf(resolv.read_text()) if resolv.exists() else []
+    return parse_routes(output), servers
+
+
+def nft_ruleset() -> str:
+    """The nftables table that keeps the root namespace from forwarding lab traffic."""
+    return (
+        f"table inet {NFT_TABLE} {{\n"
+        "  chain forward {\n"
+        "    type filter hook forward priority -300; policy accept;\n"
+        f'    iifname "{LAB_INTERFACE_PREFIX}*" counter drop\n'
+        f'    oifname "{LAB_INTERFACE_PREFIX}*" counter drop\n'
+        "  }\n"
+        "}\n"
+    )
+
+
+def guard_commands(network: Network) -> list[list[str]]:
+    """The `ip` commands of the unreachable routes, in order (nftables is applied apart)."""
+    return [
+        ["ip", "route", "replace", "unreachable", str(prefix), "metric", "4242"]
+        for prefix in lab_prefixes(network)
+    ]
+
+
+def apply_guard(network: Network, netns: Sequence[str] = ()) -> None:
+    """Install the nftables table, then the unreachable routes, in `netns` (a command prefix
+    such as `("nsenter", "--net=/run/netns/x")`; empty for the root namespace)."""
+    subprocess.run([*netns, "nft", "-f", "-"], input=nft_ruleset(), text=True, check=True)
+    for command in guard_commands(network):
+        subprocess.run([*netns, *command], check=True)
+
+
+def remove_guard(network: Network, netns: Sequence[str] = ()) -> None:
+    """Remove what `apply_guard` installed; missing pieces are not an error (idempotent)."""
+    for command in guard_commands(network):
+        delete = ["ip", "route", "del", "unreachable", *command[4:]]
+        subprocess.run([*netns, *delete], check=False, capture_output=True)
+    subprocess.run(
+        [*netns, "nft", "delete", "table", "inet", NFT_TABLE], check=False, capture_output=True
+    )
