@@ -1,0 +1,339 @@
+"""Deploying a lab plan as network namespaces on this machine, and removing it again.
+
+Each node of the plan becomes a *holder*: `unshare --mount --uts --net --pid` around a
+`sleep` whose argv[0] is `egovnet-lab:<lab>:<node>`. The holder is the node's PID 1, so
+killing it takes every process of the node along, and its namespaces vanish with it: there
+is no state file to go stale, `down` finds holders by their name in /proc. Inside a router:
+tmpfs over /run and /etc/frr (its own /run/netns, so FRR's netns VRF backend sees only the
+node's zone namespaces, named after the zones), FRR daemons with pathspace `-N <node>`.
+
+The root namespace gets only the management bridge and one veth end per router on it, after
+the guard (lab/guard.py) is in place. `host` is a command prefix for "the root namespace":
+empty on a real machine, an `nsenter` into a scratch namespace in tests.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from egovnet.errors import EgovnetError
+from lab.plan import LabNode, LabPlan
+
+MARK = "egovnet-lab"
+BRIDGE = "egv-mgmt"
+FRR = Path("/usr/lib/frr")
+DAEMONS = ("zebra", "bgpd", "staticd")
+START_FRR = "/usr/lib/frr/frrinit.sh restart"
+"""The containerlab file's last exec on a router; here it means: start FRR now."""
+WAIT = 15.0
+
+
+class LabError(EgovnetError, RuntimeError):
+    """The lab could not be brought up or down; the message says which node and step."""
+
+
+@dataclass(frozen=True)
+class Holder:
+    """A running node: its name and the PID (in the root PID namespace) of its PID 1."""
+
+    lab: str
+    node: str
+    pid: int
+
+    def enter(self, *argv: str, check: bool = True, stdin: str | None = None) -> str:
+        """Run a command in all the node's namespaces; its stdout."""
+        command = ["nsenter", "-t", str(self.pid), "-m", "-u", "-n", "-p", *argv]
+        done = subprocess.run(command, capture_output=True, text=True, input=stdin, check=False)
+        if check and done.returncode != 0:
+            raise LabError(
+                f"node {self.node}: {' '.join(argv)}: {done.stderr.strip() or done.stdout.strip()}"
+            )
+        return done.stdout
+
+    def path(self, inside: str) -> Path:
+        """A path of the node's own mount namespace, seen from the host."""
+        return Path(f"/proc/{self.pid}/root") / inside.lstrip("/")
+
+
+def _marker(lab: str, node: str) -> str:
+    return f"{MARK}:{lab}:{node}"
+
+
+def find_holders(lab: str | None = None) -> list[Holder]:
+    """Every node holder on this machine (of one lab, or of all), found by argv[0]."""
+    holders = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            argv0 = (proc / "cmdline").read_bytes().split(b"\0", 1)[0].decode()
+        except OSError:
+            continue
+        if not argv0.startswith(f"{MARK}:"):
+            continue
+        _, lab_name, node = argv0.split(":", 2)
+        if lab is None or lab_name == lab:
+            holders.append(Holder(lab_name, node, int(proc.name)))
+    return sorted(holders, key=lambda h: h.node)
+
+
+def _run(host: Sequence[str], *argv: str, check: bool = True) -> str:
+    done = subprocess.run([*host, *argv], capture_output=True, text=True, check=False)
+    if check and done.returncode != 0:
+        raise LabError(f"{' '.join(argv)}: {done.stderr.strip()}")
+    return done.stdout
+
+
+def _wait(what: str, ready: Callable[[], bool], timeout: float = WAIT) -> None:
+    deadline = time.monotonic() + timeout
+    while not ready():
+        if time.monotonic() > deadline:
+            raise LabError(f"timed out after {timeout:.0f}s waiting for {what}")
+        time.sleep(0.05)
+
+
+def _start_holder(host: Sequence[str], lab: str, node: str) -> Holder:
+    marker = _marker(lab, node)
+    # setsid: the holder must outlive `lab up`; --kill-child: unshare's death ends the node
+    argv = [
+        *host,
+        "setsid",
+        "unshare",
+        "--mount",
+        "--uts",
+        "--net",
+        "--pid",
+        "--fork",
+        "--kill-child",
+        "--propagation",
+        "private",
+        "--mount-proc",
+        "bash",
+        "-c",
+        f'exec -a "{marker}" sleep infinity',
+    ]
+    subprocess.Popen(
+        argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    found: list[Holder] = []
+
+    def started() -> bool:
+        found[:] = [h for h in find_holders(lab) if h.node == node]
+        return bool(found)
+
+    _wait(f"node {node} to start", started)
+    holder = found[0]
+    mountinfo = Path(f"/proc/{holder.pid}/mountinfo").read_text()
+    if " shared:" in mountinfo:  # never mount over the host's /run
+        raise LabError(f"node {node}: its mount namespace still shares mounts with the host")
+    return holder
+
+
+def _prepare_router(holder: Holder) -> None:
+    for mountpoint in ("/run", "/etc/frr"):
+        holder.enter("mount", "-t", "tmpfs", "-o", "mode=0755", MARK, mountpoint)
+    holder.enter("hostname", holder.node)  # vtysh keeps the config's hostname to itself
+    for directory in (f"/run/frr/{holder.node}", f"/etc/frr/{holder.node}", "/run/netns"):
+        holder.enter("install", "-d", "-o", "frr", "-g", "frr", directory)
+    holder.enter(
+        "install",
+        "-o",
+        "frr",
+        "-g",
+        "frr",
+        "-m",
+        "0640",
+        "/dev/null",
+        f"/etc/frr/{holder.node}/vtysh.conf",
+    )
+    holder.enter("ip", "link", "set", "lo", "up")
+
+
+def _start_frr(holder: Holder, node: LabNode) -> list[str]:
+    """Start the daemons, load the node's config; the lines FRR rejected (none on success)."""
+    name = holder.node
+    for daemon in DAEMONS:
+        extra = ["-n"] if daemon == "zebra" else []
+        holder.enter(
+            str(FRR / daemon),
+            *extra,
+            "-N",
+            name,
+            "-d",
+            "-u",
+            "frr",
+            "-g",
+            "frr",
+            "-A",
+            "127.0.0.1",
+            "-P",
+            "0",
+            "--log",
+            f"file:/run/frr/{name}/{daemon}.log",
+        )
+    sockets = [holder.path(f"/run/frr/{name}/{daemon}.vty") for daemon in DAEMONS]
+    _wait(f"FRR daemons of {name}", lambda: all(s.exists() for s in sockets))
+    if node.config is None:
+        return []
+    target = f"/etc/frr/{name}/frr.conf"
+    holder.path(target).write_text(node.config.read_text(encoding="utf-8"), encoding="utf-8")
+    done = subprocess.run(
+        [
+            "nsenter",
+            "-t",
+            str(holder.pid),
+            "-m",
+            "-u",
+            "-n",
+            "-p",
+            "vtysh",
+            "-N",
+            name,
+            "-f",
+            target,
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    rejected = [
+        line
+        for line in done.stdout.splitlines()
+        if line.startswith("%") or "Unknown command" in line or "Failure to communicate" in line
+    ]
+    if done.returncode != 0 and not rejected:
+        rejected = [done.stdout.strip() or done.stderr.strip() or f"vtysh exited {done.returncode}"]
+    return rejected
+
+
+def _exec(holder: Holder, node: LabNode) -> bool:
+    """Run the node's exec commands as containerlab would; True if FRR is to start after."""
+    start_frr = False
+    for command in node.exec:
+        if command == START_FRR:
+            start_frr = True
+            continue
+        holder.enter("sh", "-c", command)
+    return start_frr
+
+
+def up(
+    plan: LabPlan,
+    *,
+    host: Sequence[str] = (),
+    progress: Callable[[str, int, int], None] = lambda _phase, _done, _total: None,
+) -> list[Holder]:
+    """Bring the plan up; idempotent: a plan already up is left as it is.
+
+    The guard must be in place before this is called (the CLI does that); every failure
+    raises LabError after taking down what this call started, so nothing is half-applied.
+    """
+    if os.geteuid() != 0:
+        raise LabError("the lab needs root (network namespaces, veths, nftables)")
+    existing = {h.node for h in find_holders(plan.name)}
+    if existing == set(plan.nodes):
+        return find_holders(plan.name)
+    if existing:
+        raise LabError(
+            f"lab {plan.name} is partly up ({len(existing)} of {len(plan.nodes)} nodes): "
+            "run `egovnet lab down` first"
+        )
+    try:
+        return _up(plan, host, progress)
+    except BaseException:
+        down(plan.name, host=host)
+        raise
+
+
+def _up(
+    plan: LabPlan, host: Sequence[str], progress: Callable[[str, int, int], None]
+) -> list[Holder]:
+    nodes = list(plan.nodes.values())
+    holders: dict[str, Holder] = {}
+    for index, node in enumerate(nodes, 1):
+        holders[node.name] = _start_holder(host, plan.name, node.name)
+        if node.role == "router":
+            _prepare_router(holders[node.name])
+        progress("namespaces", index, len(nodes))
+    _run(host, "ip", "link", "add", BRIDGE, "type", "bridge")
+    _run(host, "ip", "address", "add", f"{plan.gateway}/{plan.management.prefixlen}", "dev", BRIDGE)
+    _run(host, "ip", "link", "set", BRIDGE, "up")
+    for index, link in enumerate(plan.links, 1):
+        (a_node, a_if), (b_node, b_if) = link.a, link.b
+        a, b = holders[a_node], holders[b_node]
+        _run(
+            host,
+            "ip",
+            "link",
+            "add",
+            a_if,
+            "netns",
+            str(a.pid),
+            "type",
+            "veth",
+            "peer",
+            "name",
+            b_if,
+            "netns",
+            str(b.pid),
+        )
+        a.enter("ip", "link", "set", a_if, "up")
+        b.enter("ip", "link", "set", b_if, "up")
+        progress("links", index, len(plan.links))
+    for index, node in enumerate(n for n in nodes if n.management is not None):
+        holder = holders[node.name]
+        outside = f"egv-m{index}"
+        _run(
+            host,
+            "ip",
+            "link",
+            "add",
+            outside,
+            "type",
+            "veth",
+            "peer",
+            "name",
+            "eth0",
+            "netns",
+            str(holder.pid),
+        )
+        _run(host, "ip", "link", "set", outside, "master", BRIDGE, "up")
+        holder.enter(
+            "ip", "address", "add", f"{node.management}/{plan.management.prefixlen}", "dev", "eth0"
+        )
+        holder.enter("ip", "link", "set", "eth0", "up")
+    routers = [n for n in nodes if n.role == "router"]
+    for index, node in enumerate(nodes, 1):
+        start_frr = _exec(holders[node.name], node)
+        if node.role == "router" and (start_frr or not node.exec):
+            rejected = _start_frr(holders[node.name], node)
+            if rejected:
+                raise LabError(
+                    f"node {node.name}: FRR rejected its config: {'; '.join(rejected[:3])}"
+                )
+        progress("daemons", min(index, len(routers)), len(routers))
+    return [holders[n.name] for n in nodes]
+
+
+def down(lab: str, *, host: Sequence[str] = ()) -> list[str]:
+    """Remove every node of `lab` and the management bridge; the nodes removed.
+
+    Works from what exists (holders found in /proc), so it also cleans up after a `lab up`
+    that was killed half-way. Killing a node's PID 1 ends all its processes, and its
+    namespaces, veths and tmpfs mounts go with them.
+    """
+    removed = []
+    for holder in find_holders(lab):
+        try:
+            os.kill(holder.pid, 9)
+        except ProcessLookupError:
+            continue
+        removed.append(holder.node)
+    _wait("lab nodes to exit", lambda: not find_holders(lab))
+    _run(host, "ip", "link", "del", BRIDGE, check=False)
+    return removed
