@@ -7,8 +7,9 @@ The lab must never route anything off this machine. Three layers, from DESIGN.md
    machines one sits in 10.255.0.0/16: an unreachable route over it would cut package
    installs), or touch 192.0.2.0/24. `preflight` finds every such conflict at once.
 2. **Unreachable routes** in the root namespace for exactly the prefixes the lab allocated
-   (the roots' blocks of each pool, never a whole private range), except the management
-   subnet, which the root namespace reaches on purpose.
+   (the roots' blocks of each pool, never a whole private range) and for the simulated
+   internet 198.18.0.0/15, except the management subnet, which the root namespace reaches
+   on purpose.
 3. **An nftables table** that drops everything forwarded from or to lab interfaces, so the
    root namespace can never become a path between lab nodes (the false-pass trap of
    containerlab's management bridge).
@@ -29,7 +30,12 @@ from pathlib import Path
 from egovnet.model import Network
 
 FORBIDDEN = IPv4Network("192.0.2.0/24")
+SIMULATED_INTERNET = IPv4Network("198.18.0.0/15")
+"""The lab's internet (RFC 2544 benchmarking space, not a private range): blocked as a whole,
+so no probe towards 'the internet' can ever leave through this machine's uplink."""
 NFT_TABLE = "egovnet_guard"
+GUARD_METRIC = 4242
+"""Marks the guard's unreachable routes, so removal finds them without the inventory."""
 LAB_INTERFACE_PREFIX = "egv"
 """Every interface the lab puts in the root namespace starts with this (the management bridge
 and its veth ends), so one nftables rule covers them all."""
@@ -61,6 +67,7 @@ def lab_prefixes(network: Network) -> list[IPv4Network]:
     ]
     departments = [dept.prefix for node in network.nodes for dept in node.departments]
     # departments and hand-written addresses may sit outside the roots' blocks: add them
+    internet.append(SIMULATED_INTERNET)
     return list(collapse_addresses([*blocks, *links, *internet, *departments]))
 
 
@@ -113,6 +120,8 @@ def parse_routes(ip_json: str) -> list[HostRoute]:
             network = IPv4Network(destination, strict=False)
         except ValueError:
             continue  # IPv6 or a multicast oddity
+        if entry.get("type") == "unreachable" and entry.get("metric") == GUARD_METRIC:
+            continue  # the guard of a lab already up: its own routes, not a conflict
         gateway = IPv4Address(entry["gateway"]) if "gateway" in entry else None
         routes.append(HostRoute(network, entry.get("dev", ""), gateway))
     return routes
@@ -164,7 +173,7 @@ def nft_ruleset() -> str:
 def guard_commands(network: Network) -> list[list[str]]:
     """The `ip` commands of the unreachable routes, in order (nftables is applied apart)."""
     return [
-        ["ip", "route", "replace", "unreachable", str(prefix), "metric", "4242"]
+        ["ip", "route", "replace", "unreachable", str(prefix), "metric", str(GUARD_METRIC)]
         for prefix in lab_prefixes(network)
     ]
 
@@ -177,11 +186,36 @@ def apply_guard(network: Network, netns: Sequence[str] = ()) -> None:
         subprocess.run([*netns, *command], check=True)
 
 
-def remove_guard(network: Network, netns: Sequence[str] = ()) -> None:
-    """Remove what `apply_guard` installed; missing pieces are not an error (idempotent)."""
-    for command in guard_commands(network):
-        delete = ["ip", "route", "del", "unreachable", *command[4:]]
-        subprocess.run([*netns, *delete], check=False, capture_output=True)
+def remove_guard(netns: Sequence[str] = ()) -> int:
+    """Remove what `apply_guard` installed, found by its marks (idempotent); routes removed.
+
+    Needs no inventory: `lab down` must work after the inventory changed or broke.
+    """
+    listing = subprocess.run(
+        [*netns, "ip", "-j", "-4", "route", "show", "type", "unreachable"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    removed = 0
+    for entry in json.loads(listing or "[]"):
+        if entry.get("metric") == GUARD_METRIC:
+            subprocess.run(
+                [
+                    *netns,
+                    "ip",
+                    "route",
+                    "del",
+                    "unreachable",
+                    entry["dst"],
+                    "metric",
+                    str(GUARD_METRIC),
+                ],
+                check=False,
+                capture_output=True,
+            )
+            removed += 1
     subprocess.run(
         [*netns, "nft", "delete", "table", "inet", NFT_TABLE], check=False, capture_output=True
     )
+    return removed

@@ -14,6 +14,7 @@ empty on a real machine, an `nsenter` into a scratch namespace in tests.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import time
@@ -337,3 +338,81 @@ def down(lab: str, *, host: Sequence[str] = ()) -> list[str]:
     _wait("lab nodes to exit", lambda: not find_holders(lab))
     _run(host, "ip", "link", "del", BRIDGE, check=False)
     return removed
+
+
+@dataclass(frozen=True)
+class NodeStatus:
+    """One node as `lab status` reports it.
+
+    Example: ``NodeStatus(node="zhengding", role="router", running=True,
+    daemons=("zebra", "bgpd", "staticd"), sessions_up=6, sessions=6)``
+    """
+
+    node: str
+    role: str
+    running: bool
+    daemons: tuple[str, ...]
+    sessions_up: int
+    sessions: int
+
+    @property
+    def healthy(self) -> bool:
+        if not self.running:
+            return False
+        if self.role != "router":
+            return True
+        return set(self.daemons) >= set(DAEMONS) and self.sessions_up == self.sessions
+
+
+def bgp_sessions(holder: Holder) -> tuple[int, int]:
+    """(established, configured) BGP sessions of a router, over every VRF."""
+    output = holder.enter(
+        "vtysh", "-N", holder.node, "-c", "show bgp vrf all summary json", check=False
+    )
+    try:
+        data = json.loads(output or "{}")
+    except ValueError:
+        return 0, 0
+    states = [
+        peer.get("state")
+        for vrf in data.values()
+        if isinstance(vrf, dict)
+        for family in vrf.values()
+        if isinstance(family, dict)
+        for peer in (family.get("peers") or {}).values()
+    ]
+    return sum(1 for s in states if s == "Established"), len(states)
+
+
+def status(plan: LabPlan) -> list[NodeStatus]:
+    """Every node of the plan: running, its daemons, its BGP sessions up of configured."""
+    holders = {h.node: h for h in find_holders(plan.name)}
+    result = []
+    for node in plan.nodes.values():
+        holder = holders.get(node.name)
+        daemons: tuple[str, ...] = ()
+        up_count = total = 0
+        if holder is not None and node.role == "router":
+            shown = holder.enter("vtysh", "-N", node.name, "-c", "show daemons", check=False)
+            daemons = tuple(shown.split())
+            up_count, total = bgp_sessions(holder)
+        result.append(
+            NodeStatus(node.name, node.role, holder is not None, daemons, up_count, total)
+        )
+    return result
+
+
+def wait_converged(plan: LabPlan, timeout: float = 60.0) -> float:
+    """Seconds until every router has all its BGP sessions Established (LabError past timeout)."""
+    started = time.monotonic()
+    holders = [h for h in find_holders(plan.name) if plan.nodes[h.node].role == "router"]
+
+    def converged() -> bool:
+        for holder in holders:
+            established, configured = bgp_sessions(holder)
+            if configured == 0 or established < configured:
+                return False
+        return True
+
+    _wait("every BGP session to be Established", converged, timeout)
+    return time.monotonic() - started

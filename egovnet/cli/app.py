@@ -33,6 +33,10 @@ from egovnet.render.engine import render_network, write_configs
 from egovnet.render.view import SharedSecrets, secret_names
 from egovnet.schema import PLATFORMS
 from egovnet.secrets import SecretStore, env_name, write_random_secrets
+from lab import guard
+from lab import runner as lab_runner
+from lab.plan import LabPlan, TopologyError, read_plan
+from lab.runner import LabError, NodeStatus
 from topology.clab import CONFIG_DIR, clab_topology, write_clab
 
 EXIT_OK, EXIT_FOUND, EXIT_BAD_INPUT = 0, 1, 2
@@ -56,9 +60,14 @@ secrets_app = typer.Typer(
     help="Lab and demo secrets (never for real networks).", no_args_is_help=True
 )
 topology_app = typer.Typer(help="Topology files: containerlab.", no_args_is_help=True)
+lab_app = typer.Typer(
+    help="The lab: the inventory's network as namespaces with real FRR on this machine (root).",
+    no_args_is_help=True,
+)
 app.add_typer(inventory_app, name="inventory")
 app.add_typer(secrets_app, name="secrets")
 app.add_typer(topology_app, name="topology")
+app.add_typer(lab_app, name="lab")
 
 # emoji off: "hosts.yaml:100:" must not turn into "hosts.yaml💯"
 out = Console(highlight=False, soft_wrap=True, emoji=False)
@@ -385,6 +394,154 @@ def topology_clab(
         f"({len(network.nodes)} routers), {summary['links']} links; FRR configs in "
         f"{escape(report.directory)}"
     )
+
+
+# ----------------------------------------------------------------------------- lab
+
+DEFAULT_TOPOLOGY = Path("build/lab/egovnet.clab.yml")
+TopologyOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--topology",
+        help="A .clab.yml to deploy. Default: generated from the inventory into "
+        f"{DEFAULT_TOPOLOGY}.",
+    ),
+]
+
+
+def _require_root(as_json: bool) -> None:
+    if os.geteuid() != 0:
+        _fail(EgovnetError("the lab needs root (network namespaces, veths, nftables)"), as_json)
+
+
+def _status_rows(plan: LabPlan) -> list[NodeStatus]:
+    return lab_runner.status(plan)
+
+
+def _print_status(rows: list[NodeStatus]) -> None:
+    table = Table(title="lab status")
+    for column in ("node", "role", "running", "daemons", "BGP sessions"):
+        table.add_column(column)
+    for row in rows:
+        mark = "[green]✓[/]" if row.healthy else "[red]✗[/]"
+        sessions = f"{row.sessions_up}/{row.sessions}" if row.role == "router" else ""
+        table.add_row(escape(row.node), row.role, mark, " ".join(row.daemons), sessions)
+    out.print(table)
+
+
+@lab_app.command("up")
+def lab_up(
+    topology: TopologyOption = None,
+    secrets: SecretsOption = None,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for BGP to converge.")] = 60.0,
+    as_json: JsonOption = False,
+) -> None:
+    """Deploy the topology as namespaces, with FRR on every router, then wait for BGP.
+
+    Before any link exists the guard is installed (unreachable routes for the lab's prefixes,
+    an nftables table dropping forwarding on lab interfaces), and the inventory is refused if
+    its prefixes touch this machine's routes, gateway or nameservers. Idempotent.
+    """
+    _require_root(as_json)
+    network = _load(as_json)
+    if topology is None:
+        store = _secret_store(secrets, as_json)
+        if store.missing(secret_names(network)):
+            _fail(SecretError("secrets not set: run `egovnet secrets init` for a lab"), as_json)
+        topology = write_clab(network, DEFAULT_TOPOLOGY)
+        configs = render_network(network, SharedSecrets.resolve(network, store), "frr")
+        write_configs(configs, topology.parent / CONFIG_DIR)
+    try:
+        plan = read_plan(topology)
+    except TopologyError as exc:
+        _fail(exc, as_json)
+    routes, nameservers = guard.read_host()
+    conflicts = guard.preflight(network, routes, nameservers)
+    if conflicts:
+        _fail(
+            EgovnetError("the lab would touch this machine's network: " + "; ".join(conflicts)),
+            as_json,
+        )
+    started = time.perf_counter()
+    guard.apply_guard(network)
+
+    def phase_done(phase: str, done: int, total: int) -> None:
+        if not as_json and done == total:
+            err.print(
+                f"  [green]✓[/] {phase} {done}/{total} ({time.perf_counter() - started:.1f}s)"
+            )
+
+    try:
+        lab_runner.up(plan, progress=phase_done)
+        if not as_json:
+            err.print("  … waiting for every BGP session (underlay and zone VRFs)")
+        converged = lab_runner.wait_converged(plan, timeout)
+    except LabError as exc:
+        _fail(exc, as_json)
+    rows = _status_rows(plan)
+    healthy = all(row.healthy for row in rows)
+    summary = {
+        "ok": healthy,
+        "lab": plan.name,
+        "nodes": len(plan.nodes),
+        "seconds": round(time.perf_counter() - started, 1),
+        "converged_after": round(converged, 1),
+        "status": [asdict(row) | {"healthy": row.healthy} for row in rows],
+    }
+    if as_json:
+        _emit_json(summary)
+    else:
+        _print_status(rows)
+        out.print(
+            f"[bold green]✓[/] lab {plan.name} up: {len(plan.nodes)} nodes in "
+            f"{summary['seconds']}s, BGP converged; take it down with `egovnet lab down`"
+        )
+    if not healthy:
+        raise typer.Exit(EXIT_FOUND)
+
+
+@lab_app.command("status")
+def lab_status(topology: TopologyOption = None, as_json: JsonOption = False) -> None:
+    """Every node: running, FRR daemons, BGP sessions up of configured. Exit 1 if any is not."""
+    _require_root(as_json)
+    try:
+        plan = read_plan(topology or DEFAULT_TOPOLOGY)
+    except TopologyError as exc:
+        _fail(exc, as_json)
+    rows = _status_rows(plan)
+    healthy = all(row.healthy for row in rows)
+    if as_json:
+        _emit_json(
+            {
+                "ok": healthy,
+                "lab": plan.name,
+                "status": [asdict(row) | {"healthy": row.healthy} for row in rows],
+            }
+        )
+    else:
+        _print_status(rows)
+    if not healthy:
+        raise typer.Exit(EXIT_FOUND)
+
+
+@lab_app.command("down")
+def lab_down(
+    lab: Annotated[str, typer.Option(help="Lab name (the topology's `name`).")] = "egovnet",
+    as_json: JsonOption = False,
+) -> None:
+    """Remove every node, link and process of the lab, the management bridge and the guard.
+
+    Works from what exists on the machine, so it also cleans up after a killed `lab up`.
+    """
+    _require_root(as_json)
+    removed = lab_runner.down(lab)
+    routes = guard.remove_guard()
+    if as_json:
+        _emit_json({"ok": True, "lab": lab, "removed": removed, "guard_routes_removed": routes})
+    else:
+        out.print(
+            f"[bold green]✓[/] lab {escape(lab)} down: {len(removed)} nodes removed, guard removed"
+        )
 
 
 # ----------------------------------------------------------------------------- secrets

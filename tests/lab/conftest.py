@@ -17,7 +17,19 @@ import pytest
 LAB_DIR = Path(__file__).resolve().parent
 FRR_DAEMONS = Path("/usr/lib/frr")
 REQUIRED_DAEMONS = ("zebra", "bgpd", "staticd")
-REQUIRED_TOOLS = ("vtysh", "unshare", "nsenter", "setpriv", "ip", "hostname", "install", "pgrep")
+REQUIRED_TOOLS = (
+    "vtysh",
+    "unshare",
+    "nsenter",
+    "setpriv",
+    "setsid",
+    "ip",
+    "hostname",
+    "install",
+    "pgrep",
+    "nft",
+    "ping",
+)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -69,10 +69,10 @@ def test_guard_installs_and_removes_cleanly(sample: Network, scratch_netns: list
     assert 'iifname "egv*" counter packets 0 bytes 0 drop' in table.stdout
     apply_guard(sample, scratch_netns)  # idempotent: a second lab up changes nothing
     assert len(_unreachable(scratch_netns)) == len(lab_prefixes(sample))
-    remove_guard(sample, scratch_netns)
+    remove_guard(scratch_netns)
     assert _unreachable(scratch_netns) == []
     assert _table(scratch_netns).returncode != 0
-    remove_guard(sample, scratch_netns)  # removing twice is fine too
+    remove_guard(scratch_netns)  # removing twice is fine too
 
 
 def test_guard_never_touches_the_root_namespace(sample: Network, scratch_netns: list[str]) -> None:
@@ -83,5 +83,5 @@ def test_guard_never_touches_the_root_namespace(sample: Network, scratch_netns: 
     after = subprocess.run(
         ["ip", "-4", "route", "show", "table", "all"], capture_output=True, text=True, check=True
     ).stdout
-    remove_guard(sample, scratch_netns)
+    remove_guard(scratch_netns)
     assert before == after

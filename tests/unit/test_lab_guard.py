@@ -59,7 +59,12 @@ def test_lab_prefixes_are_the_allocated_blocks_not_whole_ranges(sample: Network)
     """Never an unreachable route over a whole private range: only what the lab allocated."""
     prefixes = lab_prefixes(sample)
     assert IPv4Network("10.80.0.0/17") in prefixes  # the two province cores' private blocks
-    assert all(prefix.prefixlen >= 16 for prefix in prefixes)
+    assert IPv4Network("198.18.0.0/15") in prefixes  # the simulated internet, whole
+    assert all(
+        prefix.prefixlen >= 16
+        for prefix in prefixes
+        if not prefix.subnet_of(IPv4Network("198.18.0.0/15"))
+    )
     assert not any(prefix.overlaps(IPv4Network("10.255.0.0/16")) for prefix in prefixes)
 
 
@@ -93,6 +98,15 @@ def test_preflight_ignores_the_labs_own_routes(sample: Network) -> None:
     """A second `lab up` sees the first one's management route: that is not a conflict."""
     routes = [*MACHINE, HostRoute(management_prefix(sample), "egv-mgmt")]
     assert preflight(sample, routes, NAMESERVERS) == []
+
+
+def test_the_guards_own_routes_are_not_host_routes() -> None:
+    """A second `lab up` sees the first one's guard; its routes must not block the lab."""
+    routes = parse_routes(
+        '[{"type":"unreachable","dst":"10.80.0.0/17","metric":4242,"flags":[]},'
+        '{"type":"unreachable","dst":"10.80.0.0/17","metric":7,"flags":[]}]'
+    )
+    assert [route.destination for route in routes] == [IPv4Network("10.80.0.0/17")]
 
 
 def test_nft_ruleset_drops_forwarding_on_lab_interfaces() -> None:

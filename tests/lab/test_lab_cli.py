@@ -1,0 +1,132 @@
+"""`egovnet lab up / status / down` on the sample, as a tester runs them, in the real root
+namespace of this machine: the guard, the management bridge and the nodes, then nothing.
+
+Module-scoped: one lab for all the checks, and `lab down` in the finaliser whatever happens.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from lab.guard import NFT_TABLE
+from lab.runner import find_holders
+
+ROOT = Path(__file__).resolve().parents[2]
+EGOVNET = Path(sys.executable).parent / "egovnet"
+SECRETS = {
+    "EGOVNET_SECRET_AAA_KEY": "lab-aaa",
+    "EGOVNET_SECRET_SNMP_NOC_AUTH": "lab-auth-key",
+    "EGOVNET_SECRET_SNMP_NOC_PRIV": "lab-priv-key",
+    "EGOVNET_SECRET_LOCAL_ADMIN": "lab-admin",
+}
+
+
+def egovnet(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EGOVNET_")}
+    env |= SECRETS | {"EGOVNET_INVENTORY": str(ROOT / "inventory")}
+    return subprocess.run(
+        [str(EGOVNET), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        timeout=240,
+        check=False,
+    )
+
+
+def run(*argv: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(list(argv), capture_output=True, text=True, timeout=30, check=False)
+
+
+def in_node(node: str, *argv: str) -> subprocess.CompletedProcess[str]:
+    holder = {h.node: h for h in find_holders("egovnet")}[node]
+    return run("nsenter", "-t", str(holder.pid), "-m", "-u", "-n", *argv)
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
+    workdir = tmp_path_factory.mktemp("lab")
+    assert not find_holders("egovnet"), "a lab is already up on this machine: egovnet lab down"
+    try:
+        result = egovnet("lab", "up", "--json", cwd=workdir)
+        assert result.returncode == 0, result.stdout + result.stderr
+        report: dict[str, object] = json.loads(result.stdout)
+        report["workdir"] = str(workdir)
+        yield report
+    finally:
+        down = egovnet("lab", "down", "--json", cwd=workdir)
+        assert down.returncode == 0, down.stderr
+
+
+def test_lab_up_converges_with_every_session(lab: dict[str, object]) -> None:
+    assert lab["ok"] is True
+    assert lab["nodes"] == 35
+    routers = [row for row in lab["status"] if row["role"] == "router"]  # type: ignore[attr-defined]
+    assert len(routers) == 13
+    for row in routers:
+        assert set(row["daemons"]) >= {"zebra", "bgpd", "staticd"}, row["node"]
+        assert row["sessions"] > 0
+        assert row["sessions_up"] == row["sessions"], row["node"]
+
+
+def test_status_is_green_and_up_again_changes_nothing(lab: dict[str, object]) -> None:
+    workdir = Path(str(lab["workdir"]))
+    status = egovnet(
+        "lab", "status", "--topology", "build/lab/egovnet.clab.yml", "--json", cwd=workdir
+    )
+    assert status.returncode == 0, status.stdout
+    assert json.loads(status.stdout)["ok"] is True
+    before = {h.node: h.pid for h in find_holders("egovnet")}
+    again = egovnet("lab", "up", "--json", cwd=workdir)
+    assert again.returncode == 0, again.stderr
+    assert {h.node: h.pid for h in find_holders("egovnet")} == before
+
+
+def test_root_reaches_management_and_nothing_else(lab: dict[str, object]) -> None:
+    assert run("ping", "-c1", "-W2", "10.64.8.10").returncode == 0  # shijiazhuang's management
+    assert run("ping", "-c1", "-W1", "10.64.0.8").returncode != 0  # its loopback: guarded
+    for address in ("10.80.9.1", "198.18.0.1", "198.19.255.254"):
+        route = run("ip", "route", "get", address)
+        assert route.returncode != 0, f"{address}: {route.stdout}"  # unreachable, never the uplink
+    table = run("nft", "list", "table", "inet", NFT_TABLE)
+    assert 'iifname "egv*"' in table.stdout
+
+
+def test_departments_reach_their_zone_across_cities_and_not_the_other_zone(
+    lab: dict[str, object],
+) -> None:
+    # zhengding's private department (10.80.9.2) to tangshan's private gateway, via the cores
+    assert in_node("zhengding-caizhengju", "ping", "-c2", "-W3", "10.80.72.1").returncode == 0
+    # and to zhuozhou's private department host, two cities away
+    assert in_node("zhengding-caizhengju", "ping", "-c2", "-W3", "10.80.17.2").returncode == 0
+    # never to the public zone, not even on its own node
+    assert in_node("zhengding-caizhengju", "ping", "-c1", "-W1", "10.96.9.2").returncode != 0
+    assert in_node("zhengding-caizhengju", "ping", "-c1", "-W1", "10.96.8.2").returncode != 0
+
+
+def test_private_zone_has_no_default_route_and_public_zone_has_one(lab: dict[str, object]) -> None:
+    private = in_node(
+        "zhengding", "ip", "netns", "exec", "private", "ip", "route", "show", "default"
+    )
+    public = in_node("zhengding", "ip", "netns", "exec", "public", "ip", "route", "show", "default")
+    assert private.stdout.strip() == ""
+    assert public.stdout.startswith("default")
+
+
+def test_lab_down_leaves_nothing(lab: dict[str, object], tmp_path: Path) -> None:
+    """Last in the module (pytest keeps file order): takes the module's lab down, then checks
+    that nothing of it is left on the machine (the fixture's own `lab down` is a no-op)."""
+    result = egovnet("lab", "down", "--json", cwd=tmp_path)
+    assert result.returncode == 0
+    assert not find_holders("egovnet")
+    assert "egv" not in run("ip", "-o", "link").stdout
+    assert run("nft", "list", "table", "inet", NFT_TABLE).returncode != 0
+    assert "4242" not in run("ip", "-4", "route", "show", "type", "unreachable").stdout
