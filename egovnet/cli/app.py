@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 import json
 import os
+import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -522,6 +523,30 @@ def lab_status(topology: TopologyOption = None, as_json: JsonOption = False) -> 
         _print_status(rows)
     if not healthy:
         raise typer.Exit(EXIT_FOUND)
+
+
+@lab_app.command("shell")
+def lab_shell(
+    host: Annotated[str, typer.Argument(help="A node of the lab: a router or a host.")],
+    command: Annotated[
+        str | None, typer.Option("-c", "--command", help="Run one command and exit.")
+    ] = None,
+    lab: Annotated[str, typer.Option(help="Lab name (the topology's `name`).")] = "egovnet",
+) -> None:
+    """Open vtysh on a router (a shell on a host), or run one command there with -c."""
+    _require_root(False)
+    holders = {h.node: h for h in lab_runner.find_holders(lab)}
+    if host not in holders:
+        known = ", ".join(sorted(holders)[:8]) or "none: is the lab up?"
+        _fail(EgovnetError(f"no node '{host}' in lab {lab} (nodes: {known})"), False)
+    holder = holders[host]
+    enter = ["nsenter", "-t", str(holder.pid), "-m", "-u", "-n", "-p"]
+    is_router = holder.path(f"/etc/frr/{host}/vtysh.conf").exists()
+    if is_router:
+        argv = [*enter, "vtysh", "-N", host, *(["-c", command] if command else [])]
+    else:
+        argv = [*enter, "sh", *(["-c", command] if command else [])]
+    raise typer.Exit(subprocess.call(argv))  # noqa: S603 - an argument list, no shell
 
 
 @lab_app.command("down")
