@@ -19,6 +19,7 @@ import os
 import subprocess
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -118,13 +119,28 @@ def _start_holder(host: Sequence[str], lab: str, node: str) -> Holder:
         "-c",
         f'exec -a "{marker}" sleep infinity',
     ]
-    subprocess.Popen(
+    process = subprocess.Popen(
         argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
+    # nsenter and setsid exec in place, so the holder is unshare's child: look there rather
+    # than scan all of /proc for every node (quadratic at a province's size)
+    children = Path(f"/proc/{process.pid}/task/{process.pid}/children")
     found: list[Holder] = []
 
     def started() -> bool:
-        found[:] = [h for h in find_holders(lab) if h.node == node]
+        try:
+            pids = children.read_text().split()
+        except OSError:
+            pids = []
+        for pid in pids:
+            try:
+                argv0 = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0", 1)[0].decode()
+            except OSError:
+                continue
+            if argv0 == marker:
+                found[:] = [Holder(lab, node, int(pid))]
+        if process.poll() is not None and not found:
+            raise LabError(f"node {node}: unshare exited {process.returncode}")
         return bool(found)
 
     _wait(f"node {node} to start", started)
@@ -136,7 +152,9 @@ def _start_holder(host: Sequence[str], lab: str, node: str) -> Holder:
 
 
 def _prepare_router(holder: Holder) -> None:
-    for mountpoint in ("/run", "/etc/frr"):
+    # /var/tmp too: FRR keeps crash logs in /var/tmp/frr/<daemon>.<pid>, and pids repeat
+    # across nodes (each node has its own PID namespace)
+    for mountpoint in ("/run", "/etc/frr", "/var/tmp"):  # noqa: S108 - a tmpfs of the node's own
         holder.enter("mount", "-t", "tmpfs", "-o", "mode=0755", MARK, mountpoint)
     holder.enter("hostname", holder.node)  # vtysh keeps the config's hostname to itself
     for directory in (f"/run/frr/{holder.node}", f"/etc/frr/{holder.node}", "/run/netns"):
@@ -251,10 +269,22 @@ def up(
         raise
 
 
+INOTIFY_LIMIT = Path("/proc/sys/fs/inotify/max_user_instances")
+
+
+def _raise_inotify_limit(routers: int) -> None:
+    """Each zebra -n watches /run/netns with inotify, all as user frr: the default limit of
+    128 instances per user stops a province-sized lab. Raise it (never lower it)."""
+    needed = 4 * routers + 128
+    if int(INOTIFY_LIMIT.read_text()) < needed:
+        INOTIFY_LIMIT.write_text(f"{needed}\n")
+
+
 def _up(
     plan: LabPlan, host: Sequence[str], progress: Callable[[str, int, int], None]
 ) -> list[Holder]:
     nodes = list(plan.nodes.values())
+    _raise_inotify_limit(len(plan.routers()))
     holders: dict[str, Holder] = {}
     for index, node in enumerate(nodes, 1):
         holders[node.name] = _start_holder(host, plan.name, node.name)
@@ -308,17 +338,21 @@ def _up(
             "ip", "address", "add", f"{node.management}/{plan.management.prefixlen}", "dev", "eth0"
         )
         holder.enter("ip", "link", "set", "eth0", "up")
-    routers = [n for n in nodes if n.role == "router"]
-    for index, node in enumerate(nodes, 1):
-        start_frr = _exec(holders[node.name], node)
-        if node.role == "router" and (start_frr or not node.exec):
-            rejected = _start_frr(holders[node.name], node)
-            if rejected:
-                raise LabError(
-                    f"node {node.name}: FRR rejected its config: {'; '.join(rejected[:3])}"
-                )
-        progress("daemons", min(index, len(routers)), len(routers))
+    # nodes are independent from here on: set them up a few at a time (the machine's cores
+    # wait on the kernel and on FRR's start-up more than they compute)
+    with ThreadPoolExecutor(max_workers=max(2, 2 * (os.cpu_count() or 1))) as pool:
+        for index, _ in enumerate(pool.map(lambda n: _boot(holders[n.name], n), nodes), 1):
+            progress("daemons", index, len(nodes))
     return [holders[n.name] for n in nodes]
+
+
+def _boot(holder: Holder, node: LabNode) -> None:
+    """Run a node's exec commands, then start FRR on a router; LabError if FRR rejects a line."""
+    start_frr = _exec(holder, node)
+    if node.role == "router" and (start_frr or not node.exec):
+        rejected = _start_frr(holder, node)
+        if rejected:
+            raise LabError(f"node {node.name}: FRR rejected its config: {'; '.join(rejected[:3])}")
 
 
 def down(lab: str, *, host: Sequence[str] = ()) -> list[str]:

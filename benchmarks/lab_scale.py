@@ -1,0 +1,122 @@
+"""How fast and how large the namespace lab is at a province's size (root only).
+
+Generates a province like Hebei (2 core routers, an exit, 11 cities, 13 counties each: 157
+routers, plus department and internet hosts), brings it up with the real runner and guard,
+and prints: time to namespaces, to links, to daemons up, to full BGP convergence, resident
+memory per router (zebra + bgpd + staticd), and time to tear down. Goals from the lab issue:
+<= 120 s to converged and <= 40 MiB per router on 2 cores. Figures are printed, never asserted.
+
+Run: ``.venv/bin/python benchmarks/lab_scale.py [--counties K] [--departments D]``.
+Everything it creates is removed at the end, also on failure or Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from egovnet.generate import generate_inventory, write_inventory
+from egovnet.loader import load_network
+from egovnet.render.engine import render_network, write_configs
+from egovnet.render.view import SharedSecrets, secret_names
+from egovnet.secrets import SecretStore, env_name
+from lab import guard, runner
+from lab.plan import read_plan
+from topology.clab import CONFIG_DIR, write_clab
+
+
+def rss_kib(pid: int) -> int:
+    """Resident memory of one process, KiB (0 if it is gone)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        return 0
+    return 0
+
+
+def router_rss(holder: runner.Holder) -> int:
+    """KiB resident in the FRR daemons of one router (processes sharing its PID namespace)."""
+    namespace = Path(f"/proc/{holder.pid}/ns/pid").readlink()
+    total = 0
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit() or int(proc.name) == holder.pid:
+            continue
+        try:
+            if (proc / "ns" / "pid").readlink() != namespace:
+                continue
+            name = (proc / "comm").read_text().strip()
+        except OSError:
+            continue
+        if name in runner.DAEMONS:
+            total += rss_kib(int(proc.name))
+    return total
+
+
+def main() -> None:
+    """Bring a generated province up, measure, take it down."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cities", type=int, default=11)
+    parser.add_argument("--counties", type=int, default=13)
+    parser.add_argument("--departments", type=int, default=2)
+    args = parser.parse_args()
+    if os.geteuid() != 0:
+        raise SystemExit("the lab needs root")
+    with tempfile.TemporaryDirectory(prefix="egovnet-lab-scale-") as work:
+        directory = Path(work)
+        write_inventory(
+            generate_inventory(1, args.cities, args.counties, args.departments), directory / "inv"
+        )
+        network = load_network(directory / "inv")
+        store = SecretStore(environ={env_name(n): "benchmark" for n in secret_names(network)})
+        topology = write_clab(network, directory / "lab" / "egovnet.clab.yml")
+        configs = render_network(network, SharedSecrets.resolve(network, store), "frr")
+        write_configs(configs, topology.parent / CONFIG_DIR)
+        plan = read_plan(topology)
+        routes, nameservers = guard.read_host()
+        conflicts = guard.preflight(network, routes, nameservers)
+        if conflicts:
+            raise SystemExit("; ".join(conflicts))
+        marks: dict[str, float] = {}
+        started = time.perf_counter()
+
+        def progress(phase: str, done: int, total: int) -> None:
+            if done == total:
+                marks[phase] = time.perf_counter() - started
+
+        guard.apply_guard(network)
+        try:
+            holders = runner.up(plan, progress=progress)
+            converged = runner.wait_converged(plan, timeout=600)
+            marks["converged"] = time.perf_counter() - started
+            routers = [h for h in holders if plan.nodes[h.node].role == "router"]
+            memory = [router_rss(h) / 1024 for h in routers]
+        finally:
+            down_started = time.perf_counter()
+            runner.down(plan.name)
+            guard.remove_guard()
+            teardown = time.perf_counter() - down_started
+    print(
+        f"egovnet lab scale: {len(plan.routers())} routers, {len(plan.nodes)} nodes, "
+        f"{len(plan.links)} links; {os.cpu_count()} CPU(s)"
+    )
+    for phase in ("namespaces", "links", "daemons", "converged"):
+        if phase in marks:
+            print(f"  {phase:<12} {marks[phase]:8.1f} s")
+    print(f"  (BGP converged {converged:.1f} s after the last daemon started)")
+    print(
+        f"  RSS per router: median {statistics.median(memory):.1f} MiB, "
+        f"max {max(memory):.1f} MiB (goal <= 40 MiB)"
+    )
+    print(f"  teardown     {teardown:8.1f} s")
+    goal = "meets" if marks.get("converged", 1e9) <= 120 else "misses"
+    print(f"  time to converged: {goal} the 120 s goal")
+
+
+if __name__ == "__main__":
+    main()
