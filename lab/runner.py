@@ -362,16 +362,37 @@ def down(lab: str, *, host: Sequence[str] = ()) -> list[str]:
     that was killed half-way. Killing a node's PID 1 ends all its processes, and its
     namespaces, veths and tmpfs mounts go with them.
     """
-    removed = []
-    for holder in find_holders(lab):
-        try:
-            os.kill(holder.pid, 9)
-        except ProcessLookupError:
-            continue
-        removed.append(holder.node)
-    _wait("lab nodes to exit", lambda: not find_holders(lab))
+    removed = [holder.node for holder in find_holders(lab)]
+
+    def gone() -> bool:
+        # Holders, and also nodes still starting (an unshare or bash that carries the marker
+        # in its arguments and has not become the marked sleep yet: `lab up` killed just then)
+        pids = _marked_processes(lab)
+        for pid in pids:
+            try:
+                os.kill(pid, 9)
+            except ProcessLookupError:
+                continue
+        return not pids
+
+    _wait("lab nodes to exit", gone)
     _run(host, "ip", "link", "del", BRIDGE, check=False)
     return removed
+
+
+def _marked_processes(lab: str) -> list[int]:
+    """Every process whose command line carries the lab's node marker, in any argument."""
+    needle = f"{MARK}:{lab}:".encode()
+    pids = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit() or int(proc.name) == os.getpid():
+            continue
+        try:
+            if needle in (proc / "cmdline").read_bytes():
+                pids.append(int(proc.name))
+        except OSError:
+            continue
+    return pids
 
 
 @dataclass(frozen=True)

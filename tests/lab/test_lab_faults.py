@@ -97,7 +97,7 @@ def test_lab_down_cleans_up_after_a_killed_lab_up(tmp_path: Path) -> None:
     )
     try:
         deadline = time.monotonic() + 60
-        while len(find_holders("egovnet")) < 5 and time.monotonic() < deadline:
+        while len(find_holders("egovnet")) < 3 and time.monotonic() < deadline:
             time.sleep(0.05)
         assert find_holders("egovnet"), "lab up never started a node"
     finally:
