@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import time
 from collections.abc import Callable, Sequence
@@ -33,6 +34,8 @@ DAEMONS = ("zebra", "bgpd", "staticd")
 START_FRR = "/usr/lib/frr/frrinit.sh restart"
 """The containerlab file's last exec on a router; here it means: start FRR now."""
 WAIT = 15.0
+SSH_DIR = "/run/egovnet-ssh"
+SSHD = "/usr/sbin/sshd"
 
 
 class LabError(EgovnetError, RuntimeError):
@@ -246,8 +249,12 @@ def up(
     *,
     host: Sequence[str] = (),
     progress: Callable[[str, int, int], None] = lambda _phase, _done, _total: None,
+    ssh_key: str | None = None,
 ) -> list[Holder]:
     """Bring the plan up; idempotent: a plan already up is left as it is.
+
+    `ssh_key` is the lab's public key: with it, every router runs sshd on its management
+    address and a login with the key lands in its vtysh.
 
     The guard must be in place before this is called (the CLI does that); every failure
     raises LabError after taking down what this call started, so nothing is half-applied.
@@ -263,7 +270,7 @@ def up(
             "run `egovnet lab down` first"
         )
     try:
-        return _up(plan, host, progress)
+        return _up(plan, host, progress, ssh_key)
     except BaseException:
         down(plan.name, host=host)
         raise
@@ -281,7 +288,10 @@ def _raise_inotify_limit(routers: int) -> None:
 
 
 def _up(
-    plan: LabPlan, host: Sequence[str], progress: Callable[[str, int, int], None]
+    plan: LabPlan,
+    host: Sequence[str],
+    progress: Callable[[str, int, int], None],
+    ssh_key: str | None,
 ) -> list[Holder]:
     nodes = list(plan.nodes.values())
     _raise_inotify_limit(len(plan.routers()))
@@ -341,18 +351,45 @@ def _up(
     # nodes are independent from here on: set them up a few at a time (the machine's cores
     # wait on the kernel and on FRR's start-up more than they compute)
     with ThreadPoolExecutor(max_workers=max(2, 2 * (os.cpu_count() or 1))) as pool:
-        for index, _ in enumerate(pool.map(lambda n: _boot(holders[n.name], n), nodes), 1):
+        booted = pool.map(lambda n: _boot(holders[n.name], n, ssh_key), nodes)
+        for index, _ in enumerate(booted, 1):
             progress("daemons", index, len(nodes))
     return [holders[n.name] for n in nodes]
 
 
-def _boot(holder: Holder, node: LabNode) -> None:
-    """Run a node's exec commands, then start FRR on a router; LabError if FRR rejects a line."""
+def _boot(holder: Holder, node: LabNode, ssh_key: str | None) -> None:
+    """Run a node's exec commands, then start FRR on a router (LabError if FRR rejects a
+    line) and, with a lab key, its sshd on the management address."""
     start_frr = _exec(holder, node)
     if node.role == "router" and (start_frr or not node.exec):
         rejected = _start_frr(holder, node)
         if rejected:
             raise LabError(f"node {node.name}: FRR rejected its config: {'; '.join(rejected[:3])}")
+    if node.role == "router" and node.management is not None and ssh_key is not None:
+        _start_sshd(holder, node, ssh_key)
+
+
+def _start_sshd(holder: Holder, node: LabNode, public_key: str) -> None:
+    """sshd on the node's management address, key login only, landing in the node's vtysh
+    like a login on a router lands in its CLI. Host key and config live in the node's tmpfs."""
+    holder.enter("install", "-d", "-m", "0755", "/run/sshd")  # sshd's privilege-separation dir
+    holder.enter("install", "-d", "-m", "0700", SSH_DIR)
+    holder.enter("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", f"{SSH_DIR}/host_ed25519")
+    holder.path(f"{SSH_DIR}/authorized_keys").write_text(public_key.strip() + "\n")
+    holder.path(f"{SSH_DIR}/sshd_config").write_text(
+        f"ListenAddress {node.management}\n"
+        f"HostKey {SSH_DIR}/host_ed25519\n"
+        f"PidFile {SSH_DIR}/sshd.pid\n"
+        f"AuthorizedKeysFile {SSH_DIR}/authorized_keys\n"
+        "PermitRootLogin prohibit-password\n"
+        "PasswordAuthentication no\n"
+        "KbdInteractiveAuthentication no\n"
+        "UsePAM no\n"
+        "X11Forwarding no\n"
+        "AllowTcpForwarding no\n"
+        f"ForceCommand vtysh -N {node.name}\n"
+    )
+    holder.enter(SSHD, "-f", f"{SSH_DIR}/sshd_config")
 
 
 def down(lab: str, *, host: Sequence[str] = ()) -> list[str]:
@@ -400,7 +437,8 @@ class NodeStatus:
     """One node as `lab status` reports it.
 
     Example: ``NodeStatus(node="zhengding", role="router", running=True,
-    daemons=("zebra", "bgpd", "staticd"), sessions_up=6, sessions=6)``
+    daemons=("zebra", "bgpd", "staticd"), sessions_up=6, sessions=6, ssh=True)``
+    `ssh` is None where no sshd was started (hosts, or a lab without a key).
     """
 
     node: str
@@ -409,6 +447,7 @@ class NodeStatus:
     daemons: tuple[str, ...]
     sessions_up: int
     sessions: int
+    ssh: bool | None = None
 
     @property
     def healthy(self) -> bool:
@@ -416,7 +455,20 @@ class NodeStatus:
             return False
         if self.role != "router":
             return True
-        return set(self.daemons) >= set(DAEMONS) and self.sessions_up == self.sessions
+        return (
+            set(self.daemons) >= set(DAEMONS)
+            and self.sessions_up == self.sessions
+            and self.ssh is not False
+        )
+
+
+def ssh_answers(address: str, timeout: float = 2.0) -> bool:
+    """Whether an SSH server answers on `address` (its banner, from the root namespace)."""
+    try:
+        with socket.create_connection((address, 22), timeout=timeout) as connection:
+            return connection.recv(4).startswith(b"SSH-")
+    except OSError:
+        return False
 
 
 def bgp_sessions(holder: Holder) -> tuple[int, int]:
@@ -447,12 +499,15 @@ def status(plan: LabPlan) -> list[NodeStatus]:
         holder = holders.get(node.name)
         daemons: tuple[str, ...] = ()
         up_count = total = 0
+        ssh: bool | None = None
         if holder is not None and node.role == "router":
             shown = holder.enter("vtysh", "-N", node.name, "-c", "show daemons", check=False)
             daemons = tuple(shown.split())
             up_count, total = bgp_sessions(holder)
+            if node.management is not None and holder.path(f"{SSH_DIR}/sshd.pid").exists():
+                ssh = ssh_answers(str(node.management))
         result.append(
-            NodeStatus(node.name, node.role, holder is not None, daemons, up_count, total)
+            NodeStatus(node.name, node.role, holder is not None, daemons, up_count, total, ssh)
         )
     return result
 

@@ -36,6 +36,7 @@ from egovnet.schema import PLATFORMS
 from egovnet.secrets import SecretStore, env_name, write_random_secrets
 from lab import guard
 from lab import runner as lab_runner
+from lab.keys import ensure_lab_key
 from lab.plan import LabPlan, TopologyError, read_plan
 from lab.runner import LabError, NodeStatus
 from topology.clab import CONFIG_DIR, clab_topology, write_clab
@@ -421,12 +422,13 @@ def _status_rows(plan: LabPlan) -> list[NodeStatus]:
 
 def _print_status(rows: list[NodeStatus]) -> None:
     table = Table(title="lab status")
-    for column in ("node", "role", "running", "daemons", "BGP sessions"):
+    for column in ("node", "role", "healthy", "daemons", "BGP sessions", "SSH"):
         table.add_column(column)
     for row in rows:
         mark = "[green]✓[/]" if row.healthy else "[red]✗[/]"
         sessions = f"{row.sessions_up}/{row.sessions}" if row.role == "router" else ""
-        table.add_row(escape(row.node), row.role, mark, " ".join(row.daemons), sessions)
+        ssh = {None: "", True: "[green]✓[/]", False: "[red]✗[/]"}[row.ssh]
+        table.add_row(escape(row.node), row.role, mark, " ".join(row.daemons), sessions, ssh)
     out.print(table)
 
 
@@ -473,7 +475,7 @@ def lab_up(
             )
 
     try:
-        lab_runner.up(plan, progress=phase_done)
+        lab_runner.up(plan, progress=phase_done, ssh_key=ensure_lab_key())
         if not as_json:
             err.print("  … waiting for every BGP session (underlay and zone VRFs)")
         converged = lab_runner.wait_converged(plan, timeout)

@@ -29,6 +29,8 @@ REQUIRED_TOOLS = (
     "pgrep",
     "nft",
     "ping",
+    "sshd",
+    "ssh-keygen",
 )
 
 

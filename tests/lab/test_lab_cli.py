@@ -14,8 +14,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from netmiko import ConnectHandler
 
 from lab.guard import NFT_TABLE
+from lab.keys import lab_key
 from lab.runner import find_holders
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -75,6 +77,7 @@ def test_lab_up_converges_with_every_session(lab: dict[str, object]) -> None:
         assert set(row["daemons"]) >= {"zebra", "bgpd", "staticd"}, row["node"]
         assert row["sessions"] > 0
         assert row["sessions_up"] == row["sessions"], row["node"]
+        assert row["ssh"] is True, row["node"]
 
 
 def test_status_is_green_and_up_again_changes_nothing(lab: dict[str, object]) -> None:
@@ -119,6 +122,40 @@ def test_private_zone_has_no_default_route_and_public_zone_has_one(lab: dict[str
     public = in_node("zhengding", "ip", "netns", "exec", "public", "ip", "route", "show", "default")
     assert private.stdout.strip() == ""
     assert public.stdout.startswith("default")
+
+
+def test_ssh_login_with_netmiko_lands_in_vtysh_with_the_rendered_config(
+    lab: dict[str, object],
+) -> None:
+    """An engineer's path to a router: SSH to its management address, straight into vtysh,
+    where the running config holds what egovnet rendered."""
+    workdir = Path(str(lab["workdir"]))
+    rendered = (workdir / "build" / "lab" / "configs" / "shijiazhuang.cfg").read_text(
+        encoding="utf-8"
+    )
+    connection = ConnectHandler(
+        device_type="cisco_ios",  # vtysh speaks close enough to IOS for netmiko's prompt logic
+        host="10.64.8.10",
+        username="root",
+        use_keys=True,
+        key_file=str(lab_key()),
+        allow_agent=False,
+        timeout=20,
+    )
+    try:
+        running = connection.send_command("show running-config", read_timeout=30)
+        prompt = connection.find_prompt()
+    finally:
+        connection.disconnect()
+    assert prompt == "shijiazhuang#"
+    expected = [
+        line.strip()
+        for line in rendered.splitlines()
+        if line.startswith((" ip address", "router bgp"))
+    ]
+    assert expected, "the rendered config has addresses and BGP"
+    for line in expected:
+        assert line in running, line
 
 
 def test_lab_down_leaves_nothing(lab: dict[str, object], tmp_path: Path) -> None:
