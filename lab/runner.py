@@ -31,10 +31,29 @@ MARK = "egovnet-lab"
 BRIDGE = "egv-mgmt"
 FRR = Path("/usr/lib/frr")
 DAEMONS = ("zebra", "bgpd", "staticd")
+SNMP_DAEMONS = ("zebra", "bgpd")
+"""Daemons loaded with FRR's SNMP module (Debian's frr-snmp): AgentX sub-agents of snmpd."""
 START_FRR = "/usr/lib/frr/frrinit.sh restart"
 """The containerlab file's last exec on a router; here it means: start FRR now."""
 WAIT = 15.0
 SSH_DIR = "/run/egovnet-ssh"
+SNMP_DIR = "/run/egovnet-snmp"
+"""snmpd's config and persistent state, and SNMPCONFPATH for FRR's AgentX sub-agents."""
+AGENTX_SOCKET = "tcp:127.0.0.1:705"
+"""Loopback is per node, so every node has its own master agent on the same port."""
+
+
+@dataclass(frozen=True)
+class SnmpUser:
+    """An SNMPv3 user for the lab's snmpd (authPriv: graded protection asks for it)."""
+
+    name: str
+    auth: str
+    auth_key: str
+    priv: str
+    priv_key: str
+
+
 SSHD = "/usr/sbin/sshd"
 
 
@@ -180,8 +199,12 @@ def _start_frr(holder: Holder, node: LabNode) -> list[str]:
     """Start the daemons, load the node's config; the lines FRR rejected (none on success)."""
     name = holder.node
     for daemon in DAEMONS:
-        extra = ["-n"] if daemon == "zebra" else []
+        extra = (["-n"] if daemon == "zebra" else []) + (
+            ["-M", "snmp"] if daemon in SNMP_DAEMONS else []
+        )
         holder.enter(
+            "env",
+            f"SNMPCONFPATH={SNMP_DIR}",
             str(FRR / daemon),
             *extra,
             "-N",
@@ -250,11 +273,13 @@ def up(
     host: Sequence[str] = (),
     progress: Callable[[str, int, int], None] = lambda _phase, _done, _total: None,
     ssh_key: str | None = None,
+    snmp_users: Sequence[SnmpUser] = (),
 ) -> list[Holder]:
     """Bring the plan up; idempotent: a plan already up is left as it is.
 
     `ssh_key` is the lab's public key: with it, every router runs sshd on its management
-    address and a login with the key lands in its vtysh.
+    address and a login with the key lands in its vtysh. With `snmp_users`, every router
+    runs snmpd there too (SNMPv3 authPriv), the master agent of FRR's AgentX sub-agents.
 
     The guard must be in place before this is called (the CLI does that); every failure
     raises LabError after taking down what this call started, so nothing is half-applied.
@@ -270,7 +295,7 @@ def up(
             "run `egovnet lab down` first"
         )
     try:
-        return _up(plan, host, progress, ssh_key)
+        return _up(plan, host, progress, ssh_key, snmp_users)
     except BaseException:
         down(plan.name, host=host)
         raise
@@ -292,6 +317,7 @@ def _up(
     host: Sequence[str],
     progress: Callable[[str, int, int], None],
     ssh_key: str | None,
+    snmp_users: Sequence[SnmpUser],
 ) -> list[Holder]:
     nodes = list(plan.nodes.values())
     _raise_inotify_limit(len(plan.routers()))
@@ -351,22 +377,55 @@ def _up(
     # nodes are independent from here on: set them up a few at a time (the machine's cores
     # wait on the kernel and on FRR's start-up more than they compute)
     with ThreadPoolExecutor(max_workers=max(2, 2 * (os.cpu_count() or 1))) as pool:
-        booted = pool.map(lambda n: _boot(holders[n.name], n, ssh_key), nodes)
+        booted = pool.map(lambda n: _boot(holders[n.name], n, ssh_key, snmp_users), nodes)
         for index, _ in enumerate(booted, 1):
             progress("daemons", index, len(nodes))
     return [holders[n.name] for n in nodes]
 
 
-def _boot(holder: Holder, node: LabNode, ssh_key: str | None) -> None:
-    """Run a node's exec commands, then start FRR on a router (LabError if FRR rejects a
-    line) and, with a lab key, its sshd on the management address."""
+def _boot(
+    holder: Holder, node: LabNode, ssh_key: str | None, snmp_users: Sequence[SnmpUser]
+) -> None:
+    """Run a node's exec commands, then on a router: snmpd (the AgentX master), FRR (LabError
+    if it rejects a line) and, with a lab key, sshd on the management address."""
     start_frr = _exec(holder, node)
+    if node.role == "router" and node.management is not None and snmp_users:
+        _start_snmpd(holder, node, snmp_users)
     if node.role == "router" and (start_frr or not node.exec):
         rejected = _start_frr(holder, node)
         if rejected:
             raise LabError(f"node {node.name}: FRR rejected its config: {'; '.join(rejected[:3])}")
     if node.role == "router" and node.management is not None and ssh_key is not None:
         _start_sshd(holder, node, ssh_key)
+
+
+def _start_snmpd(holder: Holder, node: LabNode, users: Sequence[SnmpUser]) -> None:
+    """snmpd on the management address, SNMPv3 users only (authPriv), master for AgentX so
+    that FRR's zebra and bgpd answer IF-MIB and BGP4-MIB through it."""
+    holder.enter("install", "-d", "-m", "0700", SNMP_DIR, f"{SNMP_DIR}/persist")
+    agentx = f"agentXSocket {AGENTX_SOCKET}\n"
+    holder.path(f"{SNMP_DIR}/frr.conf").write_text(agentx)  # read by FRR's sub-agents
+    # createUser here, not in the persistent file: -C (no default config files) skips that
+    users_text = "".join(
+        f'createUser {u.name} {u.auth.upper()} "{u.auth_key}" {u.priv.upper()} "{u.priv_key}"\n'
+        f"rouser {u.name} priv\n"
+        for u in users
+    )
+    holder.path(f"{SNMP_DIR}/snmpd.conf").write_text(
+        f"agentAddress udp:{node.management}:161\nmaster agentx\n{agentx}{users_text}"
+    )
+    holder.enter(
+        "env",
+        f"SNMP_PERSISTENT_DIR={SNMP_DIR}/persist",
+        "/usr/sbin/snmpd",
+        "-C",
+        "-c",
+        f"{SNMP_DIR}/snmpd.conf",
+        "-p",
+        f"{SNMP_DIR}/snmpd.pid",
+        "-Lf",
+        f"{SNMP_DIR}/snmpd.log",
+    )
 
 
 def _start_sshd(holder: Holder, node: LabNode, public_key: str) -> None:

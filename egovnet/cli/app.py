@@ -38,7 +38,7 @@ from lab import guard
 from lab import runner as lab_runner
 from lab.keys import ensure_lab_key
 from lab.plan import LabPlan, TopologyError, read_plan
-from lab.runner import LabError, NodeStatus
+from lab.runner import LabError, NodeStatus, SnmpUser
 from topology.clab import CONFIG_DIR, clab_topology, write_clab
 
 EXIT_OK, EXIT_FOUND, EXIT_BAD_INPUT = 0, 1, 2
@@ -447,10 +447,14 @@ def lab_up(
     """
     _require_root(as_json)
     network = _load(as_json)
+    store = _secret_store(secrets, as_json)
+    if store.missing(secret_names(network)):
+        _fail(SecretError("secrets not set: run `egovnet secrets init` for a lab"), as_json)
+    snmp_users = [
+        SnmpUser(u.name, u.auth, store.get(u.auth_key.secret), u.priv, store.get(u.priv_key.secret))
+        for u in network.spec.services.snmp.users
+    ]
     if topology is None:
-        store = _secret_store(secrets, as_json)
-        if store.missing(secret_names(network)):
-            _fail(SecretError("secrets not set: run `egovnet secrets init` for a lab"), as_json)
         topology = write_clab(network, DEFAULT_TOPOLOGY)
         configs = render_network(network, SharedSecrets.resolve(network, store), "frr")
         write_configs(configs, topology.parent / CONFIG_DIR)
@@ -475,7 +479,7 @@ def lab_up(
             )
 
     try:
-        lab_runner.up(plan, progress=phase_done, ssh_key=ensure_lab_key())
+        lab_runner.up(plan, progress=phase_done, ssh_key=ensure_lab_key(), snmp_users=snmp_users)
         if not as_json:
             err.print("  … waiting for every BGP session (underlay and zone VRFs)")
         converged = lab_runner.wait_converged(plan, timeout)

@@ -31,6 +31,8 @@ REQUIRED_TOOLS = (
     "ping",
     "sshd",
     "ssh-keygen",
+    "snmpd",
+    "snmpwalk",
 )
 
 

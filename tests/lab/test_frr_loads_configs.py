@@ -261,6 +261,7 @@ def _start_daemons(node: FrrNode) -> None:
         node.run(
             str(FRR / daemon),
             *(["-n"] if daemon == "zebra" else []),
+            *(["-M", "snmp"] if daemon in ("zebra", "bgpd") else []),  # `agentx` needs it
             *("-N", name, "-d", "-u", "frr", "-g", "frr", "-A", "127.0.0.1", "-P", "0"),
             *("--log", f"file:/run/frr/{name}/{daemon}.log"),
         )
@@ -513,8 +514,8 @@ def test_exit_has_the_static_default_route_in_the_public_vrf(
 
 
 BOGUS = {
-    # SNMP AgentX needs FRR's snmp modules, which this lab (like the spike's) does not load
-    "agentx": ("agentx", "agentx"),
+    # vtysh -C takes it; zebra refuses VRF names over 36 bytes when the config is loaded
+    "long-vrf": ("vrf " + "v" * 40 + "\nexit-vrf", "exceeds 36"),
     "typo": ("router bgp {asn}\n neighbour {peer} remote-as {asn}\nexit", "neighbour {peer}"),
 }
 """Lines FRR must refuse: the text added to a good config, and what the error must quote."""

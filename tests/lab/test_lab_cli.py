@@ -158,6 +158,73 @@ def test_ssh_login_with_netmiko_lands_in_vtysh_with_the_rendered_config(
         assert line in running, line
 
 
+def snmpwalk(address: str, oid: str) -> list[str]:
+    """An SNMPv3 authPriv walk from the root namespace (numeric OIDs: Debian ships no MIBs)."""
+    result = run(
+        "snmpwalk",
+        "-v3",
+        "-l",
+        "authPriv",
+        "-u",
+        "noc",
+        "-a",
+        "SHA",
+        "-A",
+        SECRETS["EGOVNET_SECRET_SNMP_NOC_AUTH"],
+        "-x",
+        "AES",
+        "-X",
+        SECRETS["EGOVNET_SECRET_SNMP_NOC_PRIV"],
+        "-t",
+        "3",
+        "-r",
+        "2",
+        "-On",
+        address,
+        oid,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.splitlines()
+
+
+def test_snmpv3_answers_if_mib_and_bgp4_mib_through_agentx(lab: dict[str, object]) -> None:
+    """The NOC's view of a router: SNMPv3 authPriv on its management address; IF-MIB from
+    snmpd itself, BGP4-MIB from FRR's bgpd through AgentX."""
+    names = snmpwalk("10.64.8.10", "1.3.6.1.2.1.31.1.1.1.1")  # IF-MIB::ifName
+    assert any('STRING: "eth1"' in line for line in names)
+    # BGP4-MIB::bgpPeerState of every peer: 6 = established
+    states = snmpwalk("10.64.8.10", "1.3.6.1.2.1.15.3.1.2")
+    assert ".1.3.6.1.2.1.15.3.1.2.10.64.16.128 = INTEGER: 6" in states  # hebei-core-1
+    assert len(states) == 15  # 5 links x 3 routing instances, every VRF's peers
+    assert all(line.endswith("INTEGER: 6") for line in states)
+
+
+def test_snmp_refuses_a_wrong_key(lab: dict[str, object]) -> None:
+    result = run(
+        "snmpget",
+        "-v3",
+        "-l",
+        "authPriv",
+        "-u",
+        "noc",
+        "-a",
+        "SHA",
+        "-A",
+        "not-the-key",
+        "-x",
+        "AES",
+        "-X",
+        "not-the-key",
+        "-t",
+        "1",
+        "-r",
+        "0",
+        "10.64.8.10",
+        "1.3.6.1.2.1.1.5.0",
+    )
+    assert result.returncode != 0
+
+
 def test_lab_down_leaves_nothing(lab: dict[str, object], tmp_path: Path) -> None:
     """Last in the module (pytest keeps file order): takes the module's lab down, then checks
     that nothing of it is left on the machine (the fixture's own `lab down` is a no-op)."""
