@@ -21,7 +21,7 @@ import subprocess
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from egovnet.errors import EgovnetError
@@ -274,12 +274,15 @@ def up(
     progress: Callable[[str, int, int], None] = lambda _phase, _done, _total: None,
     ssh_key: str | None = None,
     snmp_users: Sequence[SnmpUser] = (),
+    bare: bool = False,
 ) -> list[Holder]:
     """Bring the plan up; idempotent: a plan already up is left as it is.
 
     `ssh_key` is the lab's public key: with it, every router runs sshd on its management
     address and a login with the key lands in its vtysh. With `snmp_users`, every router
     runs snmpd there too (SNMPv3 authPriv), the master agent of FRR's AgentX sub-agents.
+    `bare` starts FRR with no configuration at all (management access only), so that a
+    rollout can configure everything, as on a router fresh out of its box.
 
     The guard must be in place before this is called (the CLI does that); every failure
     raises LabError after taking down what this call started, so nothing is half-applied.
@@ -294,6 +297,9 @@ def up(
             f"lab {plan.name} is partly up ({len(existing)} of {len(plan.nodes)} nodes): "
             "run `egovnet lab down` first"
         )
+    if bare:
+        nodes = {name: replace(node, config=None) for name, node in plan.nodes.items()}
+        plan = replace(plan, nodes=nodes)
     try:
         return _up(plan, host, progress, ssh_key, snmp_users)
     except BaseException:

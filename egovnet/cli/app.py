@@ -437,6 +437,10 @@ def lab_up(
     topology: TopologyOption = None,
     secrets: SecretsOption = None,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for BGP to converge.")] = 60.0,
+    bare: Annotated[
+        bool,
+        typer.Option(help="Routers boot with management access only: FRR runs unconfigured."),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Deploy the topology as namespaces, with FRR on every router, then wait for BGP.
@@ -479,10 +483,14 @@ def lab_up(
             )
 
     try:
-        lab_runner.up(plan, progress=phase_done, ssh_key=ensure_lab_key(), snmp_users=snmp_users)
-        if not as_json:
-            err.print("  … waiting for every BGP session (underlay and zone VRFs)")
-        converged = lab_runner.wait_converged(plan, timeout)
+        lab_runner.up(
+            plan, progress=phase_done, ssh_key=ensure_lab_key(), snmp_users=snmp_users, bare=bare
+        )
+        converged = 0.0
+        if not bare:
+            if not as_json:
+                err.print("  … waiting for every BGP session (underlay and zone VRFs)")
+            converged = lab_runner.wait_converged(plan, timeout)
     except LabError as exc:
         _fail(exc, as_json)
     rows = _status_rows(plan)
@@ -499,9 +507,10 @@ def lab_up(
         _emit_json(summary)
     else:
         _print_status(rows)
+        state = "bare (FRR unconfigured)" if bare else "BGP converged"
         out.print(
             f"[bold green]✓[/] lab {plan.name} up: {len(plan.nodes)} nodes in "
-            f"{summary['seconds']}s, BGP converged; take it down with `egovnet lab down`"
+            f"{summary['seconds']}s, {state}; take it down with `egovnet lab down`"
         )
     if not healthy:
         raise typer.Exit(EXIT_FOUND)

@@ -130,3 +130,19 @@ def test_a_crashed_daemon_shows_in_status_and_shell_reaches_vtysh(tmp_path: Path
     finally:
         egovnet("lab", "down", cwd=tmp_path)
     assert machine_is_clean() == []
+
+
+def test_bare_lab_boots_routers_with_management_access_only(tmp_path: Path) -> None:
+    """What a rollout starts from: routers reachable on management, FRR running unconfigured."""
+    try:
+        up = egovnet("lab", "up", "--bare", "--json", cwd=tmp_path)
+        assert up.returncode == 0, up.stdout + up.stderr
+        rows = {row["node"]: row for row in json.loads(up.stdout)["status"]}
+        assert rows["zhengding"]["sessions"] == 0
+        assert rows["zhengding"]["ssh"] is True
+        shell = egovnet("lab", "shell", "zhengding", "-c", "show running-config", cwd=tmp_path)
+        assert "router bgp" not in shell.stdout
+        assert subprocess.run(["ping", "-c1", "-W2", "10.64.8.11"], check=False).returncode == 0
+    finally:
+        egovnet("lab", "down", cwd=tmp_path)
+    assert machine_is_clean() == []
