@@ -95,9 +95,32 @@ def _zone_setup(network: Network, node: Node) -> list[str]:
         commands.append(f"ip netns exec {zone} ip link set lo up")
         commands += [f"ip netns exec {zone} ip link set {name} up" for name in sorted(interfaces)]
         commands.append(f"ip netns exec {zone} sysctl -qw net.ipv4.ip_forward=1")
+    if node.internet is not None:
+        commands += _exit_firewall(network, node)
     if commands:
         commands.append("/usr/lib/frr/frrinit.sh restart")
     return commands
+
+
+EXIT_TABLE = "egovnet_exit"
+
+
+def _exit_firewall(network: Network, node: Node) -> list[str]:
+    """The unified internet exit's firewall, in its internet zone: source NAT to the exit's
+    own address, and a stateful filter that lets in only replies to what went out."""
+    zone = next(z.name for z in network.zones if z.internet and z.name in node.zones)
+    assert node.internet is not None  # noqa: S101 - only called for exits
+    port = f"eth{node.internet.port}"
+    nft = f"ip netns exec {zone} nft"
+    table = f"ip {EXIT_TABLE}"
+    return [
+        f"{nft} add table {table}",
+        f"{nft} 'add chain {table} forward {{ type filter hook forward priority 0 ; }}'",
+        f"{nft} add rule {table} forward iifname {port} ct state established,related accept",
+        f"{nft} add rule {table} forward iifname {port} counter drop",
+        f"{nft} 'add chain {table} postrouting {{ type nat hook postrouting priority 100 ; }}'",
+        f"{nft} add rule {table} postrouting oifname {port} masquerade",
+    ]
 
 
 def _host_node(commands: list[str], labels: dict[str, str]) -> dict[str, Any]:

@@ -225,6 +225,20 @@ def test_snmp_refuses_a_wrong_key(lab: dict[str, object]) -> None:
     assert result.returncode != 0
 
 
+def test_the_exit_lets_public_out_through_nat_and_nothing_in(lab: dict[str, object]) -> None:
+    """The unified internet exit: the public zone reaches the internet (source-NATed, so the
+    internet needs no route back), the private zone never does, and the internet cannot open
+    a connection inward even when it has a route."""
+    internet_server = "198.19.255.254"
+    assert in_node("zhengding-zhengwufuwu", "ping", "-c2", "-W3", internet_server).returncode == 0
+    assert in_node("zhengding-caizhengju", "ping", "-c1", "-W2", internet_server).returncode != 0
+    routed = in_node(
+        "internet-hebei-exit", "ip", "route", "add", "10.96.0.0/16", "via", "198.18.0.113"
+    )
+    assert routed.returncode == 0, routed.stderr
+    assert in_node("internet-hebei-exit", "ping", "-c1", "-W2", "10.96.9.2").returncode != 0
+
+
 def test_lab_down_leaves_nothing(lab: dict[str, object], tmp_path: Path) -> None:
     """Last in the module (pytest keeps file order): takes the module's lab down, then checks
     that nothing of it is left on the machine (the fixture's own `lab down` is a no-op)."""

@@ -147,3 +147,12 @@ def test_rendering_is_stable(sample: Network) -> None:
 def test_clab_topology_is_plain_data(sample: Network) -> None:
     """What `--json` or another runner would read: nothing but dicts, lists and strings."""
     assert json.loads(json.dumps(clab_topology(sample), ensure_ascii=False))["name"] == "egovnet"
+
+
+def test_the_exit_masquerades_and_filters_its_internet_port(topology: dict[str, Any]) -> None:
+    commands = topology["topology"]["nodes"]["hebei-exit"]["exec"]
+    nft = "ip netns exec public nft add rule ip egovnet_exit"
+    assert f"{nft} postrouting oifname eth3 masquerade" in commands
+    assert f"{nft} forward iifname eth3 ct state established,related accept" in commands
+    assert f"{nft} forward iifname eth3 counter drop" in commands
+    assert not any("egovnet_exit" in c for c in topology["topology"]["nodes"]["zhengding"]["exec"])
