@@ -513,6 +513,7 @@ class NodeStatus:
     sessions_up: int
     sessions: int
     ssh: bool | None = None
+    snmp: bool | None = None
 
     @property
     def healthy(self) -> bool:
@@ -524,7 +525,33 @@ class NodeStatus:
             set(self.daemons) >= set(DAEMONS)
             and self.sessions_up == self.sessions
             and self.ssh is not False
+            and self.snmp is not False
         )
+
+
+def snmp_answers(address: str) -> bool:
+    """Whether an SNMPv3 agent answers on `address`, with no credential: its reply to an
+    unknown user (a report PDU) proves it is there, and no secret enters the check."""
+    probe = subprocess.run(
+        [
+            "snmpget",
+            "-v3",
+            "-u",
+            "egovnet-probe",
+            "-l",
+            "noAuthNoPriv",
+            "-t",
+            "2",
+            "-r",
+            "1",
+            address,
+            "1.3.6.1.2.1.1.5.0",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return "Unknown user name" in probe.stderr
 
 
 def ssh_answers(address: str, timeout: float = 2.0) -> bool:
@@ -565,14 +592,19 @@ def status(plan: LabPlan) -> list[NodeStatus]:
         daemons: tuple[str, ...] = ()
         up_count = total = 0
         ssh: bool | None = None
+        snmp: bool | None = None
         if holder is not None and node.role == "router":
             shown = holder.enter("vtysh", "-N", node.name, "-c", "show daemons", check=False)
             daemons = tuple(shown.split())
             up_count, total = bgp_sessions(holder)
             if node.management is not None and holder.path(f"{SSH_DIR}/sshd.pid").exists():
                 ssh = ssh_answers(str(node.management))
+            if node.management is not None and holder.path(f"{SNMP_DIR}/snmpd.pid").exists():
+                snmp = snmp_answers(str(node.management))
         result.append(
-            NodeStatus(node.name, node.role, holder is not None, daemons, up_count, total, ssh)
+            NodeStatus(
+                node.name, node.role, holder is not None, daemons, up_count, total, ssh, snmp
+            )
         )
     return result
 

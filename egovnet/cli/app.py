@@ -422,13 +422,21 @@ def _status_rows(plan: LabPlan) -> list[NodeStatus]:
 
 def _print_status(rows: list[NodeStatus]) -> None:
     table = Table(title="lab status")
-    for column in ("node", "role", "healthy", "daemons", "BGP sessions", "SSH"):
+    for column in ("node", "role", "healthy", "daemons", "BGP sessions", "SSH", "SNMP"):
         table.add_column(column)
     for row in rows:
         mark = "[green]✓[/]" if row.healthy else "[red]✗[/]"
         sessions = f"{row.sessions_up}/{row.sessions}" if row.role == "router" else ""
-        ssh = {None: "", True: "[green]✓[/]", False: "[red]✗[/]"}[row.ssh]
-        table.add_row(escape(row.node), row.role, mark, " ".join(row.daemons), sessions, ssh)
+        marks = {None: "", True: "[green]✓[/]", False: "[red]✗[/]"}
+        table.add_row(
+            escape(row.node),
+            row.role,
+            mark,
+            " ".join(row.daemons),
+            sessions,
+            marks[row.ssh],
+            marks[row.snmp],
+        )
     out.print(table)
 
 

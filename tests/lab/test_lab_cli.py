@@ -78,6 +78,7 @@ def test_lab_up_converges_with_every_session(lab: dict[str, object]) -> None:
         assert row["sessions"] > 0
         assert row["sessions_up"] == row["sessions"], row["node"]
         assert row["ssh"] is True, row["node"]
+        assert row["snmp"] is True, row["node"]
 
 
 def test_status_is_green_and_up_again_changes_nothing(lab: dict[str, object]) -> None:
