@@ -514,6 +514,9 @@ class NodeStatus:
     sessions: int
     ssh: bool | None = None
     snmp: bool | None = None
+    management: str | None = None
+    holder: str | None = None
+    """The node's namespaces, as /proc/<pid>/ns/*: its PID 1 (the holder), None when down."""
 
     @property
     def healthy(self) -> bool:
@@ -603,7 +606,16 @@ def status(plan: LabPlan) -> list[NodeStatus]:
                 snmp = snmp_answers(str(node.management))
         result.append(
             NodeStatus(
-                node.name, node.role, holder is not None, daemons, up_count, total, ssh, snmp
+                node.name,
+                node.role,
+                holder is not None,
+                daemons,
+                up_count,
+                total,
+                ssh,
+                snmp,
+                str(node.management) if node.management else None,
+                f"/proc/{holder.pid}/ns" if holder else None,
             )
         )
     return result

@@ -22,7 +22,14 @@ from typing import Annotated, Any, NoReturn
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 from rich.tree import Tree
 
@@ -139,6 +146,39 @@ def _progress(total: int, label: str, enabled: bool) -> Iterator[Callable[[int],
     with Progress(*columns, console=err, transient=True) as bar:
         task = bar.add_task(label, total=total)
         yield lambda n: bar.advance(task, n)
+
+
+@contextmanager
+def _phase_bars(enabled: bool) -> Iterator[Callable[[str, int, int], None]]:
+    """One rich progress bar per phase of long work (namespaces, links, daemons, ...),
+    each added when its phase reports first; plain lines when stderr is not a terminal."""
+    if not enabled:
+        yield lambda _phase, _done, _total: None
+        return
+    if not err.is_terminal:
+        started = time.perf_counter()
+
+        def line(phase: str, done: int, total: int) -> None:
+            if done == total:
+                err.print(f"  ✓ {phase} {done}/{total} ({time.perf_counter() - started:.1f}s)")
+
+        yield line
+        return
+    columns = (
+        TextColumn("{task.description:<12}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=err) as bars:
+        tasks: dict[str, TaskID] = {}
+
+        def advance(phase: str, done: int, total: int) -> None:
+            if phase not in tasks:
+                tasks[phase] = bars.add_task(phase, total=total)
+            bars.update(tasks[phase], completed=done, total=total)
+
+        yield advance
 
 
 # ----------------------------------------------------------------------------- inventory
@@ -422,7 +462,7 @@ def _status_rows(plan: LabPlan) -> list[NodeStatus]:
 
 def _print_status(rows: list[NodeStatus]) -> None:
     table = Table(title="lab status")
-    for column in ("node", "role", "healthy", "daemons", "BGP sessions", "SSH", "SNMP"):
+    for column in ("node", "role", "management", "healthy", "daemons", "BGP", "SSH", "SNMP"):
         table.add_column(column)
     for row in rows:
         mark = "[green]✓[/]" if row.healthy else "[red]✗[/]"
@@ -431,6 +471,7 @@ def _print_status(rows: list[NodeStatus]) -> None:
         table.add_row(
             escape(row.node),
             row.role,
+            row.management or "",
             mark,
             " ".join(row.daemons),
             sessions,
@@ -484,21 +525,20 @@ def lab_up(
     started = time.perf_counter()
     guard.apply_guard(network)
 
-    def phase_done(phase: str, done: int, total: int) -> None:
-        if not as_json and done == total:
-            err.print(
-                f"  [green]✓[/] {phase} {done}/{total} ({time.perf_counter() - started:.1f}s)"
-            )
-
     try:
-        lab_runner.up(
-            plan, progress=phase_done, ssh_key=ensure_lab_key(), snmp_users=snmp_users, bare=bare
-        )
-        converged = 0.0
-        if not bare:
-            if not as_json:
-                err.print("  … waiting for every BGP session (underlay and zone VRFs)")
-            converged = lab_runner.wait_converged(plan, timeout)
+        with _phase_bars(enabled=not as_json) as phase_done:
+            lab_runner.up(
+                plan,
+                progress=phase_done,
+                ssh_key=ensure_lab_key(),
+                snmp_users=snmp_users,
+                bare=bare,
+            )
+            converged = 0.0
+            if not bare:
+                phase_done("convergence", 0, 1)
+                converged = lab_runner.wait_converged(plan, timeout)
+                phase_done("convergence", 1, 1)
     except LabError as exc:
         _fail(exc, as_json)
     rows = _status_rows(plan)
