@@ -7,9 +7,7 @@ Module-scoped: one lab for all the checks, and `lab down` in the finaliser whate
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,29 +17,14 @@ from netmiko import ConnectHandler
 from lab.guard import NFT_TABLE
 from lab.keys import lab_key
 from lab.runner import find_holders
+from tests.console import FAKE_SECRETS, ROOT
+from tests.console import egovnet as run_egovnet
 
-ROOT = Path(__file__).resolve().parents[2]
-EGOVNET = Path(sys.executable).parent / "egovnet"
-SECRETS = {
-    "EGOVNET_SECRET_AAA_KEY": "lab-aaa",
-    "EGOVNET_SECRET_SNMP_NOC_AUTH": "lab-auth-key",
-    "EGOVNET_SECRET_SNMP_NOC_PRIV": "lab-priv-key",
-    "EGOVNET_SECRET_LOCAL_ADMIN": "lab-admin",
-}
+INVENTORY = ROOT / "inventory"
 
 
 def egovnet(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("EGOVNET_")}
-    env |= SECRETS | {"EGOVNET_INVENTORY": str(ROOT / "inventory")}
-    return subprocess.run(
-        [str(EGOVNET), *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=cwd,
-        timeout=240,
-        check=False,
-    )
+    return run_egovnet(*args, cwd=cwd, inventory=INVENTORY)
 
 
 def run(*argv: str) -> subprocess.CompletedProcess[str]:
@@ -171,11 +154,11 @@ def snmpwalk(address: str, oid: str) -> list[str]:
         "-a",
         "SHA",
         "-A",
-        SECRETS["EGOVNET_SECRET_SNMP_NOC_AUTH"],
+        FAKE_SECRETS["EGOVNET_SECRET_SNMP_NOC_AUTH"],
         "-x",
         "AES",
         "-X",
-        SECRETS["EGOVNET_SECRET_SNMP_NOC_PRIV"],
+        FAKE_SECRETS["EGOVNET_SECRET_SNMP_NOC_PRIV"],
         "-t",
         "3",
         "-r",

@@ -4,44 +4,22 @@ by `lab down`, a crashed daemon shows in `lab status`, and `lab shell` reaches v
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 from lab.guard import NFT_TABLE
 from lab.runner import find_holders
-
-ROOT = Path(__file__).resolve().parents[2]
-EGOVNET = Path(sys.executable).parent / "egovnet"
-SECRETS = {
-    "EGOVNET_SECRET_AAA_KEY": "lab-aaa",
-    "EGOVNET_SECRET_SNMP_NOC_AUTH": "lab-auth-key",
-    "EGOVNET_SECRET_SNMP_NOC_PRIV": "lab-priv-key",
-    "EGOVNET_SECRET_LOCAL_ADMIN": "lab-admin",
-}
-
-
-def environment(inventory: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("EGOVNET_")}
-    return env | SECRETS | {"EGOVNET_INVENTORY": str(inventory)}
+from tests.console import EGOVNET, ROOT, environment
+from tests.console import egovnet as run_egovnet
 
 
 def egovnet(
     *args: str, cwd: Path, inventory: Path = ROOT / "inventory"
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(EGOVNET), *args],
-        capture_output=True,
-        text=True,
-        env=environment(inventory),
-        cwd=cwd,
-        timeout=240,
-        check=False,
-    )
+    return run_egovnet(*args, cwd=cwd, inventory=inventory)
 
 
 def machine_is_clean() -> list[str]:

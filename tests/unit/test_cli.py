@@ -6,28 +6,11 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-EGOVNET = Path(sys.executable).parent / "egovnet"
-FAKE_SECRETS = {
-    "EGOVNET_SECRET_AAA_KEY": "fake-aaa",
-    "EGOVNET_SECRET_SNMP_NOC_AUTH": "fake-auth-key",
-    "EGOVNET_SECRET_SNMP_NOC_PRIV": "fake-priv-key",
-    "EGOVNET_SECRET_LOCAL_ADMIN": "fake-local-admin",
-}
-
-
-def egovnet(*args: str, secrets: bool = True, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("EGOVNET_")}
-    if secrets:
-        env.update(FAKE_SECRETS)
-    return subprocess.run(
-        [str(EGOVNET), *args], capture_output=True, text=True, env=env, cwd=cwd, check=False
-    )
+from tests.console import EGOVNET, ROOT, egovnet
 
 
 def test_help_names_the_commands_a_newcomer_needs() -> None:
