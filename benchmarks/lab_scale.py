@@ -25,6 +25,7 @@ from egovnet.render.engine import render_network, write_configs
 from egovnet.render.view import SharedSecrets, secret_names
 from egovnet.secrets import SecretStore, env_name
 from lab import guard, runner
+from lab.keys import ensure_lab_key
 from lab.plan import read_plan
 from topology.clab import CONFIG_DIR, write_clab
 
@@ -41,7 +42,8 @@ def rss_kib(pid: int) -> int:
 
 
 def router_rss(holder: runner.Holder) -> int:
-    """KiB resident in the FRR daemons of one router (processes sharing its PID namespace)."""
+    """KiB resident in the FRR daemons of one router (processes sharing its PID namespace);
+    sshd and snmpd run beside them but are not FRR's footprint."""
     namespace = Path(f"/proc/{holder.pid}/ns/pid").readlink()
     total = 0
     for proc in Path("/proc").iterdir():
@@ -91,7 +93,11 @@ def main() -> None:
 
         guard.apply_guard(network)
         try:
-            holders = runner.up(plan, progress=progress)
+            users = [
+                runner.SnmpUser(u.name, u.auth, "benchmark", u.priv, "benchmark")
+                for u in network.spec.services.snmp.users
+            ]
+            holders = runner.up(plan, progress=progress, ssh_key=ensure_lab_key(), snmp_users=users)
             converged = runner.wait_converged(plan, timeout=600)
             marks["converged"] = time.perf_counter() - started
             routers = [h for h in holders if plan.nodes[h.node].role == "router"]
