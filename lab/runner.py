@@ -478,8 +478,26 @@ def down(lab: str, *, host: Sequence[str] = ()) -> list[str]:
         return not pids
 
     _wait("lab nodes to exit", gone)
-    _run(host, "ip", "link", "del", BRIDGE, check=False)
+
+    # The kernel frees a dead node's namespace, and with it the root end of its management
+    # veth, a moment later and asynchronously: delete what is left and wait until it is gone.
+    def links_gone() -> bool:
+        names = _lab_links(host)
+        for name in names:
+            _run(host, "ip", "link", "del", name, check=False)
+        return not names
+
+    _wait("the lab's links in the root namespace to go", links_gone)
     return removed
+
+
+def _lab_links(host: Sequence[str]) -> list[str]:
+    """The lab's interfaces in the root namespace: the management bridge and veth ends."""
+    listing = _run(host, "ip", "-o", "link", "show", check=False)
+    names = [
+        line.split(":")[1].strip().split("@")[0] for line in listing.splitlines() if ":" in line
+    ]
+    return [name for name in names if name == BRIDGE or name.startswith("egv-m")]
 
 
 def _marked_processes(lab: str) -> list[int]:
