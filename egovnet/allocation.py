@@ -52,6 +52,8 @@ class Layout:
     pools: dict[str, Pool]
     dept_leaf: dict[str, int]
     instances: tuple[str, ...]
+    dept_slots: dict[str, int]
+    """Department subnets that fit in one node's own part of each zone pool."""
 
 
 def plan_layout(spec: NetworkSpec) -> Layout:
@@ -73,7 +75,11 @@ def plan_layout(spec: NetworkSpec) -> Layout:
         leaf = department_leaf_prefixlen(zone.department_prefixlen, zone.departments_per_node)
         dept_leaf[name] = leaf
         pools[f"zone:{name}"] = Pool(zone.pool, leaf, hierarchy)
-    return Layout(hierarchy, pools, dept_leaf, instances)
+    slots = {
+        name: 1 << (zone.department_prefixlen - dept_leaf[name])
+        for name, zone in spec.zones.items()
+    }
+    return Layout(hierarchy, pools, dept_leaf, instances, slots)
 
 
 def _pool_field(pool_key: str) -> str:
@@ -459,7 +465,7 @@ def _departments(
                 line=line,
             )
         elif dept.slot is not None:
-            cap = 1 << (spec.zones[dept.zone].department_prefixlen - layout.dept_leaf[dept.zone])
+            cap = layout.dept_slots[dept.zone]
             owner = taken.setdefault(dept.zone, {}).get(dept.slot)
             if dept.slot >= cap:
                 problems.add(
@@ -486,7 +492,7 @@ def _departments(
         zone = spec.zones[dept.zone]
         file, line = draft.where("departments", index)
         field_base = f"data.departments.{index}"
-        cap = 1 << (zone.department_prefixlen - layout.dept_leaf[dept.zone])
+        cap = layout.dept_slots[dept.zone]
         used = taken.setdefault(dept.zone, {})
         slot = dept.slot
         if slot is None:

@@ -19,7 +19,7 @@ import os
 import socket
 import subprocess
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -88,21 +88,27 @@ def _marker(lab: str, node: str) -> str:
     return f"{MARK}:{lab}:{node}"
 
 
+def _command_lines() -> Iterator[tuple[int, bytes]]:
+    """(pid, raw command line) of every process of this machine but this one."""
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit() or int(proc.name) == os.getpid():
+            continue
+        try:
+            yield int(proc.name), (proc / "cmdline").read_bytes()
+        except OSError:
+            continue  # gone meanwhile
+
+
 def find_holders(lab: str | None = None) -> list[Holder]:
     """Every node holder on this machine (of one lab, or of all), found by argv[0]."""
     holders = []
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            argv0 = (proc / "cmdline").read_bytes().split(b"\0", 1)[0].decode()
-        except OSError:
-            continue
+    for pid, cmdline in _command_lines():
+        argv0 = cmdline.split(b"\0", 1)[0].decode(errors="replace")
         if not argv0.startswith(f"{MARK}:"):
             continue
         _, lab_name, node = argv0.split(":", 2)
         if lab is None or lab_name == lab:
-            holders.append(Holder(lab_name, node, int(proc.name)))
+            holders.append(Holder(lab_name, node, pid))
     return sorted(holders, key=lambda h: h.node)
 
 
@@ -503,16 +509,7 @@ def _lab_links(host: Sequence[str]) -> list[str]:
 def _marked_processes(lab: str) -> list[int]:
     """Every process whose command line carries the lab's node marker, in any argument."""
     needle = f"{MARK}:{lab}:".encode()
-    pids = []
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit() or int(proc.name) == os.getpid():
-            continue
-        try:
-            if needle in (proc / "cmdline").read_bytes():
-                pids.append(int(proc.name))
-        except OSError:
-            continue
-    return pids
+    return [pid for pid, cmdline in _command_lines() if needle in cmdline]
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ file says everything a runner needs and nothing only one of them understands:
 
 from __future__ import annotations
 
-from ipaddress import IPv4Interface, IPv4Network
+from ipaddress import IPv4Interface
 from pathlib import Path
 from typing import Any
 
@@ -227,8 +227,3 @@ def write_clab(network: Network, path: Path) -> Path:
     (path.parent / CONFIG_DIR / DAEMONS_FILE).write_text(DAEMONS, encoding="utf-8")
     path.write_text(render_clab(network), encoding="utf-8")
     return path
-
-
-def management_subnet(topology: dict[str, Any]) -> IPv4Network:
-    """The management subnet a topology declares."""
-    return IPv4Network(topology["mgmt"]["ipv4-subnet"])

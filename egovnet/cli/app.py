@@ -44,7 +44,7 @@ from egovnet.secrets import SecretStore, env_name, write_random_secrets
 from lab import guard
 from lab import runner as lab_runner
 from lab.keys import ensure_lab_key
-from lab.plan import LabPlan, TopologyError, read_plan
+from lab.plan import TopologyError, read_plan
 from lab.runner import LabError, NodeStatus, SnmpUser
 from topology.clab import CONFIG_DIR, clab_topology, write_clab
 
@@ -456,10 +456,6 @@ def _require_root(as_json: bool) -> None:
         _fail(EgovnetError("the lab needs root (network namespaces, veths, nftables)"), as_json)
 
 
-def _status_rows(plan: LabPlan) -> list[NodeStatus]:
-    return lab_runner.status(plan)
-
-
 def _print_status(rows: list[NodeStatus]) -> None:
     table = Table(title="lab status")
     for column in ("node", "role", "management", "healthy", "daemons", "BGP", "SSH", "SNMP"):
@@ -541,7 +537,7 @@ def lab_up(
                 phase_done("convergence", 1, 1)
     except LabError as exc:
         _fail(exc, as_json)
-    rows = _status_rows(plan)
+    rows = lab_runner.status(plan)
     healthy = all(row.healthy for row in rows)
     summary = {
         "ok": healthy,
@@ -572,7 +568,7 @@ def lab_status(topology: TopologyOption = None, as_json: JsonOption = False) -> 
         plan = read_plan(topology or DEFAULT_TOPOLOGY)
     except TopologyError as exc:
         _fail(exc, as_json)
-    rows = _status_rows(plan)
+    rows = lab_runner.status(plan)
     healthy = all(row.healthy for row in rows)
     if as_json:
         _emit_json(

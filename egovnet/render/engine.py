@@ -8,7 +8,7 @@ rendered directory under version control shows only real changes.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -116,11 +116,3 @@ def write_configs(
         (directory / name).unlink(missing_ok=True)
     manifest.write_text(json.dumps(sorted(names)) + "\n", encoding="utf-8")
     return WriteReport(str(directory), written, unchanged, stale)
-
-
-def platforms_used(views: Iterable[NodeView]) -> dict[str, int]:
-    """How many nodes render on each platform."""
-    counts: dict[str, int] = {}
-    for view in views:
-        counts[view.platform] = counts.get(view.platform, 0) + 1
-    return counts
