@@ -8,13 +8,19 @@ be green while proving nothing.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 LAB_DIR = Path(__file__).resolve().parent
+# One root namespace, one management bridge, one guard: two lab sessions on one machine would
+# tear down each other's nodes. Every lab test session (and anyone driving the lab by hand
+# meanwhile: `flock /run/egovnet-lab.lock egovnet lab up`) holds this lock.
+LAB_LOCK = Path("/run/egovnet-lab.lock")
 FRR_DAEMONS = Path("/usr/lib/frr")
 REQUIRED_DAEMONS = ("zebra", "bgpd", "staticd")
 REQUIRED_TOOLS = (
@@ -74,3 +80,14 @@ def lab_requirements() -> None:
     if os.environ.get("CI"):
         pytest.fail(f"{reason} (CI is set: the lab tests must run there, not skip)")
     pytest.skip(reason)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def lab_lock(lab_requirements: None) -> Iterator[None]:
+    """Wait for any other lab session on this machine to finish before touching the lab."""
+    with LAB_LOCK.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
