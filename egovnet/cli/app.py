@@ -8,48 +8,48 @@ nothing else there; human-readable output and progress go to stderr/stdout via r
 from __future__ import annotations
 
 import gc
-import json
 import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-)
 from rich.table import Table
 from rich.tree import Tree
 
+from egovnet.cli.common import (
+    DEFAULT_SECRETS,
+    EXIT_BAD_INPUT,
+    EXIT_FOUND,
+    JsonOption,
+    SecretsOption,
+    emit_json,
+    err,
+    fail,
+    load,
+    out,
+    phase_bars,
+    progress,
+    secret_store,
+    state,
+)
 from egovnet.errors import EgovnetError, InventoryError, SecretError
 from egovnet.generate import generate_inventory, write_inventory
 from egovnet.loader import load_network
-from egovnet.model import Network
 from egovnet.render.engine import render_network, write_configs
 from egovnet.render.view import SharedSecrets, secret_names
 from egovnet.schema import PLATFORMS
-from egovnet.secrets import SecretStore, env_name, write_random_secrets
+from egovnet.secrets import env_name, write_random_secrets
 from lab import guard
 from lab import runner as lab_runner
 from lab.keys import ensure_lab_key
 from lab.plan import TopologyError, read_plan
 from lab.runner import LabError, NodeStatus, SnmpUser
 from topology.clab import CONFIG_DIR, clab_topology, write_clab
-
-EXIT_OK, EXIT_FOUND, EXIT_BAD_INPUT = 0, 1, 2
-DEFAULT_SECRETS = Path(".secrets/secrets.yaml")
 
 app = typer.Typer(
     name="egovnet",
@@ -78,19 +78,6 @@ app.add_typer(secrets_app, name="secrets")
 app.add_typer(topology_app, name="topology")
 app.add_typer(lab_app, name="lab")
 
-# emoji off: "hosts.yaml:100:" must not turn into "hosts.yaml💯"
-out = Console(highlight=False, soft_wrap=True, emoji=False)
-err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
-
-
-class _State:
-    inventory: Path = Path("inventory")
-
-
-state = _State()
-
-JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document for machines.")]
-
 
 @app.callback()
 def _main(
@@ -108,79 +95,6 @@ def _main(
     state.inventory = inventory
 
 
-def _emit_json(document: Any) -> None:
-    sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2, default=str) + "\n")
-
-
-def _fail(exc: EgovnetError, as_json: bool) -> NoReturn:
-    """Report a bad-input error and exit 2."""
-    if isinstance(exc, InventoryError):
-        if as_json:
-            _emit_json({"ok": False, "problems": [p.as_dict() for p in exc.problems]})
-        else:
-            count = len(exc.problems)
-            err.print(f"[bold red]✗ {count} problem{'s' if count != 1 else ''} in the inventory[/]")
-            for problem in exc.problems:
-                err.print(f"  {problem}", markup=False)
-    elif as_json:
-        _emit_json({"ok": False, "error": str(exc)})
-    else:
-        err.print(f"[bold red]error:[/] {escape(str(exc))}")
-    raise typer.Exit(EXIT_BAD_INPUT)
-
-
-def _load(as_json: bool) -> Network:
-    try:
-        return load_network(state.inventory)
-    except InventoryError as exc:
-        _fail(exc, as_json)
-
-
-@contextmanager
-def _progress(total: int, label: str, enabled: bool) -> Iterator[Callable[[int], None]]:
-    """A progress bar on stderr for long work; silent for small jobs and for `--json`."""
-    if not enabled or total < 200 or not err.is_terminal:
-        yield lambda _n: None
-        return
-    columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=err, transient=True) as bar:
-        task = bar.add_task(label, total=total)
-        yield lambda n: bar.advance(task, n)
-
-
-@contextmanager
-def _phase_bars(enabled: bool) -> Iterator[Callable[[str, int, int], None]]:
-    """One rich progress bar per phase of long work (namespaces, links, daemons, ...),
-    each added when its phase reports first; plain lines when stderr is not a terminal."""
-    if not enabled:
-        yield lambda _phase, _done, _total: None
-        return
-    if not err.is_terminal:
-        started = time.perf_counter()
-
-        def line(phase: str, done: int, total: int) -> None:
-            if done == total:
-                err.print(f"  ✓ {phase} {done}/{total} ({time.perf_counter() - started:.1f}s)")
-
-        yield line
-        return
-    columns = (
-        TextColumn("{task.description:<12}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=err) as bars:
-        tasks: dict[str, TaskID] = {}
-
-        def advance(phase: str, done: int, total: int) -> None:
-            if phase not in tasks:
-                tasks[phase] = bars.add_task(phase, total=total)
-            bars.update(tasks[phase], completed=done, total=total)
-
-        yield advance
-
-
 # ----------------------------------------------------------------------------- inventory
 
 
@@ -191,7 +105,7 @@ def validate(as_json: JsonOption = False) -> None:
     Exit 0 when valid, 2 with every problem listed (file:line, host, field) otherwise.
     """
     started = time.perf_counter()
-    network = _load(as_json)
+    network = load(as_json)
     elapsed = time.perf_counter() - started
     unpinned = [node.name for node in network.nodes if not node.pinned]
     summary = {
@@ -206,7 +120,7 @@ def validate(as_json: JsonOption = False) -> None:
         "seconds": round(elapsed, 3),
     }
     if as_json:
-        _emit_json(summary)
+        emit_json(summary)
         return
     tiers = ", ".join(f"{count} {tier}" for tier, count in network.tier_counts().items())
     out.print(
@@ -229,7 +143,7 @@ def validate(as_json: JsonOption = False) -> None:
 @inventory_app.command("show")
 def show(as_json: JsonOption = False) -> None:
     """Print the network as a tree with addresses and counts; `--json` prints the whole model."""
-    network = _load(as_json)
+    network = load(as_json)
     if as_json:
         sys.stdout.write(network.model_dump_json(indent=2) + "\n")
         return
@@ -271,19 +185,19 @@ def generate(
 ) -> None:
     """Write a valid inventory of any size in the sample's format (default: one province)."""
     if (output / "hosts.yaml").exists() and not force:
-        _fail(EgovnetError(f"{output}/hosts.yaml exists; pass --force to overwrite"), as_json)
+        fail(EgovnetError(f"{output}/hosts.yaml exists; pass --force to overwrite"), as_json)
     files = generate_inventory(provinces, cities, counties, departments)
     try:
         write_inventory(files, output)
     except OSError as exc:
-        _fail(
+        fail(
             EgovnetError(f"cannot write the inventory into {output}: {exc.strerror or exc}"),
             as_json,
         )
     try:
         network = load_network(output)
     except InventoryError as exc:  # a generator bug: say so rather than leave a bad inventory
-        _fail(exc, as_json)
+        fail(exc, as_json)
     summary = {
         "ok": True,
         "output": str(output),
@@ -291,7 +205,7 @@ def generate(
         "tiers": network.tier_counts(),
     }
     if as_json:
-        _emit_json(summary)
+        emit_json(summary)
     else:
         out.print(
             f"[bold green]✓[/] wrote {escape(str(output))}: {len(network.nodes)} nodes "
@@ -300,28 +214,6 @@ def generate(
 
 
 # ----------------------------------------------------------------------------- render
-
-
-def _secret_store(secrets: Path | None, as_json: bool) -> SecretStore:
-    file = secrets or (
-        Path(os.environ["EGOVNET_SECRETS"]) if "EGOVNET_SECRETS" in os.environ else None
-    )
-    if file is None and DEFAULT_SECRETS.exists():
-        file = DEFAULT_SECRETS
-    try:
-        return SecretStore(file)
-    except SecretError as exc:
-        _fail(exc, as_json)
-
-
-SecretsOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--secrets",
-        help="Secrets file (name: value, mode 0600). Default: $EGOVNET_SECRETS, else "
-        f"{DEFAULT_SECRETS}. $EGOVNET_SECRET_<NAME> variables take precedence.",
-    ),
-]
 
 
 @app.command("render")
@@ -344,16 +236,16 @@ def render(
     files a previous render wrote for hosts that are gone are removed.
     """
     if platform is not None and platform not in PLATFORMS:
-        _fail(
+        fail(
             EgovnetError(f"unknown platform '{platform}': expected one of {', '.join(PLATFORMS)}"),
             as_json,
         )
-    network = _load(as_json)
-    store = _secret_store(secrets, as_json)
+    network = load(as_json)
+    store = secret_store(secrets, as_json)
     missing = store.missing(secret_names(network))
     if missing:
         hint = "; ".join(f"{name} (${env_name(name)})" for name in missing)
-        _fail(
+        fail(
             SecretError(
                 f"secrets not set: {hint}. For a lab, `egovnet secrets init` makes random ones."
             ),
@@ -362,10 +254,10 @@ def render(
     started = time.perf_counter()
     configs = render_network(network, SharedSecrets.resolve(network, store), platform)
     try:
-        with _progress(len(configs), "writing", not as_json) as advance:
+        with progress(len(configs), "writing", not as_json) as advance:
             report = write_configs(configs, output, advance)
     except OSError as exc:
-        _fail(EgovnetError(f"cannot write configs into {output}: {exc.strerror or exc}"), as_json)
+        fail(EgovnetError(f"cannot write configs into {output}: {exc.strerror or exc}"), as_json)
     elapsed = time.perf_counter() - started
     platforms: dict[str, int] = {}
     for node in network.nodes:
@@ -379,7 +271,7 @@ def render(
         "seconds": round(elapsed, 3),
     }
     if as_json:
-        _emit_json(summary)
+        emit_json(summary)
         return
     per = ", ".join(f"{count} {name}" for name, count in sorted(platforms.items()))
     out.print(
@@ -406,18 +298,18 @@ def topology_clab(
     platform they stand in for (their label says which); the configs are rendered for FRR
     into `configs/` beside the file.
     """
-    network = _load(as_json)
-    store = _secret_store(secrets, as_json)
+    network = load(as_json)
+    store = secret_store(secrets, as_json)
     missing = store.missing(secret_names(network))
     if missing:
         hint = "; ".join(f"{name} (${env_name(name)})" for name in missing)
-        _fail(SecretError(f"secrets not set: {hint}"), as_json)
+        fail(SecretError(f"secrets not set: {hint}"), as_json)
     try:
         path = write_clab(network, output)
         configs = render_network(network, SharedSecrets.resolve(network, store), "frr")
         report = write_configs(configs, output.parent / CONFIG_DIR)
     except OSError as exc:
-        _fail(
+        fail(
             EgovnetError(f"cannot write the topology into {output}: {exc.strerror or exc}"), as_json
         )
     topology = clab_topology(network)["topology"]
@@ -429,7 +321,7 @@ def topology_clab(
         "configs": report.directory,
     }
     if as_json:
-        _emit_json(summary)
+        emit_json(summary)
         return
     out.print(
         f"[bold green]✓[/] {escape(str(path))}: {summary['nodes']} nodes "
@@ -453,7 +345,7 @@ TopologyOption = Annotated[
 
 def _require_root(as_json: bool) -> None:
     if os.geteuid() != 0:
-        _fail(EgovnetError("the lab needs root (network namespaces, veths, nftables)"), as_json)
+        fail(EgovnetError("the lab needs root (network namespaces, veths, nftables)"), as_json)
 
 
 def _print_status(rows: list[NodeStatus]) -> None:
@@ -495,10 +387,10 @@ def lab_up(
     its prefixes touch this machine's routes, gateway or nameservers. Idempotent.
     """
     _require_root(as_json)
-    network = _load(as_json)
-    store = _secret_store(secrets, as_json)
+    network = load(as_json)
+    store = secret_store(secrets, as_json)
     if store.missing(secret_names(network)):
-        _fail(SecretError("secrets not set: run `egovnet secrets init` for a lab"), as_json)
+        fail(SecretError("secrets not set: run `egovnet secrets init` for a lab"), as_json)
     snmp_users = [
         SnmpUser(u.name, u.auth, store.get(u.auth_key.secret), u.priv, store.get(u.priv_key.secret))
         for u in network.spec.services.snmp.users
@@ -510,11 +402,11 @@ def lab_up(
     try:
         plan = read_plan(topology)
     except TopologyError as exc:
-        _fail(exc, as_json)
+        fail(exc, as_json)
     routes, nameservers = guard.read_host()
     conflicts = guard.preflight(network, routes, nameservers)
     if conflicts:
-        _fail(
+        fail(
             EgovnetError("the lab would touch this machine's network: " + "; ".join(conflicts)),
             as_json,
         )
@@ -522,7 +414,7 @@ def lab_up(
     guard.apply_guard(network)
 
     try:
-        with _phase_bars(enabled=not as_json) as phase_done:
+        with phase_bars(enabled=not as_json) as phase_done:
             lab_runner.up(
                 plan,
                 progress=phase_done,
@@ -536,7 +428,7 @@ def lab_up(
                 converged = lab_runner.wait_converged(plan, timeout)
                 phase_done("convergence", 1, 1)
     except LabError as exc:
-        _fail(exc, as_json)
+        fail(exc, as_json)
     rows = lab_runner.status(plan)
     healthy = all(row.healthy for row in rows)
     summary = {
@@ -548,7 +440,7 @@ def lab_up(
         "status": [asdict(row) | {"healthy": row.healthy} for row in rows],
     }
     if as_json:
-        _emit_json(summary)
+        emit_json(summary)
     else:
         _print_status(rows)
         state = "bare (FRR unconfigured)" if bare else "BGP converged"
@@ -567,11 +459,11 @@ def lab_status(topology: TopologyOption = None, as_json: JsonOption = False) -> 
     try:
         plan = read_plan(topology or DEFAULT_TOPOLOGY)
     except TopologyError as exc:
-        _fail(exc, as_json)
+        fail(exc, as_json)
     rows = lab_runner.status(plan)
     healthy = all(row.healthy for row in rows)
     if as_json:
-        _emit_json(
+        emit_json(
             {
                 "ok": healthy,
                 "lab": plan.name,
@@ -597,7 +489,7 @@ def lab_shell(
     holders = {h.node: h for h in lab_runner.find_holders(lab)}
     if host not in holders:
         known = ", ".join(sorted(holders)[:8]) or "none: is the lab up?"
-        _fail(EgovnetError(f"no node '{host}' in lab {lab} (nodes: {known})"), False)
+        fail(EgovnetError(f"no node '{host}' in lab {lab} (nodes: {known})"), False)
     holder = holders[host]
     enter = ["nsenter", "-t", str(holder.pid), "-m", "-u", "-n", "-p"]
     is_router = holder.path(f"/etc/frr/{host}/vtysh.conf").exists()
@@ -621,7 +513,7 @@ def lab_down(
     removed = lab_runner.down(lab)
     routes = guard.remove_guard()
     if as_json:
-        _emit_json({"ok": True, "lab": lab, "removed": removed, "guard_routes_removed": routes})
+        emit_json({"ok": True, "lab": lab, "removed": removed, "guard_routes_removed": routes})
     else:
         out.print(
             f"[bold green]✓[/] lab {escape(lab)} down: {len(removed)} nodes removed, guard removed"
@@ -639,13 +531,13 @@ def secrets_init(
     as_json: JsonOption = False,
 ) -> None:
     """Create random values for every secret the inventory names (mode 0600; lab use only)."""
-    network = _load(as_json)
+    network = load(as_json)
     try:
         added = write_random_secrets(output, secret_names(network))
     except SecretError as exc:
-        _fail(exc, as_json)
+        fail(exc, as_json)
     if as_json:
-        _emit_json({"ok": True, "file": str(output), "added": added})
+        emit_json({"ok": True, "file": str(output), "added": added})
     else:
         names = ", ".join(added) or "none"
         out.print(f"[bold green]✓[/] {escape(str(output))}: {len(added)} secret(s) added ({names})")
