@@ -1,0 +1,277 @@
+"""NAPALM's contract for FRR, over SSH into vtysh (there is no NAPALM driver for FRR).
+
+The node's sshd lands a login in `vtysh` (the lab does this with ForceCommand; an FRR box in
+production does it with the user's shell). Diffs are computed on the operator's machine by
+frr-reload.py's own logic (`frr_reload.py`); the candidate is checked by `vtysh -C` before
+anything is sent. Commit saves the pre-change config as the node's startup config first, so
+the device itself keeps what a rollback restores; `save_config` after the health gates makes
+the new config the startup one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from netmiko import BaseConnection, ConnectHandler
+from netmiko.exceptions import NetmikoAuthenticationException, NetmikoTimeoutException
+from paramiko.ssh_exception import SSHException
+
+from nornir_tasks.drivers.base import (
+    BgpPeer,
+    CandidateRejectedError,
+    CommitFailedError,
+    ConnectionFailedError,
+    DeviceError,
+    Diff,
+    Facts,
+)
+from nornir_tasks.drivers.frr_reload import change_commands, syntax_errors
+
+# Lines of `show running-config` that describe the session, not the configuration.
+_VOLATILE = re.compile(r"^(Building configuration|Current configuration|frr version|end$)")
+_ERROR = re.compile(
+    r"^% ?(Unknown|Invalid|Command incomplete|Ambiguous|Can't|Configuration|"
+    r"Specified|There is no|Failed|Error|No such|Please)",
+    re.MULTILINE,
+)
+
+
+@dataclass(frozen=True)
+class SshParams:
+    """How to reach one device: from the Nornir host, credentials from the secrets store."""
+
+    host: str
+    address: str
+    username: str
+    password: str | None = None
+    key_file: str | None = None
+    port: int = 22
+    timeout: float = 20.0
+
+
+def config_lines(text: str) -> list[str]:
+    """The configuration part of `show running-config` output, for human diffs."""
+    return [line for line in text.splitlines() if line.strip() and not _VOLATILE.match(line)]
+
+
+def unified_diff(host: str, running: str, candidate: str) -> str:
+    """A unified diff from the running config to the candidate, session noise left out."""
+    return "".join(
+        line + "\n"
+        for line in difflib.unified_diff(
+            config_lines(running),
+            config_lines(candidate),
+            f"{host} running",
+            f"{host} intended",
+            lineterm="",
+        )
+    )
+
+
+class FrrDriver:
+    """One SSH session to an FRR node's vtysh.
+
+    Example::
+
+        driver = FrrDriver(SshParams("zhengding", "10.64.8.14", "root", key_file=KEY))
+        driver.open()
+        driver.load_replace_candidate(intended)
+        if not driver.compare_config().empty:
+            driver.commit_config()
+    """
+
+    platform = "frr"
+
+    def __init__(self, params: SshParams) -> None:
+        self.params = params
+        self.host = params.host
+        self._session: BaseConnection | None = None
+        self._candidate: str | None = None
+        self._merge = False
+        self._before_commit: str | None = None
+
+    # -- session ---------------------------------------------------------------------------
+
+    def open(self) -> None:
+        p = self.params
+        try:
+            self._session = ConnectHandler(
+                device_type="cisco_ios",  # vtysh's prompts and modes are IOS-like
+                host=p.address,
+                port=p.port,
+                username=p.username,
+                password=p.password or "",
+                use_keys=p.key_file is not None,
+                key_file=p.key_file,
+                allow_agent=False,
+                timeout=p.timeout,
+                auth_timeout=p.timeout,
+                banner_timeout=p.timeout,
+                conn_timeout=p.timeout,
+            )
+        except NetmikoAuthenticationException as exc:
+            raise ConnectionFailedError(
+                self.host,
+                f"SSH login to {p.address} refused for user {p.username!r} (wrong credentials?)",
+            ) from exc
+        except (NetmikoTimeoutException, SSHException, OSError) as exc:
+            raise ConnectionFailedError(
+                self.host, f"SSH to {p.address}:{p.port} failed: {_first_line(exc)}"
+            ) from exc
+
+    def close(self) -> None:
+        if self._session is not None:
+            with contextlib.suppress(OSError, SSHException):  # a dead session is closed
+                self._session.disconnect()
+            self._session = None
+
+    def _send(self, command: str, timeout: float = 60.0) -> str:
+        if self._session is None:
+            raise DeviceError(self.host, "not connected")
+        try:
+            return str(self._session.send_command(command, read_timeout=timeout))
+        except (OSError, SSHException, EOFError, NetmikoTimeoutException) as exc:
+            raise ConnectionFailedError(
+                self.host, f"session lost during {command!r}: {_first_line(exc)}"
+            ) from exc
+
+    def _json(self, command: str) -> Any:
+        output = self._send(command)
+        try:
+            return json.loads(output)
+        except json.JSONDecodeError as exc:
+            raise DeviceError(
+                self.host, f"{command!r} did not return JSON: {output[:200]!r}"
+            ) from exc
+
+    # -- getters ---------------------------------------------------------------------------
+
+    def get_config(self) -> str:
+        return self._send("show running-config no-header")
+
+    def get_facts(self) -> Facts:
+        version = self._send("show version")
+        match = re.search(r"FRRouting (\S+)", version)
+        hostname = self._session.find_prompt().rstrip("#>") if self._session else self.host
+        return Facts(
+            hostname=hostname,
+            vendor="FRRouting",
+            os_version=match.group(1) if match else "unknown",
+        )
+
+    def get_bgp_neighbors(self) -> list[BgpPeer]:
+        document = self._json("show bgp vrf all summary json")
+        peers: list[BgpPeer] = []
+        for vrf, families in document.items():
+            unicast = families.get("ipv4Unicast", {}) if isinstance(families, dict) else {}
+            for address, peer in unicast.get("peers", {}).items():
+                peers.append(
+                    BgpPeer(
+                        vrf=vrf,
+                        address=address,
+                        remote_as=int(peer.get("remoteAs", 0)),
+                        state=str(peer.get("state", "Unknown")),
+                        prefixes_received=int(peer.get("pfxRcd", 0)),
+                    )
+                )
+        return peers
+
+    # -- candidate -------------------------------------------------------------------------
+
+    def _check(self, config: str) -> None:
+        errors = syntax_errors(config)
+        if errors:
+            message = "FRR rejects the candidate: " + "; ".join(errors)
+            raise CandidateRejectedError(self.host, message)
+
+    def load_replace_candidate(self, config: str) -> None:
+        self._check(config)
+        self._candidate, self._merge = config, False
+
+    def load_merge_candidate(self, config: str) -> None:
+        self._check(config)
+        self._candidate, self._merge = config, True
+
+    def discard_config(self) -> None:
+        self._candidate = None
+
+    def _commands(self, running: str) -> list[str]:
+        if self._candidate is None:
+            raise DeviceError(self.host, "no candidate loaded")
+        if self._merge:
+            return [
+                line.strip()
+                for line in self._candidate.splitlines()
+                if line.strip() and not line.startswith("!")
+            ]
+        return change_commands(self._candidate, running)
+
+    def compare_config(self) -> Diff:
+        running = self.get_config()
+        commands = self._commands(running)
+        if not commands:
+            return Diff((), "")
+        text = unified_diff(self.host, running, self._candidate or "")
+        return Diff(tuple(commands), text or "\n".join(commands) + "\n")
+
+    def _apply(self, commands: list[str]) -> None:
+        if self._session is None:
+            raise DeviceError(self.host, "not connected")
+        try:
+            output = str(
+                self._session.send_config_set(
+                    commands, read_timeout=120, cmd_verify=False, exit_config_mode=True
+                )
+            )
+        except (OSError, SSHException, EOFError, NetmikoTimeoutException) as exc:
+            raise CommitFailedError(
+                self.host, f"session lost while applying: {_first_line(exc)}"
+            ) from exc
+        errors = _ERROR.findall(output)
+        if errors:
+            rejected = [line for line in output.splitlines() if line.startswith("%")]
+            raise CommitFailedError(self.host, "device rejected: " + "; ".join(rejected[:5]))
+
+    def commit_config(self) -> None:
+        running = self.get_config()
+        commands = self._commands(running)
+        if not commands:
+            return
+        self._before_commit = running
+        self._send("write memory")  # the device keeps the pre-change config as startup
+        self._apply(commands)
+        if not self._merge:
+            self._converge(self._candidate or "")
+
+    def _converge(self, target: str) -> None:
+        """frr-reload makes a second pass for lines that a deletion took with it; so do we,
+        and a last look must find nothing left to change."""
+        for _ in range(2):
+            remaining = change_commands(target, self.get_config())
+            if not remaining:
+                return
+            self._apply(remaining)
+        if change_commands(target, self.get_config()):
+            raise CommitFailedError(self.host, "running config still differs after commit")
+
+    def rollback(self) -> None:
+        if self._before_commit is None:
+            raise DeviceError(self.host, "nothing to roll back: no commit in this session")
+        commands = change_commands(self._before_commit, self.get_config())
+        if commands:
+            self._apply(commands)
+        self._converge(self._before_commit)
+        self._candidate = None
+
+    def save_config(self) -> None:
+        self._send("write memory")
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -1,0 +1,129 @@
+"""The minimal change between two FRR configs, computed by FRR's own `frr-reload.py`.
+
+`frr-reload.py` (Debian package frr-pythontools) knows FRR's config grammar: which lines are
+contexts, which `no` forms undo what, how VRF static routes are printed. Run as a script it
+costs a Python start per node; here it is loaded once as a module and its `Config` and
+`compare_context_objects` are called directly, for the candidate and for the running config
+fetched over SSH, both marked by the local `vtysh -m` (which needs no daemon). So a diff is
+computed on the operator's machine, away from the node, as DESIGN.md's lab notes describe.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+import subprocess
+import tempfile
+from functools import cache
+from pathlib import Path
+from types import ModuleType
+
+from egovnet.errors import EgovnetError
+
+DEFAULT_SCRIPT = Path("/usr/lib/frr/frr-reload.py")
+VTYSH_DIR = "/usr/bin"
+
+
+class FrrToolsMissingError(EgovnetError, FileNotFoundError):
+    """frr-reload.py or vtysh is not installed on the operator's machine."""
+
+
+@cache
+def _module() -> ModuleType:
+    """frr-reload.py as a module, loaded once ($EGOVNET_FRR_RELOAD overrides its path)."""
+    script = Path(os.environ.get("EGOVNET_FRR_RELOAD", DEFAULT_SCRIPT))
+    spec = importlib.util.spec_from_file_location("egovnet_frr_reload", script)
+    if spec is None or spec.loader is None or not script.exists():
+        raise FrrToolsMissingError(f"{script} not found: install Debian package frr-pythontools")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    # The script sets its logger up in main(), which is never called here.
+    setattr(module, "log", logging.getLogger("egovnet.frr_reload"))  # noqa: B010 - a module, not a class
+    return module
+
+
+def _marked(text: str) -> object:
+    """A frr-reload `Config` of `text`, through `vtysh -m -f` in a private temporary file."""
+    module = _module()
+    with tempfile.NamedTemporaryFile("w", suffix=".conf", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        config = module.Config(module.Vtysh(VTYSH_DIR))
+        try:
+            config.load_from_file(handle.name)
+        except module.VtyshException as exc:
+            raise EgovnetError(f"vtysh could not read the config: {exc}") from exc
+    return config
+
+
+# Lines that FRR's daemons never show in `show running-config`: vtysh's own settings (kept in
+# vtysh.conf on a box, given to vtysh at boot in the lab) and `ip forwarding`, shown only when
+# off. Comparing them would report a change on every run, so both sides leave them out.
+NOT_IN_RUNNING = (
+    "frr version",
+    "frr defaults",
+    "service integrated-vtysh-config",
+    "banner motd",
+    "line vty",
+    "ip forwarding",
+)
+
+
+def _block_commands(context: list[str], line: str | None, delete: bool) -> list[str]:
+    """One frr-reload change as commands typed at the `configure` prompt, returning to it
+    afterwards so that changes can follow each other in one session."""
+    commands = [text.strip() for text in _module().lines_to_config(context, line, delete)]
+    if line is not None:
+        return commands + ["exit"] * len(context)
+    if delete:
+        return commands + ["exit"] * (len(context) - 1)
+    if len(context) > 1:
+        return commands + ["exit"] * len(context)
+    # A lone top-level line: a command ("ip route ...") or an empty context ("vrf x");
+    # `end` + `configure terminal` returns to the top from either.
+    return [*commands, "end", "configure terminal"]
+
+
+def change_commands(candidate: str, running: str) -> list[str]:
+    """The commands that turn `running` into `candidate`: deletions first, as frr-reload
+    does, then additions. Empty when nothing differs.
+
+    Example: a changed neighbor description gives ``["router bgp 4200000008",
+    "no neighbor 10.64.16.128 description old", "exit", "router bgp 4200000008",
+    "neighbor 10.64.16.128 description new", "exit"]``. Lines FRR never shows in its running
+    config (`NOT_IN_RUNNING`) are left out of both sides.
+    """
+    module = _module()
+    to_add, to_delete = module.compare_context_objects(_marked(candidate), _marked(running))
+    commands: list[str] = []
+    for delete, pairs in ((True, to_delete), (False, to_add)):
+        for context, line in pairs:
+            if line == "!" or context[0].startswith(NOT_IN_RUNNING):
+                continue
+            commands += _block_commands(context, line, delete)
+    return commands
+
+
+def syntax_errors(config: str) -> list[str]:
+    """What FRR's parser rejects in `config` (`vtysh -C -f`, no daemon needed): its messages,
+    empty when the config is accepted."""
+    with tempfile.NamedTemporaryFile("w", suffix=".conf", encoding="utf-8") as handle:
+        handle.write(config)
+        handle.flush()
+        try:
+            result = subprocess.run(  # noqa: S603 - fixed binary, our own temporary file
+                [f"{VTYSH_DIR}/vtysh", "-C", "-f", handle.name],
+                capture_output=True,
+                text=True,
+                check=False,
+                timeout=60,
+            )
+        except FileNotFoundError as exc:
+            raise FrrToolsMissingError("vtysh not found: install Debian package frr") from exc
+    if result.returncode == 0:
+        return []
+    output = (result.stdout + result.stderr).splitlines()
+    return [line.strip() for line in output if line.strip()] or [
+        f"vtysh -C exited {result.returncode}"
+    ]
