@@ -14,11 +14,10 @@ import contextlib
 import difflib
 import json
 import re
-from dataclasses import dataclass
 from typing import Any
 
-from netmiko import BaseConnection, ConnectHandler
-from netmiko.exceptions import NetmikoAuthenticationException, NetmikoTimeoutException
+from netmiko import BaseConnection
+from netmiko.exceptions import NetmikoTimeoutException
 from paramiko.ssh_exception import SSHException
 
 from nornir_tasks.drivers.base import (
@@ -30,7 +29,8 @@ from nornir_tasks.drivers.base import (
     Diff,
     Facts,
 )
-from nornir_tasks.drivers.frr_reload import change_commands, syntax_errors
+from nornir_tasks.drivers.frr_reload import change_commands, change_text, syntax_errors
+from nornir_tasks.drivers.ssh import SshParams, connect, first_line
 
 # Lines of `show running-config` that describe the session, not the configuration.
 _VOLATILE = re.compile(r"^(Building configuration|Current configuration|frr version|end$)")
@@ -39,19 +39,6 @@ _ERROR = re.compile(
     r"Specified|There is no|Failed|Error|No such|Please)",
     re.MULTILINE,
 )
-
-
-@dataclass(frozen=True)
-class SshParams:
-    """How to reach one device: from the Nornir host, credentials from the secrets store."""
-
-    host: str
-    address: str
-    username: str
-    password: str | None = None
-    key_file: str | None = None
-    port: int = 22
-    timeout: float = 20.0
 
 
 def config_lines(text: str) -> list[str]:
@@ -98,31 +85,8 @@ class FrrDriver:
     # -- session ---------------------------------------------------------------------------
 
     def open(self) -> None:
-        p = self.params
-        try:
-            self._session = ConnectHandler(
-                device_type="cisco_ios",  # vtysh's prompts and modes are IOS-like
-                host=p.address,
-                port=p.port,
-                username=p.username,
-                password=p.password or "",
-                use_keys=p.key_file is not None,
-                key_file=p.key_file,
-                allow_agent=False,
-                timeout=p.timeout,
-                auth_timeout=p.timeout,
-                banner_timeout=p.timeout,
-                conn_timeout=p.timeout,
-            )
-        except NetmikoAuthenticationException as exc:
-            raise ConnectionFailedError(
-                self.host,
-                f"SSH login to {p.address} refused for user {p.username!r} (wrong credentials?)",
-            ) from exc
-        except (NetmikoTimeoutException, SSHException, OSError) as exc:
-            raise ConnectionFailedError(
-                self.host, f"SSH to {p.address}:{p.port} failed: {_first_line(exc)}"
-            ) from exc
+        # vtysh's prompts and modes are IOS-like enough for netmiko's cisco_ios session
+        self._session = connect(self.params, "cisco_ios")
 
     def close(self) -> None:
         if self._session is not None:
@@ -137,7 +101,7 @@ class FrrDriver:
             return str(self._session.send_command(command, read_timeout=timeout))
         except (OSError, SSHException, EOFError, NetmikoTimeoutException) as exc:
             raise ConnectionFailedError(
-                self.host, f"session lost during {command!r}: {_first_line(exc)}"
+                self.host, f"session lost during {command!r}: {first_line(exc)}"
             ) from exc
 
     def _json(self, command: str) -> Any:
@@ -216,8 +180,11 @@ class FrrDriver:
         commands = self._commands(running)
         if not commands:
             return Diff((), "")
-        text = unified_diff(self.host, running, self._candidate or "")
-        return Diff(tuple(commands), text or "\n".join(commands) + "\n")
+        if self._merge:
+            text = "".join(f"+ {line}\n" for line in commands)
+        else:
+            text = change_text(self.host, self._candidate or "", running)
+        return Diff(tuple(commands), text)
 
     def _apply(self, commands: list[str]) -> None:
         if self._session is None:
@@ -230,7 +197,7 @@ class FrrDriver:
             )
         except (OSError, SSHException, EOFError, NetmikoTimeoutException) as exc:
             raise CommitFailedError(
-                self.host, f"session lost while applying: {_first_line(exc)}"
+                self.host, f"session lost while applying: {first_line(exc)}"
             ) from exc
         errors = _ERROR.findall(output)
         if errors:
@@ -270,8 +237,3 @@ class FrrDriver:
 
     def save_config(self) -> None:
         self._send("write memory")
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

@@ -85,6 +85,18 @@ def _block_commands(context: list[str], line: str | None, delete: bool) -> list[
     return [*commands, "end", "configure terminal"]
 
 
+def _changes(candidate: str, running: str) -> list[tuple[bool, list[str], str | None]]:
+    """(delete?, context, line) for every change, deletions first as frr-reload orders them."""
+    module = _module()
+    to_add, to_delete = module.compare_context_objects(_marked(candidate), _marked(running))
+    return [
+        (delete, context, line)
+        for delete, pairs in ((True, to_delete), (False, to_add))
+        for context, line in pairs
+        if line != "!" and not context[0].startswith(NOT_IN_RUNNING)
+    ]
+
+
 def change_commands(candidate: str, running: str) -> list[str]:
     """The commands that turn `running` into `candidate`: deletions first, as frr-reload
     does, then additions. Empty when nothing differs.
@@ -94,15 +106,25 @@ def change_commands(candidate: str, running: str) -> list[str]:
     "neighbor 10.64.16.128 description new", "exit"]``. Lines FRR never shows in its running
     config (`NOT_IN_RUNNING`) are left out of both sides.
     """
-    module = _module()
-    to_add, to_delete = module.compare_context_objects(_marked(candidate), _marked(running))
     commands: list[str] = []
-    for delete, pairs in ((True, to_delete), (False, to_add)):
-        for context, line in pairs:
-            if line == "!" or context[0].startswith(NOT_IN_RUNNING):
-                continue
-            commands += _block_commands(context, line, delete)
+    for delete, context, line in _changes(candidate, running):
+        commands += _block_commands(context, line, delete)
     return commands
+
+
+def change_text(host: str, candidate: str, running: str) -> str:
+    """The same change for people: each changed line under its context, `-` for what goes,
+    `+` for what comes; only what frr-reload would change, not FRR's reordering of lines."""
+    lines = [f"--- {host} running", f"+++ {host} intended"]
+    for delete, context, line in _changes(candidate, running):
+        sign = "-" if delete else "+"
+        if line is None:
+            lines += [f"  {' ' * i}{key}" for i, key in enumerate(context[:-1])]
+            lines.append(f"{sign} {' ' * (len(context) - 1)}{context[-1]}")
+        else:
+            lines += [f"  {' ' * i}{key}" for i, key in enumerate(context)]
+            lines.append(f"{sign} {' ' * len(context)}{line.strip()}")
+    return "\n".join(lines) + "\n" if len(lines) > 2 else ""
 
 
 def syntax_errors(config: str) -> list[str]:
