@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from nornir.core import Nornir
-from nornir.core.configuration import Config
+from nornir.core.configuration import Config, LoggingConfig
 from nornir.core.inventory import (
     ConnectionOptions,
     Defaults,
@@ -144,5 +144,7 @@ def build_nornir(
     return Nornir(
         inventory=build_inventory(network, credentials, platform),
         runner=ThreadedRunner(num_workers=workers),
-        config=Config(),
+        # Nornir logs every failed task with its traceback to stderr; the engine reports
+        # failures itself, host by host, with the secrets masked.
+        config=Config(logging=LoggingConfig(enabled=False)),
     )

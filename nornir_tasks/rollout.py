@@ -275,7 +275,7 @@ class Rollout:
 
     def _waves(self, waves: list[tuple[str, list[str]]], changed: set[str]) -> RolloutReport:
         done: list[str] = []
-        for name, members in waves:
+        for index, (name, members) in enumerate(waves):
             targets = [h for h in members if h in changed]
             canary = targets[: self.options.canary] if len(targets) > 1 else []
             wave = WaveReport(name, targets, canary)
@@ -302,6 +302,9 @@ class Rollout:
                 self._save(done)  # earlier waves passed their gates and stay
             for later in (h for h in changed if self.report.hosts[h].outcome == outcomes.UNCHANGED):
                 self.report.hosts[later].outcome = outcomes.NOT_REACHED
+            for later_name, later_members in waves[index + 1 :]:
+                later_targets = [h for h in later_members if h in changed]
+                self.report.waves.append(WaveReport(later_name, later_targets, [], "not started"))
             code = EXIT_INTERRUPTED if self.interrupted.is_set() else EXIT_FOUND
             outcome = "interrupted" if self.interrupted.is_set() else "rolled back"
             return self._finish(outcome, code, problem)
@@ -358,6 +361,9 @@ class Rollout:
         return None
 
     def _rollback(self, wave: WaveReport, hosts: list[str]) -> None:
+        if not hosts:
+            wave.outcome = "stopped, nothing sent"
+            return
         self.say(f"rolling back {len(hosts)} host(s): {', '.join(hosts)}")
         started = time.perf_counter()
         results = self._run(hosts, restore, backups=self.backups)

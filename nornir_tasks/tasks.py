@@ -66,7 +66,15 @@ def push(task: Task, intended: dict[str, str]) -> Result:
     started = time.perf_counter()
     device = _reconnecting(task)
     device.load_replace_candidate(intended[task.host.name])
-    change = device.compare_config()
+    try:
+        change = device.compare_config()
+    except ConnectionFailedError:
+        # The session kept since the backup may have died meanwhile; one fresh login
+        # decides whether the host is really unreachable. Nothing was sent either way.
+        forget_connection(task)
+        device = driver(task)
+        device.load_replace_candidate(intended[task.host.name])
+        change = device.compare_config()
     if not change.empty:
         try:
             device.commit_config()

@@ -132,7 +132,7 @@ def _intended(
         fail(exc, as_json)
 
 
-def _lab_ping() -> PingProbe | None:
+def lab_ping_probe() -> PingProbe | None:
     """Pings from inside the lab's node namespaces, when the lab runs here."""
     try:
         holders = {holder.node: holder for holder in lab_runner.find_holders()}
@@ -377,7 +377,7 @@ def rollout(
     session = _Session.start(limit, platform, (username, ssh_key), max_parallel, secrets, as_json)
     network, store, nornir = session.network, session.store, session.nornir
     intended = _intended(network, store, platform, as_json)
-    gates = HealthGates(network, ping=_lab_ping(), snmp=_snmp(network, store), timeout=gate_timeout)
+    gates = HealthGates(network, ping=lab_ping_probe(), snmp=_snmp(network, store), timeout=gate_timeout)
     options = RolloutOptions(
         dry_run, limit, canary, max_parallel, rollback_scope.value, repo, platform
     )
@@ -419,7 +419,7 @@ def rollout(
     finally:
         signal.signal(signal.SIGINT, previous)
         nornir.close_connections(on_failed=True)
-    path = report.write(runs / report.run_id)
+    path = report.write(runs / report.run_id).resolve()
     if as_json:
         emit_json({**report.as_dict(), "report": str(path)})
     else:

@@ -32,6 +32,8 @@ from nornir_tasks.drivers.base import (
 from nornir_tasks.drivers.frr_reload import change_commands, change_text, syntax_errors
 from nornir_tasks.drivers.ssh import SshParams, connect, first_line
 
+# Commands after which the next command is typed at the top of `configure`.
+_BOUNDARIES = frozenset({"exit", "end", "configure terminal"})
 # Lines of `show running-config` that describe the session, not the configuration.
 _VOLATILE = re.compile(r"^(Building configuration|Current configuration|frr version|end$)")
 _ERROR = re.compile(
@@ -186,7 +188,8 @@ class FrrDriver:
             text = change_text(self.host, self._candidate or "", running)
         return Diff(tuple(commands), text)
 
-    def _apply(self, commands: list[str]) -> None:
+    def _send_config(self, commands: list[str]) -> list[str]:
+        """Send config commands in one go; the device's error lines (empty: all accepted)."""
         if self._session is None:
             raise DeviceError(self.host, "not connected")
         try:
@@ -199,10 +202,36 @@ class FrrDriver:
             raise CommitFailedError(
                 self.host, f"session lost while applying: {first_line(exc)}"
             ) from exc
-        errors = _ERROR.findall(output)
-        if errors:
-            rejected = [line for line in output.splitlines() if line.startswith("%")]
-            raise CommitFailedError(self.host, "device rejected: " + "; ".join(rejected[:5]))
+        if not _ERROR.search(output):
+            return []
+        return [line.strip() for line in output.splitlines() if line.startswith("%")]
+
+    def _apply(self, commands: list[str]) -> None:
+        """Send the change; retry the deletions FRR refused in their shorter forms."""
+        for error in self._send_config(commands):
+            refused = error.removeprefix("% Unknown command:").strip()
+            if not (error.startswith("% Unknown command:") and refused.startswith("no ")):
+                raise CommitFailedError(self.host, f"device rejected: {error}")
+            self._delete_shorter(commands, refused)
+
+    def _delete_shorter(self, commands: list[str], refused: str) -> None:
+        """Some `no` forms take fewer words than the line they remove (`no description`,
+        not `no description TEXT`): drop words from the end until FRR accepts, as
+        frr-reload.py does, inside the same context as the refused line."""
+        index = commands.index(refused)
+        start = index
+        while start > 0 and commands[start - 1] not in _BOUNDARIES:
+            if commands[start - 1].startswith("no "):
+                break
+            start -= 1
+        context = commands[start:index]
+        words = refused.split()
+        while len(words) > 2:
+            words.pop()
+            attempt = [*context, " ".join(words), *["exit"] * len(context)]
+            if not self._send_config(attempt):
+                return
+        raise CommitFailedError(self.host, f"device rejected: {refused}")
 
     def commit_config(self) -> None:
         running = self.get_config()

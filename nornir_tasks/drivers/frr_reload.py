@@ -15,6 +15,7 @@ import logging
 import os
 import subprocess
 import tempfile
+import warnings
 from functools import cache
 from pathlib import Path
 from types import ModuleType
@@ -37,7 +38,9 @@ def _module() -> ModuleType:
     if spec is None or spec.loader is None or not script.exists():
         raise FrrToolsMissingError(f"{script} not found: install Debian package frr-pythontools")
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    with warnings.catch_warnings():  # its regexes have escapes Python warns about
+        warnings.simplefilter("ignore", DeprecationWarning)
+        spec.loader.exec_module(module)
     # The script sets its logger up in main(), which is never called here.
     setattr(module, "log", logging.getLogger("egovnet.frr_reload"))  # noqa: B010 - a module, not a class
     return module
