@@ -28,10 +28,14 @@ class Masker:
     secrets: Mapping[str, str]
 
     def mask(self, text: str) -> str:
-        for name, value in sorted(self.secrets.items(), key=lambda kv: -len(kv[1])):
-            if value:
-                text = text.replace(value, f"<secret:{name}>")
-        return text
+        """One pass over `text`, so a placeholder already written is never masked again
+        (a secret that happens to be a word of another secret's name)."""
+        values = sorted((v for v in self.secrets.values() if v), key=len, reverse=True)
+        if not values:
+            return text
+        names = {value: name for name, value in self.secrets.items() if value}
+        pattern = re.compile("|".join(re.escape(value) for value in values))
+        return pattern.sub(lambda m: f"<secret:{names[m.group(0)]}>", text)
 
     def unmask(self, text: str) -> str:
         """The inverse, for restoring a backup: unknown names stay as they are."""

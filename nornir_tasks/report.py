@@ -120,5 +120,7 @@ class RolloutReport:
                 continue
             extra = f": {host.error}" if host.error else ""
             lines.append(f"    {host.host} [{host.wave}] {host.outcome}{extra}")
+            if host.outcome == ROLLBACK_FAILED and host.rollback:
+                lines.append(f"      {host.rollback}")
             lines += [f"      gate {g.gate}: {g.detail}" for g in host.gates if not g.ok]
         return "\n".join(lines) + "\n"

@@ -377,7 +377,9 @@ def rollout(
     session = _Session.start(limit, platform, (username, ssh_key), max_parallel, secrets, as_json)
     network, store, nornir = session.network, session.store, session.nornir
     intended = _intended(network, store, platform, as_json)
-    gates = HealthGates(network, ping=lab_ping_probe(), snmp=_snmp(network, store), timeout=gate_timeout)
+    gates = HealthGates(
+        network, ping=lab_ping_probe(), snmp=_snmp(network, store), timeout=gate_timeout
+    )
     options = RolloutOptions(
         dry_run, limit, canary, max_parallel, rollback_scope.value, repo, platform
     )

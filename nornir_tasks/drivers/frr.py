@@ -175,7 +175,7 @@ class FrrDriver:
                 for line in self._candidate.splitlines()
                 if line.strip() and not line.startswith("!")
             ]
-        return change_commands(self._candidate, running)
+        return change_commands(self._candidate, running, self.params.address)
 
     def compare_config(self) -> Diff:
         running = self.get_config()
@@ -185,7 +185,7 @@ class FrrDriver:
         if self._merge:
             text = "".join(f"+ {line}\n" for line in commands)
         else:
-            text = change_text(self.host, self._candidate or "", running)
+            text = change_text(self.host, self._candidate or "", running, self.params.address)
         return Diff(tuple(commands), text)
 
     def _send_config(self, commands: list[str]) -> list[str]:
@@ -248,17 +248,17 @@ class FrrDriver:
         """frr-reload makes a second pass for lines that a deletion took with it; so do we,
         and a last look must find nothing left to change."""
         for _ in range(2):
-            remaining = change_commands(target, self.get_config())
+            remaining = change_commands(target, self.get_config(), self.params.address)
             if not remaining:
                 return
             self._apply(remaining)
-        if change_commands(target, self.get_config()):
+        if change_commands(target, self.get_config(), self.params.address):
             raise CommitFailedError(self.host, "running config still differs after commit")
 
     def rollback(self) -> None:
         if self._before_commit is None:
             raise DeviceError(self.host, "nothing to roll back: no commit in this session")
-        commands = change_commands(self._before_commit, self.get_config())
+        commands = change_commands(self._before_commit, self.get_config(), self.params.address)
         if commands:
             self._apply(commands)
         self._converge(self._before_commit)

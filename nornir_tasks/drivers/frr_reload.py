@@ -73,6 +73,12 @@ NOT_IN_RUNNING = (
 )
 
 
+# Lines that only close a context in a config file ("vrf x / ... / exit-vrf"). Typed at the
+# prompt they would leave the context early and make the next block's `exit` leave config
+# mode; each block closes its own contexts instead.
+_CONTEXT_ENDS = frozenset({"!", "exit", "exit-vrf", "exit-address-family", "end", "quit"})
+
+
 def _block_commands(context: list[str], line: str | None, delete: bool) -> list[str]:
     """One frr-reload change as commands typed at the `configure` prompt, returning to it
     afterwards so that changes can follow each other in one session."""
@@ -88,19 +94,28 @@ def _block_commands(context: list[str], line: str | None, delete: bool) -> list[
     return [*commands, "end", "configure terminal"]
 
 
-def _changes(candidate: str, running: str) -> list[tuple[bool, list[str], str | None]]:
-    """(delete?, context, line) for every change, deletions first as frr-reload orders them."""
+def _changes(
+    candidate: str, running: str, keep: str | None
+) -> list[tuple[bool, list[str], str | None]]:
+    """(delete?, context, line) for every change, deletions first as frr-reload orders them.
+
+    `keep` is the address the operator reaches the device through: a deletion of it is
+    left out, because it would cut the session in the middle of the change (a router booted
+    with its management address outside FRR's config would lose it to a rollback)."""
     module = _module()
     to_add, to_delete = module.compare_context_objects(_marked(candidate), _marked(running))
+    kept = f"ip address {keep}/" if keep else None
     return [
         (delete, context, line)
         for delete, pairs in ((True, to_delete), (False, to_add))
         for context, line in pairs
-        if line != "!" and not context[0].startswith(NOT_IN_RUNNING)
+        if line not in _CONTEXT_ENDS
+        and not context[0].startswith(NOT_IN_RUNNING)
+        and not (delete and kept and line and line.strip().startswith(kept))
     ]
 
 
-def change_commands(candidate: str, running: str) -> list[str]:
+def change_commands(candidate: str, running: str, keep: str | None = None) -> list[str]:
     """The commands that turn `running` into `candidate`: deletions first, as frr-reload
     does, then additions. Empty when nothing differs.
 
@@ -110,16 +125,16 @@ def change_commands(candidate: str, running: str) -> list[str]:
     config (`NOT_IN_RUNNING`) are left out of both sides.
     """
     commands: list[str] = []
-    for delete, context, line in _changes(candidate, running):
+    for delete, context, line in _changes(candidate, running, keep):
         commands += _block_commands(context, line, delete)
     return commands
 
 
-def change_text(host: str, candidate: str, running: str) -> str:
+def change_text(host: str, candidate: str, running: str, keep: str | None = None) -> str:
     """The same change for people: each changed line under its context, `-` for what goes,
     `+` for what comes; only what frr-reload would change, not FRR's reordering of lines."""
     lines = [f"--- {host} running", f"+++ {host} intended"]
-    for delete, context, line in _changes(candidate, running):
+    for delete, context, line in _changes(candidate, running, keep):
         sign = "-" if delete else "+"
         if line is None:
             lines += [f"  {' ' * i}{key}" for i, key in enumerate(context[:-1])]

@@ -66,7 +66,9 @@ PLATFORMS: dict[str, CliPlatform] = {
         comment="#",
         error_pattern=r"^Error:|Unrecognized command|Incomplete command|Wrong parameter",
         bgp_peers="display bgp all peer",
-        bgp_peer_pattern=r"^\s*(\d+\.\d+\.\d+\.\d+)\s+\d+\s+(\d+)\s+.*\s(\w+)\s+(\d+)\s*$",
+        # Peer  V  AS  MsgRcvd  MsgSent  OutQ  Up/Down  State  PrefRcv
+        bgp_peer_pattern=r"^\s*(?P<address>\d+\.\d+\.\d+\.\d+)\s+4\s+(?P<asn>\d+)\s+(?:\d+\s+){3}"
+        r"\S+\s+(?P<state>\w+)\s+(?P<received>\d+)\s*$",
     ),
     "h3c_comware": CliPlatform(
         netmiko_type="hp_comware",
@@ -74,13 +76,15 @@ PLATFORMS: dict[str, CliPlatform] = {
         vendor="H3C",
         show_config="display current-configuration",
         show_version="display version",
-        version_pattern=r"Comware Software, Version (\S+)",
+        version_pattern=r"Comware Software, Version ([^,\s]+)",
         negate="undo ",
         leave="quit",
         comment="#",
         error_pattern=r"Unrecognized command|Incomplete command|Wrong parameter|^ % ",
         bgp_peers="display bgp peer ipv4",
-        bgp_peer_pattern=r"^\s*(\d+\.\d+\.\d+\.\d+)\s+(\d+)\s+.*\s(\w+)\s+(\d+)\s*$",
+        # Peer  AS  MsgRcvd  MsgSent  OutQ  PrefRcv  Up/Down  State
+        bgp_peer_pattern=r"^\s*(?P<address>\d+\.\d+\.\d+\.\d+)\s+(?P<asn>\d+)\s+(?:\d+\s+){3}"
+        r"(?P<received>\d+)\s+\S+\s+(?P<state>\w+)\s*$",
     ),
     "cisco_ios": CliPlatform(
         netmiko_type="cisco_ios",
@@ -94,7 +98,9 @@ PLATFORMS: dict[str, CliPlatform] = {
         comment="!",
         error_pattern=r"^% (Invalid|Incomplete|Ambiguous)",
         bgp_peers="show ip bgp all summary",
-        bgp_peer_pattern=r"^(\d+\.\d+\.\d+\.\d+)\s+4\s+(\d+)\s+.*\s(\S+)\s+(\S+)\s*$",
+        # Neighbor  V  AS  MsgRcvd  MsgSent  TblVer  InQ  OutQ  Up/Down  State/PfxRcd
+        bgp_peer_pattern=r"^(?P<address>\d+\.\d+\.\d+\.\d+)\s+4\s+(?P<asn>\d+)\s+(?:\d+\s+){5}"
+        r"\S+\s+(?P<state>\S+)\s*$",
     ),
 }
 
@@ -179,15 +185,16 @@ class VendorCliDriver:
         output = self._send(self.platform.bgp_peers)
         peers: list[BgpPeer] = []
         for match in re.finditer(self.platform.bgp_peer_pattern, output, re.MULTILINE):
-            address, remote_as, state, received = match.groups()
-            established = state.isdigit() or state == "Established"
+            state = match["state"]
+            # IOS prints the prefix count in place of the state once Established
+            received = match.groupdict().get("received") or (state if state.isdigit() else "0")
             peers.append(
                 BgpPeer(
                     vrf="default",
-                    address=address,
-                    remote_as=int(remote_as),
-                    state="Established" if established else state,
-                    prefixes_received=int(received) if received.isdigit() else 0,
+                    address=match["address"],
+                    remote_as=int(match["asn"]),
+                    state="Established" if state.isdigit() or state == "Established" else state,
+                    prefixes_received=int(received),
                 )
             )
         return peers
