@@ -14,10 +14,10 @@ import contextlib
 import difflib
 import json
 import re
+import secrets
 from typing import Any
 
 from netmiko import BaseConnection
-from netmiko.exceptions import NetmikoTimeoutException
 from paramiko.ssh_exception import SSHException
 
 from nornir_tasks.drivers.base import (
@@ -30,7 +30,7 @@ from nornir_tasks.drivers.base import (
     Facts,
 )
 from nornir_tasks.drivers.frr_reload import change_commands, change_text, syntax_errors
-from nornir_tasks.drivers.ssh import SshParams, connect, first_line
+from nornir_tasks.drivers.ssh import SESSION_LOST, SshParams, connect, first_line
 
 # Commands after which the next command is typed at the top of `configure`.
 _BOUNDARIES = frozenset({"exit", "end", "configure terminal"})
@@ -101,7 +101,7 @@ class FrrDriver:
             raise DeviceError(self.host, "not connected")
         try:
             return str(self._session.send_command(command, read_timeout=timeout))
-        except (OSError, SSHException, EOFError, NetmikoTimeoutException) as exc:
+        except SESSION_LOST as exc:
             raise ConnectionFailedError(
                 self.host, f"session lost during {command!r}: {first_line(exc)}"
             ) from exc
@@ -189,16 +189,24 @@ class FrrDriver:
         return Diff(tuple(commands), text)
 
     def _send_config(self, commands: list[str]) -> list[str]:
-        """Send config commands in one go; the device's error lines (empty: all accepted)."""
+        """Send config commands in one write; the device's error lines (empty: all accepted).
+
+        netmiko's `send_config_set` pauses 50 ms after every line and then waits for two
+        idle seconds; vtysh needs neither. It reads one line at a time and echoes each as it
+        takes it, so the echo of a comment sent last, followed by the prompt, says that
+        every line before it has been processed."""
         if self._session is None:
             raise DeviceError(self.host, "not connected")
+        marker = f"egovnet-done-{secrets.token_hex(4)}"
+        lines = ["configure terminal", *commands, "end", f"! {marker}"]
         try:
+            self._session.write_channel("\n".join(lines) + "\n")
             output = str(
-                self._session.send_config_set(
-                    commands, read_timeout=120, cmd_verify=False, exit_config_mode=True
+                self._session.read_until_pattern(
+                    pattern=rf"{marker}[^\n]*\n[^\n]*#", read_timeout=max(60.0, len(lines) / 20)
                 )
             )
-        except (OSError, SSHException, EOFError, NetmikoTimeoutException) as exc:
+        except SESSION_LOST as exc:
             raise CommitFailedError(
                 self.host, f"session lost while applying: {first_line(exc)}"
             ) from exc

@@ -5,7 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from netmiko import BaseConnection, ConnectHandler
-from netmiko.exceptions import NetmikoAuthenticationException, NetmikoTimeoutException
+from netmiko.exceptions import (
+    NetmikoAuthenticationException,
+    NetmikoTimeoutException,
+    ReadException,
+)
 from paramiko.ssh_exception import SSHException
 
 from nornir_tasks.drivers.base import ConnectionFailedError
@@ -22,6 +26,10 @@ class SshParams:
     key_file: str | None = None
     port: int = 22
     timeout: float = 20.0
+
+
+# What a netmiko session raises when the device goes away or stops answering mid-command.
+SESSION_LOST = (OSError, SSHException, EOFError, NetmikoTimeoutException, ReadException)
 
 
 def connect(params: SshParams, device_type: str) -> BaseConnection:

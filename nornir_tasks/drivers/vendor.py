@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from netmiko import BaseConnection
-from netmiko.exceptions import NetmikoTimeoutException
 from netutils.config.compliance import diff_network_config
 from paramiko.ssh_exception import SSHException
 
@@ -32,7 +31,7 @@ from nornir_tasks.drivers.base import (
     Facts,
 )
 from nornir_tasks.drivers.frr import unified_diff
-from nornir_tasks.drivers.ssh import SshParams, connect
+from nornir_tasks.drivers.ssh import SESSION_LOST, SshParams, connect
 
 
 @dataclass(frozen=True)
@@ -165,7 +164,7 @@ class VendorCliDriver:
             raise DeviceError(self.host, "not connected")
         try:
             return str(self._session.send_command(command, read_timeout=60))
-        except (OSError, SSHException, EOFError, NetmikoTimeoutException) as exc:
+        except SESSION_LOST as exc:
             raise ConnectionFailedError(self.host, f"session lost during {command!r}") from exc
 
     def get_config(self) -> str:
@@ -231,7 +230,7 @@ class VendorCliDriver:
             raise DeviceError(self.host, "not connected")
         try:
             output = str(self._session.send_config_set(commands, read_timeout=120))
-        except (OSError, SSHException, EOFError, NetmikoTimeoutException) as exc:
+        except SESSION_LOST as exc:
             raise CommitFailedError(self.host, f"session lost while applying: {exc}") from exc
         if re.search(self.platform.error_pattern, output, re.MULTILINE):
             raise CommitFailedError(self.host, f"device rejected a line: {output[-300:]!r}")
