@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
 
+from egovnet.errors import InventoryError
 from egovnet.loader import load_network
 from egovnet.secrets import SecretStore
 from exporters.collect import Family, Scrape, ScrapeCollector, scrape
@@ -200,3 +202,32 @@ def test_a_failing_module_leaves_the_others_series(targets: dict[str, Target]) -
     assert [(m, k) for m, k, _ in result.errors] == [("bgp", "agent")]
     assert by(result, "egov_huawei_cpu_usage_percent", "entity")["MPU Board 1"] == 23
     assert "} 0.0" in render(ScrapeCollector(result)).decode().split("egov_snmp_up{")[1]
+
+
+def test_v2c_only_for_the_hosts_network_yaml_lists(inventory_copy: Path) -> None:
+    network_yaml = inventory_copy / "network.yaml"
+    text = network_yaml.read_text(encoding="utf-8")
+    text = text.replace(
+        "  ssh:\n",
+        "    v2c:\n      community: {secret: snmp-legacy}\n      hosts: [zunhua]\n  ssh:\n",
+        1,
+    )
+    network_yaml.write_text(text, encoding="utf-8")
+    store = SecretStore(environ=FAKE | {"EGOVNET_SECRET_SNMP_LEGACY": "legacy-community"})
+    targets = build_targets(load_network(inventory_copy), store)
+    assert targets["zunhua"].credentials.version == "v2c"
+    assert targets["zunhua"].credentials.community == "legacy-community"
+    assert {t.credentials.version for n, t in targets.items() if n != "zunhua"} == {"v3"}
+    assert "legacy-community" not in repr(targets["zunhua"])
+
+
+def test_v2c_for_a_host_not_in_the_inventory_is_refused(inventory_copy: Path) -> None:
+    network_yaml = inventory_copy / "network.yaml"
+    text = network_yaml.read_text(encoding="utf-8").replace(
+        "  ssh:\n", "    v2c:\n      community: {secret: c}\n      hosts: [nowhere]\n  ssh:\n", 1
+    )
+    network_yaml.write_text(text, encoding="utf-8")
+    with pytest.raises(InventoryError, match=r"services\.snmp\.v2c\.hosts: no such host.*nowhere"):
+        build_targets(
+            load_network(inventory_copy), SecretStore(environ=FAKE | {"EGOVNET_SECRET_C": "c"})
+        )

@@ -31,7 +31,7 @@ from exporters.snmp import Credentials
 from exporters.targets import build_targets
 from tests.unit.conftest import SAMPLE
 
-AUTH, PRIV = "fake-auth-key", "fake-priv-key"
+AUTH, PRIV, COMMUNITY = "fake-auth-key", "fake-priv-key", "fake-community"
 SNMPD = shutil.which("snmpd") or "/usr/sbin/snmpd"
 EXTRA = """\
 name: edge
@@ -64,6 +64,7 @@ def snmpd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     (folder / "snmpd.conf").write_text(
         f"agentAddress udp:127.0.0.1:{port}\n"
         f'createUser noc SHA "{AUTH}" AES "{PRIV}"\nrouser noc priv\n'
+        f"rocommunity {COMMUNITY} 127.0.0.1\n"
     )
     process = subprocess.Popen(
         [SNMPD, "-f", "-C", "-c", str(folder / "snmpd.conf"), "-Lf", str(folder / "log")],
@@ -111,6 +112,10 @@ def exporter(
         targets["jingxing"], address="127.0.0.1", port=snmpd, credentials=wrong
     )
     targets["luancheng"] = replace(targets["luancheng"], address="127.0.0.1", port=silent)
+    v2c = Credentials("v2c", community=COMMUNITY)
+    targets["dingzhou"] = replace(
+        targets["dingzhou"], address="127.0.0.1", port=snmpd, credentials=v2c
+    )
     running = Exporter(targets, load_modules([MODULE_DIR, extra]))
     server = serve(running, "127.0.0.1", 0)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -254,3 +259,11 @@ def test_prometheus_scrape_timeout_bounds_a_slow_target(exporter: tuple[Exporter
     assert status == 200
     assert series(body, "egov_snmp_up")[0].endswith(" 0.0")
     assert running.snapshot()["luancheng"].errors["deadline"] == before + 1
+
+
+def test_v2c_where_the_inventory_says(exporter: tuple[Exporter, str]) -> None:
+    _, url = exporter
+    status, body = get(f"{url}/snmp?target=dingzhou&module=system,if_mib")
+    assert status == 200
+    assert series(body, "egov_snmp_up")[0].endswith(" 1.0")
+    assert series(body, "egov_if_out_octets_total")
