@@ -162,8 +162,19 @@ async def scrape(
 
     for families in await asyncio.gather(*(one(module) for module in modules)):
         result.families += families
+    for family in result.families:
+        for labels, _ in family.samples:
+            _add_topology(target, labels)
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _add_topology(target: Target, labels: dict[str, str]) -> None:
+    """Label interface and BGP peer rows with what the inventory says they connect to."""
+    if labels.get("ifName") in target.interfaces:
+        labels["role"], labels["neighbor"] = target.interfaces[labels["ifName"]]
+    elif labels.get("peer") in target.peers:
+        labels["neighbor"] = target.peers[labels["peer"]]
 
 
 class ScrapeCollector(Collector):

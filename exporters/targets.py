@@ -8,10 +8,12 @@ packet) and labels every series with where the device sits: `host`, `tier`, `pro
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Literal
 
 from egovnet.errors import Problem, ProblemList
-from egovnet.model import Network, Node
+from egovnet.model import GLOBAL, Network, Node
+from egovnet.render.view import NAMING
 from egovnet.secrets import SecretStore
 from exporters.snmp import Credentials
 
@@ -38,6 +40,11 @@ class Target:
     credentials: Credentials
     timeout: float = 2.0
     retries: int = 2
+    interfaces: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """ifName -> (role, neighbour host): `uplink` towards the parent or a further uplink,
+    `downlink` towards a child, `internet` the exit's internet port."""
+    peers: dict[str, str] = field(default_factory=dict)
+    """BGP peer address (underlay) -> neighbour host."""
 
     @property
     def default_modules(self) -> tuple[str, ...]:
@@ -58,6 +65,30 @@ def node_labels(node: Node) -> dict[str, str]:
     return labels
 
 
+def links_of(
+    network: Network, node: Node, naming: Literal["device", "lab"]
+) -> tuple[dict[str, tuple[str, str]], dict[str, str]]:
+    """The node's link interfaces by the name its platform gives them (in the lab every
+    node runs FRR: `ethN`), with their role and far end; and its BGP peers by address.
+
+    This is what lets an alert say "uplink down" rather than "some interface down".
+    """
+    ports = NAMING["frr" if naming == "lab" else node.platform].port
+    interfaces: dict[str, tuple[str, str]] = {}
+    peers: dict[str, str] = {}
+    for link in network.links_of(node.name):
+        mine, far = (
+            (link.lower, link.upper) if link.lower.host == node.name else (link.upper, link.lower)
+        )
+        role = "uplink" if mine is link.lower else "downlink"
+        interfaces[ports.format(n=mine.port)] = (role, far.host)
+        if GLOBAL in link.subnets:
+            peers[str(link.address(far.host, GLOBAL).ip)] = far.host
+    if node.internet is not None:
+        interfaces[ports.format(n=node.internet.port)] = ("internet", "internet")
+    return interfaces, peers
+
+
 def build_targets(
     network: Network,
     store: SecretStore,
@@ -66,10 +97,12 @@ def build_targets(
     timeout: float = 2.0,
     retries: int = 2,
     port: int = 161,
+    naming: Literal["device", "lab"] = "device",
 ) -> dict[str, Target]:
     """Every node of the network as a target, with SNMPv3 authPriv credentials of the
     inventory's SNMP user (the first, or `user`), or v2c for the hosts `services.snmp.v2c`
-    lists. Secrets are resolved now, so a missing one stops the exporter at start."""
+    lists. Secrets are resolved now, so a missing one stops the exporter at start.
+    `naming="lab"` names interfaces as the lab's FRR does, whatever the node's platform."""
     snmp = network.spec.services.snmp
     users = {u.name: u for u in snmp.users}
     chosen = users.get(user) if user else snmp.users[0]
@@ -94,6 +127,7 @@ def build_targets(
     targets = {}
     for node in network.nodes:
         credentials = v2c if (v2c is not None and node.name in v2c_hosts) else v3
+        interfaces, peers = links_of(network, node, naming)
         targets[node.name] = Target(
             node.name,
             str(node.management.ip),
@@ -103,6 +137,8 @@ def build_targets(
             credentials,
             timeout,
             retries,
+            interfaces,
+            peers,
         )
     return targets
 

@@ -64,6 +64,9 @@ def exporter_command(
     max_in_flight: Annotated[
         int, typer.Option(help="SNMP requests in flight at most, over all targets.")
     ] = 64,
+    lab: Annotated[
+        bool, typer.Option("--lab", help="Name interfaces as the lab's FRR does (ethN).")
+    ] = False,
 ) -> None:
     """Serve the SNMP exporter: /snmp?target=HOST&module=a,b and /metrics.
 
@@ -75,7 +78,14 @@ def exporter_command(
     store = secret_store(secrets, False)
     try:
         found = load_modules(modules or [MODULE_DIR])
-        targets = build_targets(network, store, user=user, timeout=timeout, retries=retries)
+        targets = build_targets(
+            network,
+            store,
+            user=user,
+            timeout=timeout,
+            retries=retries,
+            naming="lab" if lab else "device",
+        )
     except (ModuleError, SecretError, InventoryError) as exc:
         fail(exc, False)
     host, port = parse_listen(listen)

@@ -77,7 +77,7 @@ def test_h3c_entities_cpu_memory_and_ospf_neighbours(targets: dict[str, Target])
     }
     assert by(result, "egov_h3c_memory_usage_percent", "entity")["Board on slot 2"] == 88
     neighbours = family(result, "egov_ospf_neighbor_state").samples
-    assert sorted((s["neighbor"], s["router_id"], v) for s, v in neighbours) == [
+    assert sorted((s["neighbor_address"], s["router_id"], v) for s, v in neighbours) == [
         ("10.64.16.0", "10.64.0.1", 8),
         ("10.64.16.4", "10.64.0.8", 2),
     ]
@@ -86,19 +86,32 @@ def test_h3c_entities_cpu_memory_and_ospf_neighbours(targets: dict[str, Target])
     assert not [f for f in result.families if f.name.startswith("egov_huawei_")]
 
 
-def test_interfaces_and_bgp_peers_keyed_by_index(targets: dict[str, Target]) -> None:
+def test_interfaces_and_bgp_peers_keyed_by_index_and_named_by_the_inventory(
+    targets: dict[str, Target],
+) -> None:
+    """Rows keyed by ifIndex and by peer address; the inventory adds what each connects to:
+    the port to hebei-core-2 is a downlink of hebei-core-1, port 5 is no link at all."""
     agent = RecordedAgent(read_walk(RECORDED / "recorded_huawei_vrp.walk"))
     result = run(targets["hebei-core-1"], ["system", "if_mib", "bgp"], agent, WalkLimits())
     octets = {
-        s["ifName"]: (s["ifAlias"], v) for s, v in family(result, "egov_if_in_octets_total").samples
+        s["ifName"]: (s["ifAlias"], s.get("role"), s.get("neighbor"), v)
+        for s, v in family(result, "egov_if_in_octets_total").samples
     }
-    assert octets["GE1/0/0"] == ("uplink to hebei-core-2", 918273645546)
-    assert by(result, "egov_if_speed_bps", "ifName")["GE1/0/0"] == 10e9
-    assert by(result, "egov_if_oper_status", "ifName") == {"GE1/0/0": 1, "GE1/0/1": 2, "GE1/0/2": 2}
+    assert octets == {
+        "GigabitEthernet0/0/11": ("to hebei-core-2", "downlink", "hebei-core-2", 918273645546),
+        "GigabitEthernet0/0/3": ("to shijiazhuang", "downlink", "shijiazhuang", 5566),
+        "GigabitEthernet0/0/5": ("", None, None, 0),
+    }
+    assert by(result, "egov_if_speed_bps", "ifName")["GigabitEthernet0/0/11"] == 10e9
+    assert by(result, "egov_if_oper_status", "ifName")["GigabitEthernet0/0/3"] == 2
     peers = {
-        s["peer"]: (s["remote_as"], v) for s, v in family(result, "egov_bgp_peer_state").samples
+        s["peer"]: (s["remote_as"], s["neighbor"], v)
+        for s, v in family(result, "egov_bgp_peer_state").samples
     }
-    assert peers == {"10.64.16.1": ("4200000001", 6), "10.64.16.3": ("4200000010", 3)}
+    assert peers == {
+        "10.64.20.3": ("4200000001", "hebei-core-2", 6),
+        "10.64.16.129": ("4200000010", "shijiazhuang", 3),
+    }
     assert family(result, "egov_sys_uptime_seconds").samples == [({}, 8640000.0)]
     assert family(result, "egov_sys_info").samples == [({"sysName": "hebei-core-1"}, 1)]
 
