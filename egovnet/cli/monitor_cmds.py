@@ -13,14 +13,18 @@ import typer
 from rich.markup import escape
 
 from egovnet.cli.common import (
+    JsonOption,
     SecretsOption,
+    emit_json,
     err,
     fail,
     load,
+    out,
     secret_store,
 )
 from egovnet.errors import EgovnetError, InventoryError, SecretError
 from exporters.modules import MODULE_DIR, ModuleError, load_modules
+from exporters.promconfig import TIMINGS, Endpoints, write_config
 from exporters.server import Exporter, serve
 from exporters.targets import build_targets
 from exporters.walk import WalkLimits
@@ -108,6 +112,50 @@ def exporter_command(
     finally:
         server.server_close()
         exporter.close()
+
+
+@monitor_app.command("config")
+def monitor_config(
+    output: Annotated[
+        Path, typer.Option("-o", "--output", help="Directory to write the configuration into.")
+    ] = Path("build/monitoring"),
+    profile: Annotated[
+        str, typer.Option(help="Timings: production (30s scrapes) or lab (5s, short waits).")
+    ] = "production",
+    exporter: Annotated[
+        str, typer.Option(help="HOST:PORT where Prometheus reaches the SNMP exporter.")
+    ] = "127.0.0.1:9116",
+    alertmanager: Annotated[
+        str, typer.Option(help="HOST:PORT where Prometheus reaches Alertmanager.")
+    ] = "127.0.0.1:9093",
+    webhook: Annotated[
+        str | None, typer.Option(help="URL prefix each NOC receiver posts alerts to.")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Write prometheus.yml, file_sd targets, alert rules and alertmanager.yml from the
+    inventory. Check them with `promtool check config DIR/prometheus.yml`."""
+    network = load(as_json)
+    if profile not in TIMINGS:
+        fail(EgovnetError(f"unknown profile '{profile}' (production or lab)"), as_json)
+    try:
+        written = write_config(
+            network,
+            output,
+            timing=TIMINGS[profile],
+            endpoints=Endpoints(exporter, alertmanager),
+            lab=profile == "lab",
+            webhook=webhook,
+        )
+    except OSError as exc:
+        fail(EgovnetError(f"cannot write into {output}: {exc.strerror or exc}"), as_json)
+    if as_json:
+        emit_json({"ok": True, "directory": str(output), "files": [str(p) for p in written]})
+        return
+    out.print(
+        f"[bold green]✓[/] {escape(str(output))}: {len(written)} files, "
+        f"{len(network.nodes)} targets ({profile} timings)"
+    )
 
 
 def register(app: typer.Typer) -> None:
