@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import subprocess
 import threading
-from collections.abc import Coroutine, Iterator, Sequence
+import time
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -62,8 +65,12 @@ class Exporter:
         *,
         limits: WalkLimits | None = None,
         max_in_flight: int = 64,
+        route_check: Callable[[str], bool] | None = None,
     ) -> None:
         self.targets = targets
+        self.route_check = route_check
+        """With one, a target whose address it refuses gets no packet (a lab exporter
+        sends only over the lab's management bridge, never out of this machine)."""
         self.modules = modules
         self.limits = limits or WalkLimits()
         self.stats = {name: TargetStats() for name in targets}
@@ -137,7 +144,13 @@ class Exporter:
     ) -> Scrape:
         """Scrape on the SNMP loop, at most `deadline` seconds; record the outcome."""
         try:
-            result: Scrape = self._run(self._scrape(target, modules, deadline), deadline + 5.0)
+            if self.route_check is not None and not self.route_check(target.address):
+                result = Scrape(target, tuple(m.name for m in modules))
+                result.errors.append(
+                    ("*", "unroutable", f"{target.address} is not reached through the lab")
+                )
+            else:
+                result = self._run(self._scrape(target, modules, deadline), deadline + 5.0)
         except FutureTimeout:
             result = Scrape(target, tuple(m.name for m in modules), seconds=deadline)
             result.errors.append(("*", "deadline", f"scrape exceeded {deadline:g}s"))
@@ -258,3 +271,32 @@ def serve(exporter: Exporter, host: str, port: int) -> ThreadingHTTPServer:
     server = ThreadingHTTPServer((host, port), make_handler(exporter))
     server.daemon_threads = True
     return server
+
+
+def via_device(device: str, ttl: float = 5.0) -> Callable[[str], bool]:
+    """A route check: True for an address this machine routes through `device` (asked of
+    the kernel with `ip route get`, remembered for `ttl` seconds)."""
+    seen: dict[str, tuple[float, bool]] = {}
+    lock = threading.Lock()
+
+    def check(address: str) -> bool:
+        now = time.monotonic()
+        with lock:
+            if address in seen and now - seen[address][0] < ttl:
+                return seen[address][1]
+        shown = subprocess.run(  # noqa: S603 - the address comes from the inventory model
+            ["ip", "-j", "route", "get", address],  # noqa: S607 - iproute2, by name
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        try:
+            routes = json.loads(shown.stdout or "[]")
+        except ValueError:
+            routes = []
+        allowed = bool(routes) and all(route.get("dev") == device for route in routes)
+        with lock:
+            seen[address] = (now, allowed)
+        return allowed
+
+    return check

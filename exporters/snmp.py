@@ -34,7 +34,9 @@ from pysnmp.proto.rfc1902 import ObjectName
 
 from egovnet.errors import EgovnetError
 
-ErrorKind = Literal["timeout", "auth", "toobig", "loop", "agent", "protocol", "deadline"]
+ErrorKind = Literal[
+    "timeout", "auth", "toobig", "loop", "agent", "protocol", "deadline", "unroutable"
+]
 ERROR_KINDS: tuple[ErrorKind, ...] = (
     "timeout",
     "auth",
@@ -43,6 +45,7 @@ ERROR_KINDS: tuple[ErrorKind, ...] = (
     "agent",
     "protocol",
     "deadline",
+    "unroutable",
 )
 
 

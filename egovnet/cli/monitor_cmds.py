@@ -6,13 +6,18 @@ never reads the CLI's options or the environment.
 
 from __future__ import annotations
 
+import shutil
+import sys
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.markup import escape
+from rich.table import Table
 
 from egovnet.cli.common import (
+    EXIT_FOUND,
     JsonOption,
     SecretsOption,
     emit_json,
@@ -21,18 +26,33 @@ from egovnet.cli.common import (
     load,
     out,
     secret_store,
+    state,
 )
 from egovnet.errors import EgovnetError, InventoryError, SecretError
+from exporters import stack
 from exporters.modules import MODULE_DIR, ModuleError, load_modules
 from exporters.promconfig import TIMINGS, Endpoints, write_config
-from exporters.server import Exporter, serve
+from exporters.server import Exporter, serve, via_device
 from exporters.targets import build_targets
 from exporters.walk import WalkLimits
+from lab.runner import BRIDGE as LAB_BRIDGE
 
 monitor_app = typer.Typer(
     help="Monitoring from the inventory: Prometheus, Alertmanager and the SNMP exporter.",
     no_args_is_help=True,
 )
+
+
+ExporterOption = Annotated[
+    str, typer.Option(help="HOST:PORT where Prometheus reaches the SNMP exporter.")
+]
+PrometheusOption = Annotated[str, typer.Option(help="HOST:PORT of Prometheus.")]
+AlertmanagerOption = Annotated[
+    str, typer.Option(help="HOST:PORT where Prometheus reaches Alertmanager.")
+]
+WebhookOption = Annotated[
+    str | None, typer.Option(help="URL prefix each NOC receiver posts alerts to.")
+]
 
 
 def parse_listen(listen: str) -> tuple[str, int]:
@@ -69,7 +89,12 @@ def exporter_command(
         int, typer.Option(help="SNMP requests in flight at most, over all targets.")
     ] = 64,
     lab: Annotated[
-        bool, typer.Option("--lab", help="Name interfaces as the lab's FRR does (ethN).")
+        bool,
+        typer.Option(
+            "--lab",
+            help="Lab devices: interfaces named as the lab's FRR names them (ethN), and no "
+            "packet to an address not routed over the lab's management bridge.",
+        ),
     ] = False,
 ) -> None:
     """Serve the SNMP exporter: /snmp?target=HOST&module=a,b and /metrics.
@@ -94,7 +119,11 @@ def exporter_command(
         fail(exc, False)
     host, port = parse_listen(listen)
     exporter = Exporter(
-        targets, found, limits=WalkLimits(pdu_bytes, streams), max_in_flight=max_in_flight
+        targets,
+        found,
+        limits=WalkLimits(pdu_bytes, streams),
+        max_in_flight=max_in_flight,
+        route_check=via_device(LAB_BRIDGE) if lab else None,
     )
     try:
         server = serve(exporter, host, port)
@@ -122,15 +151,9 @@ def monitor_config(
     profile: Annotated[
         str, typer.Option(help="Timings: production (30s scrapes) or lab (5s, short waits).")
     ] = "production",
-    exporter: Annotated[
-        str, typer.Option(help="HOST:PORT where Prometheus reaches the SNMP exporter.")
-    ] = "127.0.0.1:9116",
-    alertmanager: Annotated[
-        str, typer.Option(help="HOST:PORT where Prometheus reaches Alertmanager.")
-    ] = "127.0.0.1:9093",
-    webhook: Annotated[
-        str | None, typer.Option(help="URL prefix each NOC receiver posts alerts to.")
-    ] = None,
+    exporter: ExporterOption = "127.0.0.1:9116",
+    alertmanager: AlertmanagerOption = "127.0.0.1:9093",
+    webhook: WebhookOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Write prometheus.yml, file_sd targets, alert rules and alertmanager.yml from the
@@ -155,6 +178,128 @@ def monitor_config(
     out.print(
         f"[bold green]✓[/] {escape(str(output))}: {len(written)} files, "
         f"{len(network.nodes)} targets ({profile} timings)"
+    )
+
+
+DEFAULT_RUN = Path("build/monitor")
+RunDirOption = Annotated[
+    Path,
+    typer.Option("--run-dir", help="Where the stack keeps its config, data, logs and pids."),
+]
+
+
+def _parts(
+    run_dir: Path, secrets: Path | None, exporter: str, prometheus: str, alertmanager: str
+) -> list[stack.Component]:
+    exporter_argv = [
+        sys.executable,
+        "-m",
+        "egovnet.cli.app",
+        "-i",
+        str(state.inventory.resolve()),
+        "exporter",
+        "--lab",
+        "--modules",
+        str((run_dir / "config" / "modules").resolve()),
+        *(["--secrets", str(secrets.resolve())] if secrets else []),
+    ]
+    return stack.components(
+        run_dir.resolve(),
+        exporter_argv,
+        exporter=exporter,
+        prometheus=prometheus,
+        alertmanager=alertmanager,
+    )
+
+
+def _report(rows: list[stack.ComponentStatus], as_json: bool, run_dir: Path) -> bool:
+    healthy = all(row.running and row.ready for row in rows)
+    if as_json:
+        emit_json({"ok": healthy, "run_dir": str(run_dir), "components": [asdict(r) for r in rows]})
+        return healthy
+    table = Table(title="monitoring")
+    for column in ("component", "pid", "running", "ready", "URL"):
+        table.add_column(column)
+    marks = {True: "[green]✓[/]", False: "[red]✗[/]"}
+    for row in rows:
+        table.add_row(row.name, str(row.pid or ""), marks[row.running], marks[row.ready], row.url)
+    out.print(table)
+    return healthy
+
+
+@monitor_app.command("up")
+def monitor_up(
+    run_dir: RunDirOption = DEFAULT_RUN,
+    secrets: SecretsOption = None,
+    profile: Annotated[str, typer.Option(help="Timings: lab (default) or production.")] = "lab",
+    exporter: ExporterOption = "127.0.0.1:9116",
+    prometheus: PrometheusOption = "127.0.0.1:9090",
+    alertmanager: AlertmanagerOption = "127.0.0.1:9093",
+    webhook: WebhookOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Start the SNMP exporter, Prometheus and Alertmanager on loopback for the lab's
+    inventory, each writing under the run directory; print their URLs. Idempotent."""
+    network = load(as_json)
+    store = secret_store(secrets, as_json)
+    if profile not in TIMINGS:
+        fail(EgovnetError(f"unknown profile '{profile}' (production or lab)"), as_json)
+    try:
+        build_targets(network, store)  # every secret the exporter needs, checked now
+        for listen in (exporter, prometheus, alertmanager):
+            parse_listen(listen)
+        config = run_dir / "config"
+        write_config(
+            network,
+            config,
+            timing=TIMINGS[profile],
+            endpoints=Endpoints(exporter, alertmanager),
+            lab=True,
+            webhook=webhook,
+        )
+        if not (config / "modules").exists():
+            shutil.copytree(MODULE_DIR, config / "modules")
+        parts = _parts(run_dir, secrets, exporter, prometheus, alertmanager)
+        stack.up(run_dir.resolve(), parts)
+    except (SecretError, InventoryError, stack.StackError, typer.BadParameter) as exc:
+        fail(exc if isinstance(exc, EgovnetError) else EgovnetError(str(exc)), as_json)
+    except OSError as exc:
+        fail(EgovnetError(f"cannot set up {run_dir}: {exc.strerror or exc}"), as_json)
+    healthy = _report(stack.status(run_dir.resolve(), parts), as_json, run_dir)
+    if not as_json:
+        out.print(
+            f"[bold green]✓[/] monitoring up: Prometheus http://{prometheus}/ , Alertmanager "
+            f"http://{alertmanager}/ , exporter http://{exporter}/ ; "
+            "`egovnet monitor down` stops it"
+        )
+    if not healthy:
+        raise typer.Exit(EXIT_FOUND)
+
+
+@monitor_app.command("status")
+def monitor_status(
+    run_dir: RunDirOption = DEFAULT_RUN,
+    exporter: ExporterOption = "127.0.0.1:9116",
+    prometheus: PrometheusOption = "127.0.0.1:9090",
+    alertmanager: AlertmanagerOption = "127.0.0.1:9093",
+    as_json: JsonOption = False,
+) -> None:
+    """Each component: running, answering, its URL. Exit 1 if any is not."""
+    parts = _parts(run_dir, None, exporter, prometheus, alertmanager)
+    if not _report(stack.status(run_dir.resolve(), parts), as_json, run_dir):
+        raise typer.Exit(EXIT_FOUND)
+
+
+@monitor_app.command("down")
+def monitor_down(run_dir: RunDirOption = DEFAULT_RUN, as_json: JsonOption = False) -> None:
+    """Stop the exporter, Prometheus and Alertmanager and remove the run directory."""
+    stopped = stack.down(run_dir.resolve())
+    if as_json:
+        emit_json({"ok": True, "run_dir": str(run_dir), "stopped": stopped})
+        return
+    out.print(
+        f"[bold green]✓[/] monitoring down: {len(stopped)} component(s) stopped, "
+        f"{escape(str(run_dir))} removed"
     )
 
 

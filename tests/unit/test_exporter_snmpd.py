@@ -26,7 +26,7 @@ import pytest
 from egovnet.loader import load_network
 from egovnet.secrets import SecretStore
 from exporters.modules import MODULE_DIR, load_modules
-from exporters.server import Exporter, serve
+from exporters.server import Exporter, serve, via_device
 from exporters.snmp import Credentials
 from exporters.targets import build_targets
 from tests.unit.conftest import SAMPLE
@@ -267,3 +267,22 @@ def test_v2c_where_the_inventory_says(exporter: tuple[Exporter, str]) -> None:
     assert status == 200
     assert series(body, "egov_snmp_up")[0].endswith(" 1.0")
     assert series(body, "egov_if_out_octets_total")
+
+
+def test_a_route_check_keeps_packets_off_other_paths(snmpd: int) -> None:
+    """A lab exporter sends only where the check allows (there: the lab's bridge; here:
+    loopback): an inventory address routed anywhere else gets no packet and is `unroutable`."""
+    store = SecretStore(
+        environ={"EGOVNET_SECRET_SNMP_NOC_AUTH": AUTH, "EGOVNET_SECRET_SNMP_NOC_PRIV": PRIV}
+    )
+    targets = build_targets(load_network(SAMPLE), store, timeout=0.5, retries=0)
+    targets["zhengding"] = replace(targets["zhengding"], address="127.0.0.1", port=snmpd)
+    running = Exporter(targets, load_modules(), route_check=via_device("lo"))
+    try:
+        modules = [running.modules["system"]]
+        assert running.scrape(targets["zhengding"], modules).up
+        elsewhere = running.scrape(targets["luancheng"], modules)  # 10.64.8.x: not via lo
+    finally:
+        running.close()
+    assert [kind for _, kind, _ in elsewhere.errors] == ["unroutable"]
+    assert running.snapshot()["luancheng"].counters.sent == 0
