@@ -174,7 +174,7 @@ def _add_topology(target: Target, labels: dict[str, str]) -> None:
     if labels.get("ifName") in target.interfaces:
         labels["role"], labels["neighbor"] = target.interfaces[labels["ifName"]]
     elif labels.get("peer") in target.peers:
-        labels["neighbor"] = target.peers[labels["peer"]]
+        labels["neighbor"], labels["vrf"] = target.peers[labels["peer"]]
 
 
 class ScrapeCollector(Collector):

@@ -25,7 +25,7 @@ OID_PATTERN = r"^1(\.(0|[1-9][0-9]*)){2,127}$"
 METRIC_NAME = r"^egov_[a-z][a-z0-9_]*$"
 LABEL_NAME = r"^[a-zA-Z_][a-zA-Z0-9_]*$"
 RESERVED_LABELS = frozenset(
-    {"host", "tier", "province", "city", "county", "module", "role", "neighbor"}
+    {"host", "tier", "province", "city", "county", "module", "role", "neighbor", "vrf"}
 )
 """Labels the exporter sets itself; a module may not define them."""
 

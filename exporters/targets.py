@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from egovnet.errors import Problem, ProblemList
-from egovnet.model import GLOBAL, Network, Node
+from egovnet.model import Network, Node
 from egovnet.render.view import NAMING
 from egovnet.secrets import SecretStore
 from exporters.snmp import Credentials
@@ -43,8 +43,8 @@ class Target:
     interfaces: dict[str, tuple[str, str]] = field(default_factory=dict)
     """ifName -> (role, neighbour host): `uplink` towards the parent or a further uplink,
     `downlink` towards a child, `internet` the exit's internet port."""
-    peers: dict[str, str] = field(default_factory=dict)
-    """BGP peer address (underlay) -> neighbour host."""
+    peers: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """BGP peer address -> (neighbour host, routing instance: `global` or a zone)."""
 
     @property
     def default_modules(self) -> tuple[str, ...]:
@@ -67,23 +67,24 @@ def node_labels(node: Node) -> dict[str, str]:
 
 def links_of(
     network: Network, node: Node, naming: Literal["device", "lab"]
-) -> tuple[dict[str, tuple[str, str]], dict[str, str]]:
+) -> tuple[dict[str, tuple[str, str]], dict[str, tuple[str, str]]]:
     """The node's link interfaces by the name its platform gives them (in the lab every
-    node runs FRR: `ethN`), with their role and far end; and its BGP peers by address.
+    node runs FRR: `ethN`), with their role and far end; and its BGP peers by address, with
+    the routing instance of the session (FRR's BGP4-MIB lists the zones' sessions too).
 
     This is what lets an alert say "uplink down" rather than "some interface down".
     """
     ports = NAMING["frr" if naming == "lab" else node.platform].port
     interfaces: dict[str, tuple[str, str]] = {}
-    peers: dict[str, str] = {}
+    peers: dict[str, tuple[str, str]] = {}
     for link in network.links_of(node.name):
         mine, far = (
             (link.lower, link.upper) if link.lower.host == node.name else (link.upper, link.lower)
         )
         role = "uplink" if mine is link.lower else "downlink"
         interfaces[ports.format(n=mine.port)] = (role, far.host)
-        if GLOBAL in link.subnets:
-            peers[str(link.address(far.host, GLOBAL).ip)] = far.host
+        for instance in link.subnets:
+            peers[str(link.address(far.host, instance).ip)] = (far.host, instance)
     if node.internet is not None:
         interfaces[ports.format(n=node.internet.port)] = ("internet", "internet")
     return interfaces, peers

@@ -30,6 +30,7 @@ from egovnet.cli.common import (
 )
 from egovnet.errors import EgovnetError, InventoryError, SecretError
 from exporters import stack
+from exporters.dashboards import write_dashboards
 from exporters.modules import MODULE_DIR, ModuleError, load_modules
 from exporters.promconfig import TIMINGS, Endpoints, write_config
 from exporters.server import Exporter, serve, via_device
@@ -156,8 +157,9 @@ def monitor_config(
     webhook: WebhookOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Write prometheus.yml, file_sd targets, alert rules and alertmanager.yml from the
-    inventory. Check them with `promtool check config DIR/prometheus.yml`."""
+    """Write prometheus.yml, file_sd targets, alert rules, alertmanager.yml and Grafana
+    dashboards (DIR/dashboards/*.json) from the inventory. Check them with
+    `promtool check config DIR/prometheus.yml`."""
     network = load(as_json)
     if profile not in TIMINGS:
         fail(EgovnetError(f"unknown profile '{profile}' (production or lab)"), as_json)
@@ -170,6 +172,7 @@ def monitor_config(
             lab=profile == "lab",
             webhook=webhook,
         )
+        written += write_dashboards(network, output / "dashboards")
     except OSError as exc:
         fail(EgovnetError(f"cannot write into {output}: {exc.strerror or exc}"), as_json)
     if as_json:
@@ -257,6 +260,7 @@ def monitor_up(
             lab=True,
             webhook=webhook,
         )
+        write_dashboards(network, config / "dashboards")
         if not (config / "modules").exists():
             shutil.copytree(MODULE_DIR, config / "modules")
         parts = _parts(run_dir, secrets, exporter, prometheus, alertmanager)

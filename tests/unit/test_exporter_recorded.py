@@ -105,12 +105,12 @@ def test_interfaces_and_bgp_peers_keyed_by_index_and_named_by_the_inventory(
     assert by(result, "egov_if_speed_bps", "ifName")["GigabitEthernet0/0/11"] == 10e9
     assert by(result, "egov_if_oper_status", "ifName")["GigabitEthernet0/0/3"] == 2
     peers = {
-        s["peer"]: (s["remote_as"], s["neighbor"], v)
+        s["peer"]: (s["remote_as"], s["neighbor"], s["vrf"], v)
         for s, v in family(result, "egov_bgp_peer_state").samples
     }
     assert peers == {
-        "10.64.20.3": ("4200000001", "hebei-core-2", 6),
-        "10.64.16.129": ("4200000010", "shijiazhuang", 3),
+        "10.64.20.3": ("4200000001", "hebei-core-2", "global", 6),
+        "10.64.16.129": ("4200000010", "shijiazhuang", "global", 3),
     }
     assert family(result, "egov_sys_uptime_seconds").samples == [({}, 8640000.0)]
     assert family(result, "egov_sys_info").samples == [({"sysName": "hebei-core-1"}, 1)]
