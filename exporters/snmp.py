@@ -15,22 +15,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
+from pysnmp.entity.rfc3413 import cmdgen
 from pysnmp.hlapi.v3arch.asyncio import (
     CommunityData,
-    ContextData,
-    ObjectIdentity,
-    ObjectType,
     SnmpEngine,
     UdpTransportTarget,
     UsmUserData,
-    bulk_cmd,
-    get_cmd,
     usmAesCfb128Protocol,
     usmHMAC192SHA256AuthProtocol,
     usmHMACSHAAuthProtocol,
 )
+from pysnmp.hlapi.v3arch.asyncio.lcd import CommandGeneratorLcdConfigurator
 from pysnmp.proto import errind
-from pysnmp.proto.rfc1902 import ObjectName
+from pysnmp.proto.rfc1902 import Null, ObjectName, OctetString
 
 from egovnet.errors import EgovnetError
 
@@ -106,6 +103,12 @@ class Session(Protocol):
         ...
 
 
+LCD = CommandGeneratorLcdConfigurator()
+GET = cmdgen.GetCommandGenerator()
+BULK = cmdgen.BulkCommandGenerator()
+NULL = Null("")
+CONTEXT = OctetString("")
+
 AUTH_ERRORS = (
     errind.WrongDigest,
     errind.UnknownUserName,
@@ -155,6 +158,7 @@ class PysnmpSession:
         self._counters = counters
         self._limit = limit
         self._transport: UdpTransportTarget | None = None
+        self._name = ""
         self._auth: CommunityData | UsmUserData
         if credentials.version == "v2c":
             self._auth = CommunityData(credentials.community, mpModel=1)  # noqa: S508 - only where the inventory says
@@ -172,12 +176,30 @@ class PysnmpSession:
                 privProtocol=usmAesCfb128Protocol,
             )
 
-    async def _target(self) -> UdpTransportTarget:
+    async def _target(self) -> str:
+        """The engine's name for this target, configured on first use."""
         if self._transport is None:
             self._transport = await UdpTransportTarget.create(
                 self._address, timeout=self._timeout, retries=0
             )
-        return self._transport
+            self._name, _ = LCD.configure(self._engine, self._auth, self._transport, CONTEXT)
+        return self._name
+
+    def _send(self, name: str, varbinds: list[Any], repetitions: int | None) -> asyncio.Future[Any]:
+        """One request through pysnmp's command generators, with the varbinds as they are:
+        hlapi would resolve every OID against the MIBs on the way out and wrap every answer
+        on the way back, which cost more CPU than the walk itself."""
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+
+        def done(_engine: Any, _handle: Any, *answer: Any) -> None:
+            if not future.cancelled():
+                future.set_result(answer[:4])
+
+        if repetitions is None:
+            GET.send_varbinds(self._engine, name, None, CONTEXT, varbinds, done)
+        else:
+            BULK.send_varbinds(self._engine, name, None, CONTEXT, 0, repetitions, varbinds, done)
+        return future
 
     async def get(self, oids: Sequence[tuple[int, ...]]) -> list[VarBind]:
         return await self._request(oids, None)
@@ -188,29 +210,14 @@ class PysnmpSession:
     async def _request(
         self, oids: Sequence[tuple[int, ...]], repetitions: int | None
     ) -> list[VarBind]:
-        target = await self._target()
-        objects = [ObjectType(ObjectIdentity(ObjectName(oid))) for oid in oids]
+        name = await self._target()
+        objects = [(ObjectName(oid), NULL) for oid in oids]
         for attempt in range(self._retries + 1):
             self._counters.sent += 1
             if attempt:
                 self._counters.retried += 1
             async with self._limit:
-                if repetitions is None:
-                    result = await get_cmd(
-                        self._engine, self._auth, target, ContextData(), *objects, lookupMib=False
-                    )
-                else:
-                    result = await bulk_cmd(
-                        self._engine,
-                        self._auth,
-                        target,
-                        ContextData(),
-                        0,
-                        repetitions,
-                        *objects,
-                        lookupMib=False,
-                    )
-            indication, status, index, varbinds = result
+                indication, status, index, varbinds = await self._send(name, objects, repetitions)
             if isinstance(indication, errind.RequestTimedOut):
                 continue
             if indication is not None:
