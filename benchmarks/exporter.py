@@ -205,10 +205,22 @@ class Relay:
         self.listen, self.upstream, self.delay = listen, upstream, delay
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.transports: list[asyncio.BaseTransport] = []
 
     def start(self) -> None:
         self.thread.start()
         asyncio.run_coroutine_threadsafe(self._serve(), self.loop).result(10)
+
+    def stop(self) -> None:
+        """Close every socket of the relay and end its thread."""
+
+        async def close() -> None:
+            for transport in self.transports:
+                transport.close()
+
+        asyncio.run_coroutine_threadsafe(close(), self.loop).result(10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
 
     async def _serve(self) -> None:
         relay = self
@@ -222,6 +234,7 @@ class Relay:
                 relay.loop.call_later(relay.delay, lambda: asyncio.ensure_future(send(data, addr)))
 
         front_transport, _ = await self.loop.create_datagram_endpoint(Front, local_addr=self.listen)
+        self.transports.append(front_transport)
 
         class Back(asyncio.DatagramProtocol):
             def __init__(self, client: tuple[str, int]) -> None:
@@ -238,6 +251,7 @@ class Relay:
                     lambda: Back(client), remote_addr=relay.upstream
                 )
                 clients[client] = transport
+                relay.transports.append(transport)
             clients[client].sendto(data)
 
 
@@ -344,6 +358,7 @@ def run_benchmark(work: Path, network: Network, direct: str, relayed: str, scrap
                         results["reference", version, rtt] = measure(
                             ref_pid, ref_url, scrapes, "ifHCInOctets"
                         )
+    relay.stop()  # the province's agent listens on every address, port 161 included
     print_results(results, scrapes)
     province(work, scrapes)
 
