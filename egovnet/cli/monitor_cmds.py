@@ -6,6 +6,7 @@ never reads the CLI's options or the environment.
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 from dataclasses import asdict
@@ -17,6 +18,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from egovnet.cli.common import (
+    DEFAULT_SECRETS,
     EXIT_FOUND,
     JsonOption,
     SecretsOption,
@@ -191,6 +193,16 @@ RunDirOption = Annotated[
 ]
 
 
+def _secrets_file(secrets: Path | None) -> Path | None:
+    """The secrets file this command reads (as `secret_store` finds it), for the exporter:
+    it runs in the run directory, where the default relative path would find nothing."""
+    if secrets is not None:
+        return secrets
+    if "EGOVNET_SECRETS" in os.environ:
+        return Path(os.environ["EGOVNET_SECRETS"])
+    return DEFAULT_SECRETS if DEFAULT_SECRETS.exists() else None
+
+
 def _parts(
     run_dir: Path, secrets: Path | None, exporter: str, prometheus: str, alertmanager: str
 ) -> list[stack.Component]:
@@ -263,7 +275,7 @@ def monitor_up(
         write_dashboards(network, config / "dashboards")
         if not (config / "modules").exists():
             shutil.copytree(MODULE_DIR, config / "modules")
-        parts = _parts(run_dir, secrets, exporter, prometheus, alertmanager)
+        parts = _parts(run_dir, _secrets_file(secrets), exporter, prometheus, alertmanager)
         stack.up(run_dir.resolve(), parts)
     except (SecretError, InventoryError, stack.StackError, typer.BadParameter) as exc:
         fail(exc if isinstance(exc, EgovnetError) else EgovnetError(str(exc)), as_json)

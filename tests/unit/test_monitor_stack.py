@@ -170,3 +170,31 @@ def test_down_removes_every_process_and_file(stack: dict[str, Any]) -> None:
     status = egovnet("monitor", "status", "--run-dir", str(run_dir), *options, "--json")
     assert status.returncode == 1
     assert not any(c["running"] for c in json.loads(status.stdout)["components"])
+
+
+def test_up_finds_the_default_secrets_file_for_the_exporter(tmp_path: Path) -> None:
+    """`egovnet secrets init` leaves .secrets/secrets.yaml in the working directory; the
+    exporter runs elsewhere (the run directory) and must still get those secrets."""
+    require("prometheus", "prometheus-alertmanager")
+    secrets = tmp_path / ".secrets" / "secrets.yaml"
+    secrets.parent.mkdir()
+    secrets.write_text(
+        "snmp-noc-auth: file-auth-key\nsnmp-noc-priv: file-priv-key\naaa-key: x\nlocal-admin: y\n"
+    )
+    secrets.chmod(0o600)
+    run_dir = tmp_path / "run"
+    options = [
+        *("--exporter", f"127.0.0.1:{free_port()}"),
+        *("--prometheus", f"127.0.0.1:{free_port()}"),
+        *("--alertmanager", f"127.0.0.1:{free_port()}"),
+    ]
+    try:
+        started = run_egovnet(
+            "monitor", "up", "--run-dir", str(run_dir), *options, "--json",
+            cwd=tmp_path, inventory=INVENTORY, secrets=False,
+        )  # fmt: skip
+        assert started.returncode == 0, started.stdout + started.stderr
+        assert all(c["ready"] for c in json.loads(started.stdout)["components"])
+    finally:
+        run_egovnet("monitor", "down", "--run-dir", str(run_dir), cwd=tmp_path, secrets=False)
+    assert not run_dir.exists()
