@@ -1,0 +1,132 @@
+"""Walking tables wide: several columns per GETBULK, several request streams at once.
+
+The reference exporter walks one column after another, so a 14-column interface table costs
+14 times the round trips; over a county link at 20 ms that is most of the scrape. Here the
+columns are dealt into a few streams walked concurrently, each stream asking for all its
+columns in one GETBULK, with as many repetitions as fit the PDU budget. An agent that
+answers tooBig gets a smaller request; one whose OIDs stop increasing (a broken agent that
+would otherwise be walked forever) ends the walk with a `loop` error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from exporters.snmp import Missing, Session, SnmpError, Value
+
+VARBIND_BYTES = 40
+"""A conservative size of one varbind in a response (OID of ~12 sub-ids plus a Counter64)."""
+MAX_ROWS = 50_000
+"""Rows one column may have before the walk is taken for a runaway agent."""
+
+Rows = dict[tuple[int, ...], Value]
+T = TypeVar("T")
+"""One column: its values keyed by the row's index (the OID suffix after the column)."""
+
+
+@dataclass(frozen=True)
+class WalkLimits:
+    """How wide and how parallel a target is walked."""
+
+    pdu_bytes: int = 1400
+    """Response size to stay under: 1400 avoids IP fragmentation on any path."""
+    streams: int = 4
+    """Request streams per target walked at once."""
+
+    def repetitions(self, columns: int) -> int:
+        """Max-repetitions for a GETBULK of `columns` columns.
+
+        >>> WalkLimits(pdu_bytes=1400).repetitions(4)
+        8
+        >>> WalkLimits(pdu_bytes=1400).repetitions(100)
+        1
+        """
+        return max(1, self.pdu_bytes // (VARBIND_BYTES * columns))
+
+
+def _under(oid: tuple[int, ...], column: tuple[int, ...]) -> bool:
+    return len(oid) > len(column) and oid[: len(column)] == column
+
+
+async def walk_stream(
+    session: Session, columns: Sequence[tuple[int, ...]], limits: WalkLimits
+) -> dict[tuple[int, ...], Rows]:
+    """Walk `columns` to their ends with wide GETBULKs; rows per column.
+
+    A column ends at the first varbind outside it or at endOfMibView; noSuchObject (an
+    agent without the MIB) is an empty column, not an error.
+    """
+    rows: dict[tuple[int, ...], Rows] = {column: {} for column in columns}
+    cursor = {column: column for column in columns}
+    active = list(columns)
+    budget = limits.pdu_bytes
+    while active:
+        repetitions = max(1, budget // (VARBIND_BYTES * len(active)))
+        try:
+            answer = await session.bulk([cursor[c] for c in active], repetitions)
+        except SnmpError as exc:
+            if exc.kind == "toobig" and (repetitions > 1 or budget > VARBIND_BYTES):
+                budget = max(VARBIND_BYTES, budget // 2)
+                continue
+            raise
+        if not answer:
+            raise SnmpError("protocol", "GETBULK answered with no varbinds")
+        finished: set[tuple[int, ...]] = set()
+        for position, (oid, value) in enumerate(answer):
+            column = active[position % len(active)]
+            if column in finished:
+                continue
+            if isinstance(value, Missing) or not _under(oid, column):
+                finished.add(column)
+                continue
+            if oid <= cursor[column]:
+                raise SnmpError(
+                    "loop",
+                    f"OID not increasing: {'.'.join(map(str, oid))} after "
+                    f"{'.'.join(map(str, cursor[column]))}",
+                )
+            rows[column][oid[len(column) :]] = value
+            cursor[column] = oid
+            if len(rows[column]) > MAX_ROWS:
+                raise SnmpError("loop", f"more than {MAX_ROWS} rows in one column")
+        active = [column for column in active if column not in finished]
+    return rows
+
+
+async def walk_columns(
+    session: Session, columns: Sequence[tuple[int, ...]], limits: WalkLimits
+) -> dict[tuple[int, ...], Rows]:
+    """Deal `columns` into `limits.streams` streams and walk them concurrently.
+
+    >>> len(_deal([(1,), (2,), (3,), (4,), (5,)], 2))
+    2
+    """
+    unique = list(dict.fromkeys(columns))
+    if not unique:
+        return {}
+    results = await first_error(
+        [walk_stream(session, part, limits) for part in _deal(unique, limits.streams)]
+    )
+    merged: dict[tuple[int, ...], Rows] = {}
+    for result in results:
+        merged.update(result)
+    return merged
+
+
+async def first_error(coroutines: Sequence[Coroutine[Any, Any, T]]) -> list[T]:
+    """Run concurrently; on the first failure cancel the rest and raise that failure
+    (plain `gather` would leave the siblings sending requests for a scrape already lost)."""
+    try:
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(coroutine) for coroutine in coroutines]
+    except* SnmpError as caught:
+        raise caught.exceptions[0] from None
+    return [task.result() for task in tasks]
+
+
+def _deal(items: list[tuple[int, ...]], streams: int) -> list[list[tuple[int, ...]]]:
+    count = max(1, min(streams, len(items)))
+    return [items[i::count] for i in range(count)]
