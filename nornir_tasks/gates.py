@@ -15,6 +15,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence, Set
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,8 @@ from nornir.core import Nornir
 from egovnet.model import GLOBAL, Network, Node
 from nornir_tasks.drivers.base import BgpPeer
 from nornir_tasks.tasks import bgp_neighbors
+
+PROBE_WORKERS = 16
 
 # (node, source address, target address) -> reached?
 PingProbe = Callable[[Node, str, str], bool]
@@ -113,14 +116,17 @@ class HealthGates:
         aggregated = nornir.filter(filter_func=lambda h: h.name in names).run(
             task=bgp_neighbors, on_failed=True
         )
-        for name in names:
-            node = self.network.node(name)
+        nodes = [self.network.node(name) for name in names]
+        # probes wait on subprocesses and sockets, not the CPU: run them side by side
+        with ThreadPoolExecutor(max_workers=PROBE_WORKERS) as pool:
+            probes = list(pool.map(lambda node: self._probes(node, pending), nodes))
+        for name, probed in zip(names, probes, strict=True):
             outcome = aggregated[name][0]
             if outcome.failed:
                 results.append(GateResult(name, "bgp", False, f"no answer: {outcome.exception}"))
             else:
                 results.append(bgp_gate(self.network, name, outcome.result, pending))
-            results += self._probes(node, pending)
+            results += probed
         return results
 
     def _probes(self, node: Node, pending: Set[str]) -> list[GateResult]:
