@@ -123,7 +123,9 @@ def _now() -> str:
 
 class Rollout:
     """One run of the engine. `say` receives progress lines; `confirm` is asked once, with
-    the number of hosts to change, before the first change (return False to stop)."""
+    the number of hosts to change, before the first change (return False to stop);
+    `before_wave` hears each wave's name and hosts as it starts (the lab tests stop an sshd
+    there). Setting `interrupted` (the CLI does on SIGINT) stops the run at the next step."""
 
     def __init__(
         self,
@@ -199,6 +201,10 @@ class Rollout:
         if not self._prepare(hosts):
             return self.report
         changed = [h for h in hosts if self.report.hosts[h].commands]
+        if self.interrupted.is_set():
+            return self._finish(
+                "interrupted", EXIT_INTERRUPTED, "interrupted before any change; nothing changed"
+            )
         if self.options.dry_run:
             for name in changed:
                 self.report.hosts[name].outcome = outcomes.PLANNED
@@ -282,9 +288,6 @@ class Rollout:
             self.report.waves.append(wave)
             if not targets:
                 wave.outcome = "no change"
-                continue
-            if self.interrupted.is_set():
-                wave.outcome = "not started"
                 continue
             self.before_wave(name, targets)
             self.say(
