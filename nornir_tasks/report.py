@@ -16,6 +16,7 @@ from nornir_tasks.gates import GateResult
 # Host outcomes, in the words the summary prints.
 UNCHANGED = "unchanged"  # no diff: never touched
 PLANNED = "planned"  # dry run: would change
+PUSHING = "pushing"  # being changed now (or a push that failed after sending lines)
 APPLIED = "applied"  # changed, gates passed
 FAILED_UNTOUCHED = "failed, unchanged"  # could not be reached or rejected before sending
 ROLLED_BACK = "rolled back"  # changed, then restored to its backup

@@ -301,7 +301,11 @@ class Rollout:
             pushed = self._pushed(targets)
             everything = self.options.rollback_scope == "all"
             self._rollback(wave, [*done, *pushed] if everything else pushed)
-            if not everything:
+            if everything:
+                for earlier in self.report.waves[:-1]:
+                    if earlier.outcome == "passed":
+                        earlier.outcome = "rolled back"
+            else:
                 self._save(done)  # earlier waves passed their gates and stay
             for later in (h for h in changed if self.report.hosts[h].outcome == outcomes.UNCHANGED):
                 self.report.hosts[later].outcome = outcomes.NOT_REACHED
@@ -324,7 +328,7 @@ class Rollout:
 
     def _pushed(self, targets: list[str]) -> list[str]:
         """Hosts of `targets` that were sent changes (and so may need restoring)."""
-        marks = (outcomes.APPLIED, outcomes.ROLLBACK_FAILED, "pushing")
+        marks = (outcomes.APPLIED, outcomes.ROLLBACK_FAILED, outcomes.PUSHING)
         return [h for h in targets if self.report.hosts[h].outcome in marks]
 
     def _wave(self, wave: WaveReport, targets: list[str], canary: list[str]) -> str | None:
@@ -335,7 +339,7 @@ class Rollout:
                 return "interrupted (SIGINT) before the batch started"
             started = time.perf_counter()
             for name in batch:
-                self.report.hosts[name].outcome = "pushing"
+                self.report.hosts[name].outcome = outcomes.PUSHING
             results = self._run(batch, push, intended=self.intended)
             wave.push_seconds += time.perf_counter() - started
             failed = []
@@ -344,7 +348,7 @@ class Rollout:
                 host.timings["push"] = round(elapsed(result), 3)
                 if result.failed:
                     touched = isinstance(result.exception, CommitFailedError)
-                    host.outcome = "pushing" if touched else outcomes.FAILED_UNTOUCHED
+                    host.outcome = outcomes.PUSHING if touched else outcomes.FAILED_UNTOUCHED
                     host.error = self.masker.mask(_reason(result.exception, "push"))
                     failed.append(name)
                 else:

@@ -352,6 +352,7 @@ def test_a_change_breaking_an_adjacency_rolls_everything_back(
         "rolled back"
     }
     assert report.hosts["zhengding"].outcome == "not reached"
+    assert [w.outcome for w in report.waves] == ["rolled back", "rolled back", "not started"]
     assert_back_to(intended)
     assert {n: established(n) for n in sessions_before} == sessions_before  # adjacency back
 
