@@ -61,6 +61,20 @@ def report(done: subprocess.CompletedProcess[str]) -> dict[str, Any]:
     return document
 
 
+def unhealthy(done: subprocess.CompletedProcess[str]) -> str:
+    """What `lab up --json` says went wrong: its error, or the routers not yet healthy."""
+    try:
+        document = json.loads(done.stdout)
+    except json.JSONDecodeError:
+        return (done.stdout + done.stderr)[-2000:]
+    rows = [row for row in document.get("status", []) if not row.get("healthy")]
+    shown = [
+        f"{row['node']} ({row['sessions_up']}/{row['sessions']} sessions, ssh {row['ssh']})"
+        for row in rows[:20]
+    ]
+    return f"{document.get('error', '')} {len(rows)} unhealthy: {', '.join(shown)}"
+
+
 def one_ssh_session(address: str, host: str) -> float:
     """Seconds for a login, one `show running-config`, and a logout: median of 5."""
     times = []
@@ -122,8 +136,7 @@ def main() -> None:
         try:
             seconds, done = run(env, directory, "lab", "up", "--json", "--timeout", "900")
             if done.returncode != 0:
-                tail = (done.stdout + done.stderr)[-3000:]
-                raise SystemExit(f"lab up failed ({done.returncode}):\n{tail}")
+                raise SystemExit(f"lab up failed ({done.returncode}): {unhealthy(done)}")
             print(f"  lab up, converged                      {seconds:7.1f} s")
             first = network.nodes[-1]
             session = one_ssh_session(str(first.management.ip), first.name)
