@@ -29,6 +29,7 @@ from prometheus_client.registry import Collector
 from pysnmp.hlapi.v3arch.asyncio import SnmpEngine
 
 from exporters.collect import Scrape, ScrapeCollector, scrape
+from exporters.engine import make_engine
 from exporters.modules import Module
 from exporters.snmp import ERROR_KINDS, Counters, PysnmpSession, Session
 from exporters.targets import Target
@@ -84,7 +85,7 @@ class Exporter:
 
     async def _make_engine(self) -> SnmpEngine:
         self._limit = asyncio.Semaphore(self._max_in_flight)
-        return SnmpEngine()
+        return make_engine()
 
     def _run(self, coroutine: Coroutine[Any, Any, T], timeout: float) -> T:
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout)
