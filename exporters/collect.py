@@ -22,7 +22,7 @@ from prometheus_client.registry import Collector
 from exporters.modules import IndexPart, Module, Table, parse_oid
 from exporters.snmp import ErrorKind, Missing, Session, SnmpError, Value
 from exporters.targets import Target
-from exporters.walk import Rows, WalkLimits, walk_columns
+from exporters.walk import Rows, WalkLimits, WalkMemory, walk_columns
 
 
 @dataclass
@@ -108,7 +108,9 @@ def table_families(table: Table, columns: dict[tuple[int, ...], Rows]) -> list[F
     return families
 
 
-async def scrape_module(module: Module, session: Session, limits: WalkLimits) -> list[Family]:
+async def scrape_module(
+    module: Module, session: Session, limits: WalkLimits, memory: WalkMemory | None = None
+) -> list[Family]:
     """GET the module's scalars and walk its tables, concurrently."""
     columns = [parse_oid(oid) for table in module.tables for oid in table.columns()]
     scalar_oids = [parse_oid(scalar.oid) for scalar in module.scalars]
@@ -117,7 +119,7 @@ async def scrape_module(module: Module, session: Session, limits: WalkLimits) ->
         return await session.get(scalar_oids) if scalar_oids else []
 
     async def tables() -> dict[tuple[int, ...], Rows]:
-        return await walk_columns(session, columns, limits)
+        return await walk_columns(session, columns, limits, memory)
 
     got, walked = await asyncio.gather(scalars(), tables())
     families = []
@@ -143,17 +145,21 @@ async def scrape_module(module: Module, session: Session, limits: WalkLimits) ->
 
 
 async def scrape(
-    target: Target, modules: Sequence[Module], session: Session, limits: WalkLimits
+    target: Target,
+    modules: Sequence[Module],
+    session: Session,
+    limits: WalkLimits,
+    memory: WalkMemory | None = None,
 ) -> Scrape:
     """Scrape `modules` of `target` concurrently; a failing module is recorded, and the
-    others' series are still returned."""
+    others' series are still returned. `memory` is the target's, kept between scrapes."""
     result = Scrape(target, tuple(m.name for m in modules))
     started = time.perf_counter()
 
     async def one(module: Module) -> list[Family]:
         begun = time.perf_counter()
         try:
-            return await scrape_module(module, session, limits)
+            return await scrape_module(module, session, limits, memory)
         except SnmpError as exc:
             result.errors.append((module.name, exc.kind, str(exc)))
             return []

@@ -33,7 +33,7 @@ from exporters.engine import make_engine
 from exporters.modules import Module
 from exporters.snmp import ERROR_KINDS, Counters, PysnmpSession, Session
 from exporters.targets import Target
-from exporters.walk import WalkLimits
+from exporters.walk import WalkLimits, WalkMemory
 
 DEADLINE_MARGIN = 0.25
 """Seconds kept back from Prometheus's scrape timeout to answer before it gives up."""
@@ -78,6 +78,7 @@ class Exporter:
         self._lock = threading.Lock()
         self._max_in_flight = max_in_flight
         self._sessions: dict[str, Session] = {}
+        self._memory = {name: WalkMemory() for name in targets}
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="snmp", daemon=True)
         self._thread.start()
@@ -134,7 +135,9 @@ class Exporter:
     async def _scrape(self, target: Target, modules: Sequence[Module], deadline: float) -> Scrape:
         session = self._session(target)
         try:
-            return await asyncio.wait_for(scrape(target, modules, session, self.limits), deadline)
+            return await asyncio.wait_for(
+                scrape(target, modules, session, self.limits, self._memory[target.name]), deadline
+            )
         except TimeoutError:
             failed = Scrape(target, tuple(m.name for m in modules), seconds=deadline)
             failed.errors.append(("*", "deadline", f"scrape exceeded {deadline:g}s"))

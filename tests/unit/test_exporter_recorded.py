@@ -20,9 +20,9 @@ from egovnet.secrets import SecretStore
 from exporters.collect import Family, Scrape, ScrapeCollector, scrape
 from exporters.modules import load_modules
 from exporters.server import render
-from exporters.snmp import SnmpError, VarBind
+from exporters.snmp import SnmpError, Value, VarBind
 from exporters.targets import Target, build_targets
-from exporters.walk import VARBIND_BYTES, WalkLimits, walk_columns
+from exporters.walk import SAFE_PDU_BYTES, VARBIND_BYTES, WalkLimits, WalkMemory, walk_columns
 from tests.unit.conftest import SAMPLE
 from tests.unit.recorded import RECORDED, RecordedAgent, read_walk
 
@@ -244,3 +244,46 @@ def test_v2c_for_a_host_not_in_the_inventory_is_refused(inventory_copy: Path) ->
         build_targets(
             load_network(inventory_copy), SecretStore(environ=FAKE | {"EGOVNET_SECRET_C": "c"})
         )
+
+
+TABLE = (1, 3, 6, 1, 4, 1, 99999, 1)
+
+
+def long_table(rows: int) -> dict[tuple[int, ...], Value]:
+    return {(*TABLE, column, row): row for column in (1, 2) for row in range(1, rows + 1)}
+
+
+def test_the_next_walk_asks_for_as_many_rows_as_the_table_had() -> None:
+    """Max-repetitions sized to the table: once a target's 200-row table has been seen,
+    the next scrape reads it in one GETBULK that asks for just past its end."""
+    agent = RecordedAgent(long_table(200))
+    columns = [(*TABLE, 1), (*TABLE, 2)]
+    memory, limits = WalkMemory(), WalkLimits(streams=1)
+    first = asyncio.run(walk_columns(agent, columns, limits, memory))
+    assert [len(first[c]) for c in columns] == [200, 200]
+    asked_first = len(agent.requests)
+    assert asked_first > 1  # the table's size was not known yet
+    second = asyncio.run(walk_columns(agent, columns, limits, memory))
+    assert second == first
+    assert agent.requests[asked_first:] == [("bulk", 2 * 201)]
+
+
+class LosesBigAnswers(RecordedAgent):
+    """A path dropping IP fragments: answers bigger than one packet never arrive."""
+
+    async def bulk(self, oids: Sequence[tuple[int, ...]], repetitions: int) -> list[VarBind]:
+        if len(oids) * repetitions * VARBIND_BYTES > SAFE_PDU_BYTES:
+            self.requests.append(("lost", len(oids) * repetitions))
+            raise SnmpError("timeout", "no answer")
+        return await super().bulk(oids, repetitions)
+
+
+def test_a_target_whose_big_answers_are_lost_is_walked_small_next_time() -> None:
+    agent = LosesBigAnswers(long_table(100))
+    columns = [(*TABLE, 1), (*TABLE, 2)]
+    memory, limits = WalkMemory(), WalkLimits(streams=1)
+    with pytest.raises(SnmpError, match="no answer"):
+        asyncio.run(walk_columns(agent, columns, limits, memory))
+    rows = asyncio.run(walk_columns(agent, columns, limits, memory))
+    assert [len(rows[c]) for c in columns] == [100, 100]
+    assert [kind for kind, _ in agent.requests].count("lost") == 1
