@@ -1,8 +1,9 @@
 """One scrape of one target: modules walked concurrently, answers turned into metric families.
 
-The result is plain data (`Scrape`), exposed through a prometheus-client custom collector
-registered on a fresh `CollectorRegistry` per request: no global registry, nothing shared
-between two scrapes running at once (STYLE.md: registries passed in, not reached for).
+The result is plain data (`Scrape`), written out per request (`exporters.exposition`, or
+this module's prometheus-client collector on a fresh `CollectorRegistry`): no global
+registry, nothing shared between two scrapes running at once (STYLE.md: registries passed
+in, not reached for).
 """
 
 from __future__ import annotations
@@ -185,7 +186,11 @@ def _add_topology(target: Target, labels: dict[str, str]) -> None:
 
 class ScrapeCollector(Collector):
     """Exposes one `Scrape`: the device's series with the target's inventory labels, and
-    `egov_snmp_up` / `egov_snmp_scrape_duration_seconds` for this scrape."""
+    `egov_snmp_up` / `egov_snmp_scrape_duration_seconds` for this scrape.
+
+    `/snmp` answers with `exporters.exposition.render_scrape`, which writes the same text
+    several times faster; this collector is the prometheus-client form of it (for a
+    registry of one's own) and the reference that writer is tested against."""
 
     def __init__(self, result: Scrape) -> None:
         self._result = result

@@ -28,8 +28,9 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 from pysnmp.hlapi.v3arch.asyncio import SnmpEngine
 
-from exporters.collect import Scrape, ScrapeCollector, scrape
+from exporters.collect import Scrape, scrape
 from exporters.engine import make_engine
+from exporters.exposition import render_scrape
 from exporters.modules import Module
 from exporters.snmp import ERROR_KINDS, Counters, PysnmpSession, Session
 from exporters.targets import Target
@@ -265,7 +266,7 @@ def make_handler(exporter: Exporter) -> type[BaseHTTPRequestHandler]:
                 with contextlib.suppress(ValueError):  # a bad header: keep the default
                     deadline = max(0.5, float(header) - DEADLINE_MARGIN)
             result = exporter.scrape(target, modules, deadline)
-            self._send(HTTPStatus.OK, render(ScrapeCollector(result)), CONTENT_TYPE_LATEST)
+            self._send(HTTPStatus.OK, render_scrape(result), CONTENT_TYPE_LATEST)
 
     return Handler
 

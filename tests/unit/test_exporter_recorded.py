@@ -18,6 +18,7 @@ from egovnet.errors import InventoryError
 from egovnet.loader import load_network
 from egovnet.secrets import SecretStore
 from exporters.collect import Family, Scrape, ScrapeCollector, scrape
+from exporters.exposition import render_scrape
 from exporters.modules import load_modules
 from exporters.server import render
 from exporters.snmp import SnmpError, Value, VarBind
@@ -287,3 +288,34 @@ def test_a_target_whose_big_answers_are_lost_is_walked_small_next_time() -> None
     rows = asyncio.run(walk_columns(agent, columns, limits, memory))
     assert [len(rows[c]) for c in columns] == [100, 100]
     assert [kind for kind, _ in agent.requests].count("lost") == 1
+
+
+@pytest.mark.parametrize(
+    ("host", "walk"),
+    [("hebei-core-1", "recorded_huawei_vrp.walk"), ("hebei-core-2", "recorded_h3c_comware.walk")],
+)
+def test_the_fast_exposition_is_prometheus_clients_byte_for_byte(
+    targets: dict[str, Target], host: str, walk: str
+) -> None:
+    """/snmp writes its text itself; it must say exactly what prometheus-client would."""
+    agent = RecordedAgent(read_walk(RECORDED / walk))
+    target = targets[host]
+    result = run(target, [*target.default_modules, "if_mib"], agent, WalkLimits())
+    assert result.up, result.errors
+    assert render_scrape(result) == render(ScrapeCollector(result))
+
+
+def test_the_fast_exposition_escapes_and_reports_failures_as_prometheus_client_does(
+    targets: dict[str, Target],
+) -> None:
+    walk = read_walk(RECORDED / "recorded_huawei_vrp.walk")
+    alias = next(oid for oid in walk if oid[:-1] == (1, 3, 6, 1, 2, 1, 31, 1, 1, 1, 18))
+    walk[alias] = 'to "hebei-core-2" \\ backup\nline 2, 上联'
+    result = run(targets["hebei-core-1"], ["if_mib"], RecordedAgent(walk), WalkLimits())
+    text = render_scrape(result)
+    assert text == render(ScrapeCollector(result))
+    assert b'ifAlias="to \\"hebei-core-2\\" \\\\ backup\\nline 2' in text
+    failed = Scrape(targets["zhengding"], ("if_mib",), durations={"if_mib": 0.5})
+    failed.errors.append(("if_mib", "timeout", "no answer"))
+    assert render_scrape(failed) == render(ScrapeCollector(failed))
+    assert b'egov_snmp_up{city="' in render_scrape(failed)
