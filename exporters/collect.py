@@ -88,13 +88,25 @@ def _number(value: Value) -> float | None:
 def table_families(table: Table, columns: dict[tuple[int, ...], Rows]) -> list[Family]:
     """The metric families of one walked table, every series labelled by its row."""
     label_rows = {c.label: columns.get(parse_oid(c.oid), {}) for c in table.labels}
+    # a row's labels (index and label columns), worked out once for all its metrics
+    row_labels: dict[tuple[int, ...], dict[str, str] | None] = {}
+
+    def labels_of(suffix: tuple[int, ...]) -> dict[str, str] | None:
+        if suffix not in row_labels:
+            labels = _index_labels(table.index, suffix)
+            if labels is not None:
+                for label, rows in label_rows.items():
+                    labels[label] = _label_text(rows.get(suffix, Missing.NO_SUCH_INSTANCE))
+            row_labels[suffix] = labels
+        return row_labels[suffix]
+
     families = []
     for metric in table.metrics:
         family = Family(metric.name, metric.type, metric.help)
         multiplier = columns.get(parse_oid(metric.multiply_by), {}) if metric.multiply_by else {}
         for suffix, raw in columns.get(parse_oid(metric.oid), {}).items():
             value = _number(raw)
-            labels = _index_labels(table.index, suffix)
+            labels = labels_of(suffix)
             if value is None or labels is None:
                 continue
             if metric.multiply_by:
@@ -102,9 +114,7 @@ def table_families(table: Table, columns: dict[tuple[int, ...], Rows]) -> list[F
                 if factor is None:
                     continue
                 value *= factor
-            for label, rows in label_rows.items():
-                labels[label] = _label_text(rows.get(suffix, Missing.NO_SUCH_INSTANCE))
-            family.samples.append((labels, value * metric.scale))
+            family.samples.append((dict(labels), value * metric.scale))
         families.append(family)
     return families
 
