@@ -84,16 +84,27 @@ class WalkMemory:
     def repetitions(
         self, columns: Sequence[tuple[int, ...]], seen: dict[tuple[int, ...], int]
     ) -> int:
-        """Repetitions to reach the end of the longest of `columns` (and see it end), by
-        last time's row counts; `seen` rows of each are already read.
+        """Repetitions to reach the end of the longest of `columns` and see it end, by last
+        time's row counts; `seen` rows of each are read already. A column not seen before,
+        or longer than it was, is asked for as many rows again as have been read (at
+        first FIRST_ROWS): a table of thousands of rows still takes a handful of requests.
 
         >>> WalkMemory({(1,): 60, (2,): 59}).repetitions([(1,), (2,)], {(1,): 0, (2,): 0})
         61
-        >>> WalkMemory().repetitions([(1,)], {(1,): 0})
-        65
+        >>> new = WalkMemory()
+        >>> new.repetitions([(1,)], {(1,): 0}), new.repetitions([(1,)], {(1,): 64})
+        (64, 64)
+        >>> WalkMemory({(1,): 60}).repetitions([(1,)], {(1,): 100})
+        100
         """
-        left = max(self.rows.get(column, FIRST_ROWS) - seen[column] for column in columns)
-        return max(left + 1, MIN_REPETITIONS)
+        wanted = MIN_REPETITIONS
+        for column in columns:
+            read, expected = seen[column], self.rows.get(column)
+            if expected is not None and expected >= read:
+                wanted = max(wanted, expected - read + 1)
+            else:
+                wanted = max(wanted, read or FIRST_ROWS)
+        return wanted
 
 
 def _under(oid: tuple[int, ...], column: tuple[int, ...]) -> bool:

@@ -269,6 +269,15 @@ def test_the_next_walk_asks_for_as_many_rows_as_the_table_had() -> None:
     assert agent.requests[asked_first:] == [("bulk", 2 * 201)]
 
 
+def test_a_big_table_never_seen_before_takes_a_handful_of_requests() -> None:
+    """Not one request per few rows: an unknown table is read in growing steps."""
+    agent = RecordedAgent(long_table(1000))
+    columns = [(*TABLE, 1), (*TABLE, 2)]
+    rows = asyncio.run(walk_columns(agent, columns, WalkLimits(streams=1), WalkMemory()))
+    assert [len(rows[c]) for c in columns] == [1000, 1000]
+    assert len(agent.requests) <= 6, agent.requests
+
+
 class LosesBigAnswers(RecordedAgent):
     """A path dropping IP fragments: answers bigger than one packet never arrive."""
 
