@@ -44,10 +44,10 @@ T = TypeVar("T")
 class WalkLimits:
     """How wide and how parallel a target is walked."""
 
-    pdu_bytes: int = 65_000
+    pdu_bytes: int = 16_000
     """Response size to stay under. Agents cap their GETBULK answers themselves (net-snmp
-    at about 100 varbinds), so this mostly bounds an agent that would not; 1400
-    (`SAFE_PDU_BYTES`) keeps every answer unfragmented on a path that drops fragments."""
+    at about 100 varbinds, 3-4 KB), so this bounds one that would not, to a dozen IP
+    fragments; 1400 (`SAFE_PDU_BYTES`) keeps every answer in one packet."""
     streams: int = 4
     """Request streams per target walked at once."""
 

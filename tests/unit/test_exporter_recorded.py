@@ -259,7 +259,7 @@ def test_the_next_walk_asks_for_as_many_rows_as_the_table_had() -> None:
     the next scrape reads it in one GETBULK that asks for just past its end."""
     agent = RecordedAgent(long_table(200))
     columns = [(*TABLE, 1), (*TABLE, 2)]
-    memory, limits = WalkMemory(), WalkLimits(streams=1)
+    memory, limits = WalkMemory(), WalkLimits(pdu_bytes=65_000, streams=1)
     first = asyncio.run(walk_columns(agent, columns, limits, memory))
     assert [len(first[c]) for c in columns] == [200, 200]
     asked_first = len(agent.requests)
@@ -273,7 +273,8 @@ def test_a_big_table_never_seen_before_takes_a_handful_of_requests() -> None:
     """Not one request per few rows: an unknown table is read in growing steps."""
     agent = RecordedAgent(long_table(1000))
     columns = [(*TABLE, 1), (*TABLE, 2)]
-    rows = asyncio.run(walk_columns(agent, columns, WalkLimits(streams=1), WalkMemory()))
+    limits = WalkLimits(pdu_bytes=65_000, streams=1)
+    rows = asyncio.run(walk_columns(agent, columns, limits, WalkMemory()))
     assert [len(rows[c]) for c in columns] == [1000, 1000]
     assert len(agent.requests) <= 6, agent.requests
 
