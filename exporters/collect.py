@@ -1,8 +1,9 @@
 """One scrape of one target: modules walked concurrently, answers turned into metric families.
 
-The result is plain data (`Scrape`), exposed through a prometheus-client custom collector
-registered on a fresh `CollectorRegistry` per request: no global registry, nothing shared
-between two scrapes running at once (STYLE.md: registries passed in, not reached for).
+The result is plain data (`Scrape`), written out per request (`exporters.exposition`, or
+this module's prometheus-client collector on a fresh `CollectorRegistry`): no global
+registry, nothing shared between two scrapes running at once (STYLE.md: registries passed
+in, not reached for).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from prometheus_client.registry import Collector
 from exporters.modules import IndexPart, Module, Table, parse_oid
 from exporters.snmp import ErrorKind, Missing, Session, SnmpError, Value
 from exporters.targets import Target
-from exporters.walk import Rows, WalkLimits, walk_columns
+from exporters.walk import Rows, WalkLimits, WalkMemory, walk_columns
 
 
 @dataclass
@@ -87,13 +88,25 @@ def _number(value: Value) -> float | None:
 def table_families(table: Table, columns: dict[tuple[int, ...], Rows]) -> list[Family]:
     """The metric families of one walked table, every series labelled by its row."""
     label_rows = {c.label: columns.get(parse_oid(c.oid), {}) for c in table.labels}
+    # a row's labels (index and label columns), worked out once for all its metrics
+    row_labels: dict[tuple[int, ...], dict[str, str] | None] = {}
+
+    def labels_of(suffix: tuple[int, ...]) -> dict[str, str] | None:
+        if suffix not in row_labels:
+            labels = _index_labels(table.index, suffix)
+            if labels is not None:
+                for label, rows in label_rows.items():
+                    labels[label] = _label_text(rows.get(suffix, Missing.NO_SUCH_INSTANCE))
+            row_labels[suffix] = labels
+        return row_labels[suffix]
+
     families = []
     for metric in table.metrics:
         family = Family(metric.name, metric.type, metric.help)
         multiplier = columns.get(parse_oid(metric.multiply_by), {}) if metric.multiply_by else {}
         for suffix, raw in columns.get(parse_oid(metric.oid), {}).items():
             value = _number(raw)
-            labels = _index_labels(table.index, suffix)
+            labels = labels_of(suffix)
             if value is None or labels is None:
                 continue
             if metric.multiply_by:
@@ -101,14 +114,14 @@ def table_families(table: Table, columns: dict[tuple[int, ...], Rows]) -> list[F
                 if factor is None:
                     continue
                 value *= factor
-            for label, rows in label_rows.items():
-                labels[label] = _label_text(rows.get(suffix, Missing.NO_SUCH_INSTANCE))
-            family.samples.append((labels, value * metric.scale))
+            family.samples.append((dict(labels), value * metric.scale))
         families.append(family)
     return families
 
 
-async def scrape_module(module: Module, session: Session, limits: WalkLimits) -> list[Family]:
+async def scrape_module(
+    module: Module, session: Session, limits: WalkLimits, memory: WalkMemory | None = None
+) -> list[Family]:
     """GET the module's scalars and walk its tables, concurrently."""
     columns = [parse_oid(oid) for table in module.tables for oid in table.columns()]
     scalar_oids = [parse_oid(scalar.oid) for scalar in module.scalars]
@@ -117,7 +130,7 @@ async def scrape_module(module: Module, session: Session, limits: WalkLimits) ->
         return await session.get(scalar_oids) if scalar_oids else []
 
     async def tables() -> dict[tuple[int, ...], Rows]:
-        return await walk_columns(session, columns, limits)
+        return await walk_columns(session, columns, limits, memory)
 
     got, walked = await asyncio.gather(scalars(), tables())
     families = []
@@ -143,17 +156,21 @@ async def scrape_module(module: Module, session: Session, limits: WalkLimits) ->
 
 
 async def scrape(
-    target: Target, modules: Sequence[Module], session: Session, limits: WalkLimits
+    target: Target,
+    modules: Sequence[Module],
+    session: Session,
+    limits: WalkLimits,
+    memory: WalkMemory | None = None,
 ) -> Scrape:
     """Scrape `modules` of `target` concurrently; a failing module is recorded, and the
-    others' series are still returned."""
+    others' series are still returned. `memory` is the target's, kept between scrapes."""
     result = Scrape(target, tuple(m.name for m in modules))
     started = time.perf_counter()
 
     async def one(module: Module) -> list[Family]:
         begun = time.perf_counter()
         try:
-            return await scrape_module(module, session, limits)
+            return await scrape_module(module, session, limits, memory)
         except SnmpError as exc:
             result.errors.append((module.name, exc.kind, str(exc)))
             return []
@@ -179,7 +196,11 @@ def _add_topology(target: Target, labels: dict[str, str]) -> None:
 
 class ScrapeCollector(Collector):
     """Exposes one `Scrape`: the device's series with the target's inventory labels, and
-    `egov_snmp_up` / `egov_snmp_scrape_duration_seconds` for this scrape."""
+    `egov_snmp_up` / `egov_snmp_scrape_duration_seconds` for this scrape.
+
+    `/snmp` answers with `exporters.exposition.render_scrape`, which writes the same text
+    several times faster; this collector is the prometheus-client form of it (for a
+    registry of one's own) and the reference that writer is tested against."""
 
     def __init__(self, result: Scrape) -> None:
         self._result = result

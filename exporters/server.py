@@ -28,11 +28,13 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 from pysnmp.hlapi.v3arch.asyncio import SnmpEngine
 
-from exporters.collect import Scrape, ScrapeCollector, scrape
+from exporters.collect import Scrape, scrape
+from exporters.engine import make_engine
+from exporters.exposition import render_scrape
 from exporters.modules import Module
 from exporters.snmp import ERROR_KINDS, Counters, PysnmpSession, Session
 from exporters.targets import Target
-from exporters.walk import WalkLimits
+from exporters.walk import WalkLimits, WalkMemory
 
 DEADLINE_MARGIN = 0.25
 """Seconds kept back from Prometheus's scrape timeout to answer before it gives up."""
@@ -77,6 +79,7 @@ class Exporter:
         self._lock = threading.Lock()
         self._max_in_flight = max_in_flight
         self._sessions: dict[str, Session] = {}
+        self._memory = {name: WalkMemory() for name in targets}
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="snmp", daemon=True)
         self._thread.start()
@@ -84,7 +87,7 @@ class Exporter:
 
     async def _make_engine(self) -> SnmpEngine:
         self._limit = asyncio.Semaphore(self._max_in_flight)
-        return SnmpEngine()
+        return make_engine()
 
     def _run(self, coroutine: Coroutine[Any, Any, T], timeout: float) -> T:
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout)
@@ -133,7 +136,9 @@ class Exporter:
     async def _scrape(self, target: Target, modules: Sequence[Module], deadline: float) -> Scrape:
         session = self._session(target)
         try:
-            return await asyncio.wait_for(scrape(target, modules, session, self.limits), deadline)
+            return await asyncio.wait_for(
+                scrape(target, modules, session, self.limits, self._memory[target.name]), deadline
+            )
         except TimeoutError:
             failed = Scrape(target, tuple(m.name for m in modules), seconds=deadline)
             failed.errors.append(("*", "deadline", f"scrape exceeded {deadline:g}s"))
@@ -261,7 +266,7 @@ def make_handler(exporter: Exporter) -> type[BaseHTTPRequestHandler]:
                 with contextlib.suppress(ValueError):  # a bad header: keep the default
                     deadline = max(0.5, float(header) - DEADLINE_MARGIN)
             result = exporter.scrape(target, modules, deadline)
-            self._send(HTTPStatus.OK, render(ScrapeCollector(result)), CONTENT_TYPE_LATEST)
+            self._send(HTTPStatus.OK, render_scrape(result), CONTENT_TYPE_LATEST)
 
     return Handler
 

@@ -10,7 +10,6 @@ flood its own uplink when Prometheus scrapes 150 devices in the same second.
 from __future__ import annotations
 
 import asyncio
-import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
@@ -27,9 +26,24 @@ from pysnmp.hlapi.v3arch.asyncio import (
 )
 from pysnmp.hlapi.v3arch.asyncio.lcd import CommandGeneratorLcdConfigurator
 from pysnmp.proto import errind
+from pysnmp.proto.api import v2c
 from pysnmp.proto.rfc1902 import Null, ObjectName, OctetString
 
 from egovnet.errors import EgovnetError
+from exporters.varbinds import BerError, Missing, Value, VarBind, decode_varbinds
+
+__all__ = [
+    "ERROR_KINDS",
+    "Counters",
+    "Credentials",
+    "ErrorKind",
+    "Missing",
+    "PysnmpSession",
+    "Session",
+    "SnmpError",
+    "Value",
+    "VarBind",
+]
 
 ErrorKind = Literal[
     "timeout", "auth", "toobig", "loop", "agent", "protocol", "deadline", "unroutable"
@@ -44,19 +58,6 @@ ERROR_KINDS: tuple[ErrorKind, ...] = (
     "deadline",
     "unroutable",
 )
-
-
-class Missing(enum.Enum):
-    """The SNMPv2 exceptions a varbind can carry instead of a value."""
-
-    NO_SUCH_OBJECT = "noSuchObject"
-    NO_SUCH_INSTANCE = "noSuchInstance"
-    END_OF_MIB_VIEW = "endOfMibView"
-
-
-Value = int | str | tuple[int, ...] | Missing
-"""A decoded value: numbers as int, text as str, OIDs as tuples, or an SNMP exception."""
-VarBind = tuple[tuple[int, ...], Value]
 
 
 class SnmpError(EgovnetError, RuntimeError):
@@ -104,8 +105,7 @@ class Session(Protocol):
 
 
 LCD = CommandGeneratorLcdConfigurator()
-GET = cmdgen.GetCommandGenerator()
-BULK = cmdgen.BulkCommandGenerator()
+REQUESTS = cmdgen.CommandGenerator()
 NULL = Null("")
 CONTEXT = OctetString("")
 
@@ -117,23 +117,6 @@ AUTH_ERRORS = (
     errind.AuthenticationFailure,
     errind.UnsupportedSecurityLevel,
 )
-
-
-def _decode(value: Any) -> Value:
-    name = type(value).__name__
-    if name in ("NoSuchObject", "NoSuchInstance", "EndOfMibView"):
-        return Missing(name[0].lower() + name[1:])
-    if name in ("ObjectIdentifier", "ObjectName"):
-        return tuple(value)
-    if name == "IpAddress":
-        return ".".join(str(b) for b in value.asOctets())
-    if name in {"OctetString", "Opaque", "Bits"}:
-        raw = bytes(value.asOctets())
-        try:
-            return raw.decode("utf-8")
-        except UnicodeDecodeError:
-            return raw.hex(":")
-    return int(value)
 
 
 class PysnmpSession:
@@ -185,20 +168,17 @@ class PysnmpSession:
             self._name, _ = LCD.configure(self._engine, self._auth, self._transport, CONTEXT)
         return self._name
 
-    def _send(self, name: str, varbinds: list[Any], repetitions: int | None) -> asyncio.Future[Any]:
-        """One request through pysnmp's command generators, with the varbinds as they are:
-        hlapi would resolve every OID against the MIBs on the way out and wrap every answer
-        on the way back, which cost more CPU than the walk itself."""
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+    def _send(self, name: str, pdu: Any) -> asyncio.Future[tuple[Any, Any]]:
+        """One request through pysnmp's command generator, PDU in hand: hlapi would resolve
+        every OID against the MIBs on the way out and wrap every answer on the way back.
+        The answer's varbinds stay bytes (`exporters.engine`) until `decode_varbinds`."""
+        future: asyncio.Future[tuple[Any, Any]] = asyncio.get_running_loop().create_future()
 
-        def done(_engine: Any, _handle: Any, *answer: Any) -> None:
-            if not future.cancelled():
-                future.set_result(answer[:4])
+        def done(_engine: Any, _handle: Any, indication: Any, answer: Any, _ctx: Any) -> None:
+            if not future.done():
+                future.set_result((indication, answer))
 
-        if repetitions is None:
-            GET.send_varbinds(self._engine, name, None, CONTEXT, varbinds, done)
-        else:
-            BULK.send_varbinds(self._engine, name, None, CONTEXT, 0, repetitions, varbinds, done)
+        REQUESTS.send_pdu(self._engine, name, None, CONTEXT, pdu, done, None)
         return future
 
     async def get(self, oids: Sequence[tuple[int, ...]]) -> list[VarBind]:
@@ -217,18 +197,37 @@ class PysnmpSession:
             if attempt:
                 self._counters.retried += 1
             async with self._limit:
-                indication, status, index, varbinds = await self._send(name, objects, repetitions)
+                indication, answer = await self._send(name, _pdu(objects, repetitions))
             if isinstance(indication, errind.RequestTimedOut):
                 continue
             if indication is not None:
                 kind: ErrorKind = "auth" if isinstance(indication, AUTH_ERRORS) else "protocol"
                 raise SnmpError(kind, f"{self._address[0]}: {indication}")
+            status, index = answer[1], answer[2]
             if status:
-                text = str(status.prettyPrint()) if hasattr(status, "prettyPrint") else str(status)
+                text = str(status.prettyPrint())
                 kind = "toobig" if text == "tooBig" else "agent"
                 raise SnmpError(kind, f"{self._address[0]}: agent said {text} (index {index})")
-            return [(tuple(oid), _decode(value)) for oid, value in varbinds]
+            try:
+                return decode_varbinds(bytes(answer[3]))
+            except BerError as exc:
+                raise SnmpError("protocol", f"{self._address[0]}: {exc}") from None
         raise SnmpError(
             "timeout",
             f"{self._address[0]}: no answer in {self._retries + 1} tries of {self._timeout:g}s",
         )
+
+
+def _pdu(varbinds: list[tuple[ObjectName, Null]], repetitions: int | None) -> Any:
+    """A GetRequest-PDU, or a GetBulkRequest-PDU without non-repeaters."""
+    if repetitions is None:
+        pdu = v2c.GetRequestPDU()
+        v2c.apiPDU.set_defaults(pdu)
+        v2c.apiPDU.set_varbinds(pdu, varbinds)
+        return pdu
+    pdu = v2c.GetBulkRequestPDU()
+    v2c.apiBulkPDU.set_defaults(pdu)
+    v2c.apiBulkPDU.set_non_repeaters(pdu, 0)
+    v2c.apiBulkPDU.set_max_repetitions(pdu, repetitions)
+    v2c.apiBulkPDU.set_varbinds(pdu, varbinds)
+    return pdu

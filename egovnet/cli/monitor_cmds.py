@@ -85,8 +85,12 @@ def exporter_command(
     timeout: Annotated[float, typer.Option(help="Seconds to wait for each SNMP answer.")] = 2.0,
     retries: Annotated[int, typer.Option(help="Requests sent again after a timeout.")] = 2,
     pdu_bytes: Annotated[
-        int, typer.Option(help="Response size each GETBULK aims to stay under.")
-    ] = 1400,
+        int,
+        typer.Option(
+            help="Response size each GETBULK aims to stay under; 1400 where a path drops "
+            "IP fragments."
+        ),
+    ] = WalkLimits.pdu_bytes,
     streams: Annotated[int, typer.Option(help="Request streams per target walked at once.")] = 4,
     max_in_flight: Annotated[
         int, typer.Option(help="SNMP requests in flight at most, over all targets.")

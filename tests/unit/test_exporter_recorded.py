@@ -18,11 +18,12 @@ from egovnet.errors import InventoryError
 from egovnet.loader import load_network
 from egovnet.secrets import SecretStore
 from exporters.collect import Family, Scrape, ScrapeCollector, scrape
+from exporters.exposition import render_scrape
 from exporters.modules import load_modules
 from exporters.server import render
-from exporters.snmp import SnmpError, VarBind
+from exporters.snmp import SnmpError, Value, VarBind
 from exporters.targets import Target, build_targets
-from exporters.walk import VARBIND_BYTES, WalkLimits, walk_columns
+from exporters.walk import SAFE_PDU_BYTES, VARBIND_BYTES, WalkLimits, WalkMemory, walk_columns
 from tests.unit.conftest import SAMPLE
 from tests.unit.recorded import RECORDED, RecordedAgent, read_walk
 
@@ -244,3 +245,87 @@ def test_v2c_for_a_host_not_in_the_inventory_is_refused(inventory_copy: Path) ->
         build_targets(
             load_network(inventory_copy), SecretStore(environ=FAKE | {"EGOVNET_SECRET_C": "c"})
         )
+
+
+TABLE = (1, 3, 6, 1, 4, 1, 99999, 1)
+
+
+def long_table(rows: int) -> dict[tuple[int, ...], Value]:
+    return {(*TABLE, column, row): row for column in (1, 2) for row in range(1, rows + 1)}
+
+
+def test_the_next_walk_asks_for_as_many_rows_as_the_table_had() -> None:
+    """Max-repetitions sized to the table: once a target's 200-row table has been seen,
+    the next scrape reads it in one GETBULK that asks for just past its end."""
+    agent = RecordedAgent(long_table(200))
+    columns = [(*TABLE, 1), (*TABLE, 2)]
+    memory, limits = WalkMemory(), WalkLimits(pdu_bytes=65_000, streams=1)
+    first = asyncio.run(walk_columns(agent, columns, limits, memory))
+    assert [len(first[c]) for c in columns] == [200, 200]
+    asked_first = len(agent.requests)
+    assert asked_first > 1  # the table's size was not known yet
+    second = asyncio.run(walk_columns(agent, columns, limits, memory))
+    assert second == first
+    assert agent.requests[asked_first:] == [("bulk", 2 * 201)]
+
+
+def test_a_big_table_never_seen_before_takes_a_handful_of_requests() -> None:
+    """Not one request per few rows: an unknown table is read in growing steps."""
+    agent = RecordedAgent(long_table(1000))
+    columns = [(*TABLE, 1), (*TABLE, 2)]
+    limits = WalkLimits(pdu_bytes=65_000, streams=1)
+    rows = asyncio.run(walk_columns(agent, columns, limits, WalkMemory()))
+    assert [len(rows[c]) for c in columns] == [1000, 1000]
+    assert len(agent.requests) <= 6, agent.requests
+
+
+class LosesBigAnswers(RecordedAgent):
+    """A path dropping IP fragments: answers bigger than one packet never arrive."""
+
+    async def bulk(self, oids: Sequence[tuple[int, ...]], repetitions: int) -> list[VarBind]:
+        if len(oids) * repetitions * VARBIND_BYTES > SAFE_PDU_BYTES:
+            self.requests.append(("lost", len(oids) * repetitions))
+            raise SnmpError("timeout", "no answer")
+        return await super().bulk(oids, repetitions)
+
+
+def test_a_target_whose_big_answers_are_lost_is_walked_small_next_time() -> None:
+    agent = LosesBigAnswers(long_table(100))
+    columns = [(*TABLE, 1), (*TABLE, 2)]
+    memory, limits = WalkMemory(), WalkLimits(streams=1)
+    with pytest.raises(SnmpError, match="no answer"):
+        asyncio.run(walk_columns(agent, columns, limits, memory))
+    rows = asyncio.run(walk_columns(agent, columns, limits, memory))
+    assert [len(rows[c]) for c in columns] == [100, 100]
+    assert [kind for kind, _ in agent.requests].count("lost") == 1
+
+
+@pytest.mark.parametrize(
+    ("host", "walk"),
+    [("hebei-core-1", "recorded_huawei_vrp.walk"), ("hebei-core-2", "recorded_h3c_comware.walk")],
+)
+def test_the_fast_exposition_is_prometheus_clients_byte_for_byte(
+    targets: dict[str, Target], host: str, walk: str
+) -> None:
+    """/snmp writes its text itself; it must say exactly what prometheus-client would."""
+    agent = RecordedAgent(read_walk(RECORDED / walk))
+    target = targets[host]
+    result = run(target, [*target.default_modules, "if_mib"], agent, WalkLimits())
+    assert result.up, result.errors
+    assert render_scrape(result) == render(ScrapeCollector(result))
+
+
+def test_the_fast_exposition_escapes_and_reports_failures_as_prometheus_client_does(
+    targets: dict[str, Target],
+) -> None:
+    walk = read_walk(RECORDED / "recorded_huawei_vrp.walk")
+    alias = next(oid for oid in walk if oid[:-1] == (1, 3, 6, 1, 2, 1, 31, 1, 1, 1, 18))
+    walk[alias] = 'to "hebei-core-2" \\ backup\nline 2, 上联'
+    result = run(targets["hebei-core-1"], ["if_mib"], RecordedAgent(walk), WalkLimits())
+    text = render_scrape(result)
+    assert text == render(ScrapeCollector(result))
+    assert b'ifAlias="to \\"hebei-core-2\\" \\\\ backup\\nline 2' in text
+    failed = Scrape(targets["zhengding"], ("if_mib",), durations={"if_mib": 0.5})
+    failed.errors.append(("if_mib", "timeout", "no answer"))
+    assert render_scrape(failed) == render(ScrapeCollector(failed))
+    assert b'egov_snmp_up{city="' in render_scrape(failed)
