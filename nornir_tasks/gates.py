@@ -147,6 +147,8 @@ class HealthGates:
     def sessions(self, nornir: Nornir, hosts: Iterable[str]) -> dict[str, set[tuple[str, str]]]:
         """(vrf, peer) of every Established session per host, for hosts that answered."""
         names = set(hosts)
+        if not names:  # Nornir warns on stdout when a task selects no host
+            return {}
         aggregated = nornir.filter(filter_func=lambda h: h.name in names).run(
             task=bgp_neighbors, on_failed=True
         )
