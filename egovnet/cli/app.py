@@ -21,6 +21,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
+from egovnet.cli import isolation_cmds
 from egovnet.cli.common import (
     DEFAULT_SECRETS,
     EXIT_BAD_INPUT,
@@ -541,6 +542,9 @@ def secrets_init(
     else:
         names = ", ".join(added) or "none"
         out.print(f"[bold green]✓[/] {escape(str(output))}: {len(added)} secret(s) added ({names})")
+
+
+isolation_cmds.register(app)
 
 
 def main() -> None:
