@@ -201,9 +201,6 @@ def _origins(
                 origins.setdefault(prefix, {})[instance] = (host, where)
             for prefix, _summary, where in bgp.aggregates:
                 origins.setdefault(prefix, {})[instance] = (host, where)
-                table = state.table(instance)
-                if prefix not in table.routes:
-                    table.add(Route(prefix, "aggregate", {DISCARD}, (host, where)))
             for source, where in bgp.redistribute:
                 kind = "connected" if source in {"connected", "direct"} else source
                 for route in list(state.table(instance).routes.values()):
@@ -225,7 +222,26 @@ def _bgp(state: RoutingState, configs: Mapping[str, DeviceConfig]) -> None:
                 suppressing[(host, vrf)] = summaries
     learned: dict[Instance, dict[IPv4Network, Route]] = {}
     state.origins = _origins(state, configs)
-    for prefix, sources in state.origins.items():
+    aggregates = {
+        ((host, vrf), prefix): where
+        for host, config in configs.items()
+        for vrf, bgp in config.bgp.items()
+        for prefix, _summary, where in bgp.aggregates
+    }
+    # more-specifics first: an aggregate is announced (and installs its discard route) only
+    # once something inside it is in the instance's BGP or routing table, as on FRR and IOS
+    for prefix, candidates in sorted(state.origins.items(), key=lambda item: -item[0].prefixlen):
+        sources = {
+            instance: origin
+            for instance, origin in candidates.items()
+            if (instance, prefix) not in aggregates
+            or _contributes(state.table(instance), learned.get(instance, {}), prefix)
+        }
+        for instance in sources:
+            where = aggregates.get((instance, prefix))
+            table = state.table(instance)
+            if where is not None and prefix not in table.routes:
+                table.add(Route(prefix, "aggregate", {DISCARD}, (instance[0], where)))
         frontier = list(sources)
         reached: dict[Instance, int] = dict.fromkeys(sources, 0)
         distance = 0
@@ -245,10 +261,10 @@ def _bgp(state: RoutingState, configs: Mapping[str, DeviceConfig]) -> None:
                         continue
                     if not configs[receiver[0]].permits(session.import_list, prefix):
                         continue
-                    table = learned.setdefault(receiver, {})
-                    existing = table.get(prefix)
+                    bgp_table = learned.setdefault(receiver, {})
+                    existing = bgp_table.get(prefix)
                     if existing is None:
-                        table[prefix] = Route(prefix, "bgp", {sender}, origin, distance)
+                        bgp_table[prefix] = Route(prefix, "bgp", {sender}, origin, distance)
                         reached[receiver] = distance
                         following.append(receiver)
                     else:
@@ -261,6 +277,13 @@ def _bgp(state: RoutingState, configs: Mapping[str, DeviceConfig]) -> None:
         for prefix, route in routes.items():
             if prefix not in rib.routes:
                 rib.add(route)
+
+
+def _contributes(
+    table: Table, learned: Mapping[IPv4Network, Route], aggregate: IPv4Network
+) -> bool:
+    """Whether anything strictly inside `aggregate` is in the table or learned by BGP."""
+    return any(p != aggregate and p.subnet_of(aggregate) for p in (*table.routes, *learned))
 
 
 def _suppressed(summaries: list[IPv4Network] | None, prefix: IPv4Network) -> bool:

@@ -25,10 +25,12 @@ from egovnet.cli.common import (
     load,
     out,
 )
+from egovnet.cli.isolation_live import RunnerAccess, lab_names
 from egovnet.errors import EgovnetError
 from egovnet.model import Network
 from isolation.analysis import audit_configs
 from isolation.findings import Finding, hosts_to_repair
+from isolation.live import live_audit
 from isolation.sources import intended_configs, running_configs
 
 isolation_app = typer.Typer(
@@ -44,6 +46,7 @@ interconnect_app = typer.Typer(
 class Source(StrEnum):
     intended = "intended"
     running = "running"
+    live = "live"
 
 
 def print_findings(findings: list[Finding], title: str) -> None:
@@ -67,6 +70,11 @@ def _config_findings(network: Network, source: Source, directory: Path | None) -
     return audit_configs(network, running_configs(network, directory))
 
 
+def _live_findings(network: Network, stages: dict[str, float]) -> list[Finding]:
+    access = RunnerAccess()
+    return live_audit(network, access, lab_names(network), stages)
+
+
 @isolation_app.command("audit")
 def audit(
     source: Annotated[
@@ -74,7 +82,8 @@ def audit(
         typer.Option(
             "--source",
             help="intended: rendered configs; running DIR: configs in DIR (<host>.cfg, and "
-            "<host>.nft for an FRR exit's firewall), e.g. a backup.",
+            "<host>.nft for an FRR exit's firewall), e.g. a backup; live: the lab's running "
+            "configs, routing tables and probes (root, lab up).",
         ),
     ] = Source.intended,
     directory: Annotated[
@@ -95,7 +104,10 @@ def audit(
     started = time.perf_counter()
     stages: dict[str, float] = {}
     try:
-        findings = _config_findings(network, source, directory)
+        if source is Source.live:
+            findings = _live_findings(network, stages)
+        else:
+            findings = _config_findings(network, source, directory)
     except EgovnetError as exc:
         fail(exc, as_json)
     stages["total"] = time.perf_counter() - started
