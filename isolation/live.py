@@ -68,7 +68,6 @@ def audit_flows(network: Network, names: LabNames) -> list[Flow]:
     policy = zone_policies(network.spec)
     shared = {names.department_host(h, d) for h, d in shared_services(network)}
     probes = network.spec.isolation.probes
-    ports = {"tcp_port": probes.tcp_port, "udp_port": probes.udp_port}
     every = PROTOCOLS
     hosts = department_hosts(network, names)
     flows = []
@@ -77,7 +76,20 @@ def audit_flows(network: Network, names: LabNames) -> list[Flow]:
             if dst == src:
                 continue
             allowed = dst_zone == zone and (zone in policy[zone].reaches or dst in shared)
-            flows.append(Flow(src, router, zone, address, dst, dst_zone, allowed, every, **ports))
+            flows.append(
+                Flow(
+                    src,
+                    router,
+                    zone,
+                    address,
+                    dst,
+                    dst_zone,
+                    allowed,
+                    every,
+                    tcp_port=probes.tcp_port,
+                    udp_port=probes.udp_port,
+                )
+            )
         for exit_host in exit_hosts(network):
             flows.append(
                 Flow(
@@ -89,7 +101,8 @@ def audit_flows(network: Network, names: LabNames) -> list[Flow]:
                     "internet",
                     policy[zone].internet,
                     every,
-                    **ports,
+                    tcp_port=probes.tcp_port,
+                    udp_port=probes.udp_port,
                 )
             )
         management = network.node(router).management.ip
@@ -110,7 +123,18 @@ def audit_flows(network: Network, names: LabNames) -> list[Flow]:
         internet = names.internet_host(exit_host)
         for dst, _r, dst_zone, address in hosts:
             flows.append(
-                Flow(internet, exit_host, "internet", address, dst, dst_zone, False, every, **ports)
+                Flow(
+                    internet,
+                    exit_host,
+                    "internet",
+                    address,
+                    dst,
+                    dst_zone,
+                    False,
+                    every,
+                    tcp_port=probes.tcp_port,
+                    udp_port=probes.udp_port,
+                )
             )
         for node in network.nodes:
             flows.append(

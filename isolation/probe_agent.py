@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import re
 import select
 import socket
@@ -32,6 +33,8 @@ MSG_ERRQUEUE = 0x2000
 TRACE_PORT = 33434
 MAX_HOPS = 10
 ROUNDS = 4
+REACH_PORT = 9
+"""discard: closed on the routers, so their kernel answers with a reset."""
 _RTT = re.compile(r"rtt min/avg/max/mdev = [\d.]+/([\d.]+)/")
 _RECEIVED = re.compile(r"(\d+) received")
 
@@ -53,7 +56,13 @@ def serve(name: str, tcp_port: int, udp_port: int, address: str) -> None:
             _data, peer = udp.recvfrom(512)
             udp.sendto(f"{name} {peer[0]}\n".encode(), peer)
 
+    def stop_at_end_of_input() -> None:
+        # the audit closes our stdin to stop us; nothing else may keep us alive after it
+        sys.stdin.read()
+        os._exit(0)
+
     threading.Thread(target=answer_udp, daemon=True).start()
+    threading.Thread(target=stop_at_end_of_input, daemon=True).start()
     while True:
         connection, peer = tcp.accept()
         with connection:
@@ -100,6 +109,38 @@ def _udp(dst: str, port: int, timeout: float) -> dict[str, Any]:
         "ok": True,
         "answer": data.decode(errors="replace").strip(),
         "rtt_ms": 1000 * (time.monotonic() - started),
+    }
+
+
+def _reach(
+    dst: str, source: str | None, device: str | None, count: int, timeout: float
+) -> dict[str, Any]:
+    """TCP toward a closed port of a router: a refusal (RST) proves the path both ways, as
+    an answer would. From `source` (a loopback) and out of `device` (one uplink), so each
+    uplink is tried on its own."""
+    got, rtts = 0, []
+    for _ in range(count):
+        started = time.monotonic()
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
+            tcp.settimeout(timeout)
+            if device:
+                tcp.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, device.encode())
+            if source:
+                tcp.bind((source, 0))
+            try:
+                tcp.connect((dst, REACH_PORT))
+                reached = True
+            except ConnectionRefusedError:
+                reached = True
+            except OSError:
+                reached = False
+        if reached:
+            got += 1
+            rtts.append(1000 * (time.monotonic() - started))
+    return {
+        "ok": got > 0,
+        "loss": 1 - got / count,
+        "rtt_ms": sum(rtts) / len(rtts) if rtts else None,
     }
 
 
@@ -156,6 +197,14 @@ def probe(spec: dict[str, Any], timeout: float) -> dict[str, Any]:
     for proto in spec["protocols"]:
         if proto == "icmp":
             answers[proto] = _icmp(spec["dst"], int(spec.get("count", 1)), timeout)
+        elif proto == "reach":
+            answers[proto] = _reach(
+                spec["dst"],
+                spec.get("source"),
+                spec.get("device"),
+                int(spec.get("count", 1)),
+                timeout,
+            )
         elif proto == "tcp":
             answers[proto] = _tcp(spec["dst"], int(spec["tcp_port"]), timeout)
         else:

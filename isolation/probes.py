@@ -45,6 +45,12 @@ class Flow:
     tcp_port: int | None = None
     udp_port: int | None = None
     count: int = 1
+    source: IPv4Address | None = None
+    """Source address to probe from (`reach`: a router's loopback)."""
+    device: str | None = None
+    """Interface to leave through (`reach`: one uplink)."""
+    kind: str = ""
+    """The pair's kind in the interconnect matrix (node, city, core, ...)."""
 
     @property
     def label(self) -> str:
@@ -119,6 +125,8 @@ def run_flows(lab: LabAccess, flows: Sequence[Flow], timeout: float, trace: bool
                 "tcp_port": flow.tcp_port,
                 "udp_port": flow.udp_port,
                 "count": flow.count,
+                "source": str(flow.source) if flow.source else None,
+                "device": flow.device,
                 "trace": trace,
             }
             for flow in by_source[src]

@@ -28,8 +28,10 @@ from egovnet.cli.common import (
 from egovnet.cli.isolation_live import RunnerAccess, lab_names
 from egovnet.errors import EgovnetError
 from egovnet.model import Network
+from isolation import interconnect
 from isolation.analysis import audit_configs
 from isolation.findings import Finding, hosts_to_repair
+from isolation.interconnect import PairResult
 from isolation.live import live_audit
 from isolation.sources import intended_configs, running_configs
 
@@ -124,6 +126,75 @@ def audit(
     else:
         print_findings(findings, f"isolation audit ({source.value})")
     if findings:
+        raise typer.Exit(EXIT_FOUND)
+
+
+def print_matrix(pairs: list[PairResult]) -> None:
+    """The matrix as one table, a section per city (province-level nodes first)."""
+    table = Table(title="interconnect matrix", show_lines=False)
+    for column in ("from", "to", "kind", "zone", "result", "loss", "rtt ms"):
+        table.add_column(column, overflow="fold")
+    groups: dict[str, list[PairResult]] = {}
+    for pair in pairs:
+        groups.setdefault(pair.city, []).append(pair)
+    for index, (city, rows) in enumerate(groups.items()):
+        if index:
+            table.add_section()
+        table.add_row(f"[bold]{escape(city)}[/]")
+        for pair in rows:
+            if pair.ok:
+                result = "[green]✓ reached[/]" if pair.reachable else "[green]✓ kept apart[/]"
+            else:
+                result = "[bold red]✗ unreachable[/]" if pair.expected else "[bold red]✗ LEAK[/]"
+            table.add_row(
+                escape(pair.src),
+                escape(pair.dst),
+                pair.kind,
+                pair.zone,
+                result,
+                "" if pair.loss is None else f"{pair.loss:.0%}",
+                "" if pair.rtt_ms is None else f"{pair.rtt_ms:.2f}",
+            )
+    out.print(table)
+    bad = sum(1 for p in pairs if not p.ok)
+    colour = "bold red" if bad else "bold green"
+    out.print(f"[{colour}]{len(pairs) - bad} of {len(pairs)} pairs as the inventory implies[/]")
+
+
+@interconnect_app.command("check")
+def interconnect_check(
+    metrics: Annotated[
+        Path | None,
+        typer.Option("--metrics", help="Also write the results in Prometheus text format."),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Check the reachability matrix in the lab (root, lab up): every department to its
+    node, city, province cores and shared services; every router to the core over each
+    uplink; and the pairs that must not reach each other. Exit 1 if any pair is wrong."""
+    network = load(as_json)
+    started = time.perf_counter()
+    try:
+        pairs = interconnect.check(network, RunnerAccess(), lab_names(network))
+    except EgovnetError as exc:
+        fail(exc, as_json)
+    seconds = time.perf_counter() - started
+    if metrics is not None:
+        metrics.parent.mkdir(parents=True, exist_ok=True)
+        metrics.write_text(interconnect.metrics_text(network, pairs), encoding="utf-8")
+    ok = all(p.ok for p in pairs)
+    if as_json:
+        emit_json(
+            {
+                "ok": ok,
+                "pairs": [p.as_dict() for p in pairs],
+                "wrong": sum(1 for p in pairs if not p.ok),
+                "seconds": round(seconds, 2),
+            }
+        )
+    else:
+        print_matrix(pairs)
+    if not ok:
         raise typer.Exit(EXIT_FOUND)
 
 

@@ -32,8 +32,14 @@ class _Process:
         return self.process.stdout.readline() if ready else ""
 
     def stop(self) -> None:
-        self.process.kill()
-        self.process.wait(timeout=10)
+        # closing its input ends the agent wherever it runs (nsenter may have forked it)
+        if self.process.stdin is not None:
+            self.process.stdin.close()
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=5)
 
 
 @dataclass
@@ -75,7 +81,7 @@ class RunnerAccess:
             self._argv(node, argv, None),
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.PIPE,
             text=True,
         )
         return _Process(process)
