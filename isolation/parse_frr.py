@@ -112,6 +112,7 @@ _NFT_IIF = re.compile(r'iifname "?([^"\s]+)"?')
 _NFT_OIF = re.compile(r'oifname "?([^"\s]+)"?')
 _NFT_DADDR = re.compile(r"ip daddr (\S+)")
 _NFT_DPORT = re.compile(r"(tcp|udp) dport (\d+)")
+_NFT_COMMENT = re.compile(r'\s+comment\s+"[^"]*"\s*$')
 
 
 def parse_nft(text: str, config: DeviceConfig, file: str) -> None:
@@ -143,7 +144,8 @@ def parse_nft(text: str, config: DeviceConfig, file: str) -> None:
             continue
         if hook != "forward":
             continue
-        verdict = line.split()[-1]
+        words = _NFT_COMMENT.sub("", line).split()
+        verdict = words[-1] if words else ""
         if verdict not in {"accept", "drop", "reject"}:
             continue
         daddr = _NFT_DADDR.search(line)

@@ -60,7 +60,8 @@ def test_an_exit_ruleset_letting_the_internet_in_exits_1(
 ) -> None:
     opened = EXIT_RULESET.replace(
         '\t\tiifname "eth3" ct state',
-        '\t\tiifname "eth3" ip daddr 10.96.9.0/26 tcp dport 22 accept\n\t\tiifname "eth3" ct state',
+        '\t\tiifname "eth3" ip daddr 10.96.9.0/26 tcp dport 22 accept comment "by hand"\n'
+        '\t\tiifname "eth3" ct state',
     )
     directory = backup(tmp_path, opened)
     result = run_cli(
