@@ -33,6 +33,8 @@ MSG_ERRQUEUE = 0x2000
 TRACE_PORT = 33434
 MAX_HOPS = 10
 ROUNDS = 4
+WORKERS = 32
+"""Probes at once per source host: most of a run is waiting for answers that never come."""
 REACH_PORT = 9
 """discard: closed on the routers, so their kernel answers with a reset."""
 _RTT = re.compile(r"rtt min/avg/max/mdev = [\d.]+/([\d.]+)/")
@@ -101,8 +103,11 @@ def _udp(dst: str, port: int, timeout: float) -> dict[str, Any]:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
         udp.settimeout(timeout)
         try:
-            udp.sendto(b"probe", (dst, port))
-            data, _ = udp.recvfrom(256)
+            # connected: only the target's datagrams count, never a late answer to an earlier
+            # probe that happened to use the same ephemeral port
+            udp.connect((dst, port))
+            udp.send(b"probe")
+            data = udp.recv(256)
         except OSError as exc:
             return {"ok": False, "error": type(exc).__name__}
     return {
@@ -222,7 +227,7 @@ def main(argv: list[str]) -> int:
     if argv[:1] == ["probe"]:
         specs = json.loads(argv[1])
         timeout = float(argv[2]) if len(argv) > 2 else 1.0
-        with ThreadPoolExecutor(max_workers=16) as pool:
+        with ThreadPoolExecutor(max_workers=WORKERS) as pool:
             results = list(pool.map(lambda s: probe(s, timeout), specs))
         print(json.dumps(results))
         return 0

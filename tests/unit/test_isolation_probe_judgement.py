@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from egovnet.generate import generate_inventory, write_inventory
 from egovnet.loader import load_network
 from egovnet.model import Network
 from isolation.access import LabNames
@@ -119,3 +120,24 @@ def test_a_management_hop_or_interface_is_not_the_data_plane(
     assert "dev mgmt0" in evidence
     assert "hop 10.64.8.251 is on the management network" in evidence
     assert "first hop" in evidence
+
+
+def test_a_province_is_probed_in_linearly_many_flows(tmp_path: Path) -> None:
+    write_inventory(generate_inventory(1, 11, 9, 4), tmp_path)
+    province = load_network(tmp_path)
+    flows = audit_flows(province, NAMES)
+    departments = [
+        NAMES.department_host(n.name, d.name) for n in province.nodes for d in n.departments
+    ]
+    assert len(departments) > 400
+    sources = {f.src for f in flows}
+    assert set(departments) <= sources
+    per_source = max(sum(1 for f in flows if f.src == s) for s in departments)
+    assert per_source <= 12  # own node's, 2 per zone, internet, management
+    targets = {f.target for f in flows}
+    assert set(departments) <= targets  # the rotation reaches every department
+    zone_of = {
+        NAMES.department_host(n.name, d.name): d.zone for n in province.nodes for d in n.departments
+    }
+    pairs = {(f.zone, f.target_zone) for f in flows if f.target in zone_of and f.src in zone_of}
+    assert pairs == {(a, b) for a in ("private", "public") for b in ("private", "public")}
