@@ -75,17 +75,18 @@ def config_audit(provinces: int, platform: str) -> None:
         )
 
 
-def egovnet(*args: str) -> None:
-    subprocess.run([str(Path(sys.executable).parent / "egovnet"), *args], check=True)
+def egovnet(inventory: Path, *args: str) -> None:
+    command = [str(Path(sys.executable).parent / "egovnet"), "-i", str(inventory), *args]
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
 
 
-def live() -> None:
-    network = load_network(ROOT / "inventory")
-    print("live checks on the sample lab (waiting for the lab lock):")
+def live(inventory: Path) -> None:
+    network = load_network(inventory)
+    print(f"live checks on the lab of {inventory} (waiting for the lab lock):")
     with LOCK.open("a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
-            timed("lab up", lambda: egovnet("lab", "up", "--json"))
+            timed("lab up", lambda: egovnet(inventory, "lab", "up", "--json", "--timeout", "300"))
             stages: dict[str, float] = {}
             access = RunnerAccess()
             findings = live_audit(network, access, lab_names(network), stages)
@@ -101,7 +102,7 @@ def live() -> None:
                 "goal <= 60 s for a 150-router province)"
             )
         finally:
-            egovnet("lab", "down")
+            egovnet(inventory, "lab", "down")
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
@@ -110,13 +111,19 @@ def main() -> int:
     parser.add_argument("--provinces", type=int, default=31)
     parser.add_argument("--platform", default="frr", help="every node's platform (default frr)")
     parser.add_argument("--live", action="store_true", help="also time the live checks (root)")
+    parser.add_argument(
+        "--live-inventory",
+        type=Path,
+        default=ROOT / "inventory",
+        help="the inventory whose lab --live brings up (default: the sample)",
+    )
     options = parser.parse_args()
     config_audit(options.provinces, options.platform)
     if options.live:
         if os.geteuid() != 0:
             print("--live needs root", file=sys.stderr)
             return 2
-        live()
+        live(options.live_inventory)
     return 0
 
 
