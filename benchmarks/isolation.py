@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import fcntl
+import json
 import os
 import subprocess
 import sys
@@ -75,9 +76,20 @@ def config_audit(provinces: int, platform: str) -> None:
         )
 
 
-def egovnet(inventory: Path, *args: str) -> None:
+def egovnet(inventory: Path, *args: str) -> subprocess.CompletedProcess[str]:
     command = [str(Path(sys.executable).parent / "egovnet"), "-i", str(inventory), *args]
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode not in {0, 1}:  # 1: up, but lab status found a node unhealthy
+        raise RuntimeError(f"{' '.join(args)}: {done.stderr.strip() or done.stdout[-500:]}")
+    return done
+
+
+def lab_up(inventory: Path) -> None:
+    done = egovnet(inventory, "lab", "up", "--json", "--timeout", "300")
+    report = json.loads(done.stdout)
+    unhealthy = [row["node"] for row in report["status"] if not row["healthy"]]
+    if unhealthy:
+        print(f"  (lab up: {len(unhealthy)} node(s) not healthy: {', '.join(unhealthy[:5])})")
 
 
 def live(inventory: Path) -> None:
@@ -86,7 +98,7 @@ def live(inventory: Path) -> None:
     with LOCK.open("a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
-            timed("lab up", lambda: egovnet(inventory, "lab", "up", "--json", "--timeout", "300"))
+            timed("lab up", lambda: lab_up(inventory))
             stages: dict[str, float] = {}
             access = RunnerAccess()
             findings = live_audit(network, access, lab_names(network), stages)
