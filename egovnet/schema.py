@@ -117,9 +117,18 @@ class SnmpUserSpec(_Strict):
     priv_key: SecretRef
 
 
+class SnmpV2cSpec(_Strict):
+    """SNMPv2c for the few devices that cannot do v3: only the hosts listed here use it
+    (monitoring polls every other host with the SNMPv3 user)."""
+
+    community: SecretRef
+    hosts: list[Annotated[str, Field(pattern=HOST_NAME.pattern)]] = Field(min_length=1)
+
+
 class SnmpSpec(_Strict):
     users: list[SnmpUserSpec] = Field(min_length=1)
     location: str = ""
+    v2c: SnmpV2cSpec | None = None
 
 
 class AaaSpec(_Strict):

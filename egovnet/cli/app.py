@@ -21,7 +21,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
-from egovnet.cli import isolation_cmds
+from egovnet.cli import isolation_cmds, monitor_cmds, rollout_cmds
 from egovnet.cli.common import (
     DEFAULT_SECRETS,
     EXIT_BAD_INPUT,
@@ -544,6 +544,8 @@ def secrets_init(
         out.print(f"[bold green]✓[/] {escape(str(output))}: {len(added)} secret(s) added ({names})")
 
 
+rollout_cmds.register(app)
+monitor_cmds.register(app)
 isolation_cmds.register(app)
 
 

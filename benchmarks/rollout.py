@@ -1,0 +1,184 @@
+"""How fast the rollout engine is on a province-sized lab (root only).
+
+Generates a province like Hebei (2 cores, an exit, 11 cities, 13 counties each: 157
+routers), brings its lab up with the rendered configs, and times what an engineer runs,
+through the real console script:
+
+- `egovnet backup` of every router (one git commit);
+- `egovnet rollout --dry-run` (backup + diff of every router; goal <= 15 s for 150 nodes);
+- `egovnet rollout --yes` of a change touching every router (BGP keepalive 3 -> 4 s in
+  network.yaml), with push time and gate waits per wave reported apart;
+- the same rollout again (nothing to change);
+- one SSH session to one router (login, `show running-config`, logout), the unit against
+  which the per-node push cost is compared.
+
+Figures are printed, never asserted. The lab is taken down at the end, also on failure.
+Holds /run/egovnet-lab.lock (one lab per machine) for the whole run.
+
+Run: ``.venv/bin/python benchmarks/rollout.py [--counties K]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from egovnet.generate import generate_inventory, write_inventory
+from egovnet.loader import load_network
+from egovnet.render.view import secret_names
+from egovnet.secrets import env_name
+from lab.keys import lab_key
+from nornir_tasks.drivers.frr import FrrDriver
+from nornir_tasks.drivers.ssh import SshParams
+
+EGOVNET = Path(sys.executable).parent / "egovnet"
+LAB_LOCK = Path("/run/egovnet-lab.lock")
+
+
+def run(
+    env: dict[str, str], cwd: Path, *args: str
+) -> tuple[float, subprocess.CompletedProcess[str]]:
+    started = time.perf_counter()
+    done = subprocess.run(
+        [str(EGOVNET), *args], capture_output=True, text=True, env=env, cwd=cwd, check=False
+    )
+    return time.perf_counter() - started, done
+
+
+def report(done: subprocess.CompletedProcess[str]) -> dict[str, Any]:
+    if not done.stdout.strip().startswith("{"):
+        raise SystemExit(f"egovnet failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+    document: dict[str, Any] = json.loads(done.stdout)
+    return document
+
+
+def unhealthy(done: subprocess.CompletedProcess[str]) -> str:
+    """What `lab up --json` says went wrong: its error, or the routers not yet healthy."""
+    try:
+        document = json.loads(done.stdout)
+    except json.JSONDecodeError:
+        return (done.stdout + done.stderr)[-2000:]
+    rows = [row for row in document.get("status", []) if not row.get("healthy")]
+    shown = [
+        f"{row['node']} ({row['sessions_up']}/{row['sessions']} sessions, ssh {row['ssh']})"
+        for row in rows[:20]
+    ]
+    return f"{document.get('error', '')} {len(rows)} unhealthy: {', '.join(shown)}"
+
+
+def one_ssh_session(address: str, host: str) -> float:
+    """Seconds for a login, one `show running-config`, and a logout: median of 5."""
+    times = []
+    for _ in range(5):
+        started = time.perf_counter()
+        driver = FrrDriver(SshParams(host, address, "root", key_file=str(lab_key())))
+        driver.open()
+        driver.get_config()
+        driver.close()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def wave_lines(document: dict[str, Any]) -> list[str]:
+    lines = []
+    for wave in document["waves"]:
+        pushes = [
+            host["timings"].get("push", 0.0)
+            for host in document["hosts"].values()
+            if host["wave"] == wave["name"] and "push" in host["timings"]
+        ]
+        median = statistics.median(pushes) if pushes else 0.0
+        lines.append(
+            f"    wave {wave['name']:<9} {len(wave['hosts']):>4} hosts"
+            f"  push {wave['push_seconds']:6.1f}s  gates {wave['gate_seconds']:5.1f}s"
+            f"  median push per host {median:.2f}s"
+        )
+    return lines
+
+
+def touch_every_router(inventory: Path) -> None:
+    """A change every router must take, harmless to routing: BGP keepalive 3 -> 4 s."""
+    network_yaml = inventory / "network.yaml"
+    text = network_yaml.read_text(encoding="utf-8")
+    network_yaml.write_text(text.replace("keepalive: 3", "keepalive: 4"), encoding="utf-8")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cities", type=int, default=11)
+    parser.add_argument("--counties", type=int, default=13)
+    args = parser.parse_args()
+    if os.geteuid() != 0:
+        raise SystemExit("the lab needs root")
+    with (
+        tempfile.TemporaryDirectory(prefix="egovnet-rollout-bench-") as work,
+        LAB_LOCK.open("a") as lock,
+    ):
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        directory = Path(work)
+        inventory = directory / "inv"
+        write_inventory(generate_inventory(1, args.cities, args.counties, 2), inventory)
+        network = load_network(inventory)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("EGOVNET_")}
+        env |= {env_name(name): "benchmark-secret" for name in secret_names(network)}
+        env["EGOVNET_INVENTORY"] = str(inventory)
+        routers = len(network.nodes)
+        print(f"province lab: {routers} routers, {os.cpu_count()} cores")
+        try:
+            seconds, done = run(env, directory, "lab", "up", "--json", "--timeout", "900")
+            if done.returncode != 0:
+                raise SystemExit(f"lab up failed ({done.returncode}): {unhealthy(done)}")
+            print(f"  lab up, converged                      {seconds:7.1f} s")
+            first = network.nodes[-1]
+            session = one_ssh_session(str(first.management.ip), first.name)
+            print(f"  one SSH session (login, show run, out) {session:7.2f} s")
+            frr = ("--platform", "frr")
+            seconds, done = run(env, directory, "backup", *frr, "--json")
+            backup = report(done)
+            print(f"  backup of {len(backup['hosts'])} routers (one commit)    {seconds:7.1f} s")
+            seconds, done = run(env, directory, "rollout", "--dry-run", *frr, "--json")
+            dry = report(done)
+            print(
+                f"  dry run (backup + diff), whole command  {seconds:7.1f} s "
+                f"(backup {dry['timings']['backup']:.1f} s, diff {dry['timings']['diff']:.1f} s;"
+                f" goal <= 15 s)"
+            )
+            touch_every_router(inventory)
+            seconds, done = run(env, directory, "rollout", "--yes", *frr, "--json")
+            applied = report(done)
+            changed = sum(h["outcome"] == "applied" for h in applied["hosts"].values())
+            print(
+                f"  staged rollout touching every router    {seconds:7.1f} s "
+                f"({applied['outcome']}, {changed} applied)"
+            )
+            print("\n".join(wave_lines(applied)))
+            push_total = sum(w["push_seconds"] for w in applied["waves"])
+            gate_total = sum(w["gate_seconds"] for w in applied["waves"])
+            pushes = [
+                h["timings"]["push"] for h in applied["hosts"].values() if "push" in h["timings"]
+            ]
+            median = statistics.median(pushes)
+            print(
+                f"    pushes {push_total:.1f} s, gate waits {gate_total:.1f} s; median push per "
+                f"router {median:.2f} s = {median / session:.1f}x one SSH session"
+            )
+            seconds, done = run(env, directory, "rollout", "--yes", *frr, "--json")
+            again = report(done)
+            print(
+                f"  the same rollout again                  {seconds:7.1f} s ({again['outcome']})"
+            )
+        finally:
+            run(env, directory, "lab", "down")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Platform drivers, one contract (`ConfigDriver`), found by platform name."""

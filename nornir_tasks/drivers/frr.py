@@ -1,0 +1,276 @@
+"""NAPALM's contract for FRR, over SSH into vtysh (there is no NAPALM driver for FRR).
+
+The node's sshd lands a login in `vtysh` (the lab does this with ForceCommand; an FRR box in
+production does it with the user's shell). Diffs are computed on the operator's machine by
+frr-reload.py's own logic (`frr_reload.py`); the candidate is checked by `vtysh -C` before
+anything is sent. Commit saves the pre-change config as the node's startup config first, so
+the device itself keeps what a rollback restores; `save_config` after the health gates makes
+the new config the startup one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import json
+import re
+import secrets
+from typing import Any
+
+from netmiko import BaseConnection
+from paramiko.ssh_exception import SSHException
+
+from nornir_tasks.drivers.base import (
+    BgpPeer,
+    CandidateRejectedError,
+    CommitFailedError,
+    ConnectionFailedError,
+    DeviceError,
+    Diff,
+    Facts,
+)
+from nornir_tasks.drivers.frr_reload import change_commands, change_text, syntax_errors
+from nornir_tasks.drivers.ssh import SESSION_LOST, SshParams, connect, first_line
+
+# Commands after which the next command is typed at the top of `configure`.
+_BOUNDARIES = frozenset({"exit", "end", "configure terminal"})
+# Lines of `show running-config` that describe the session, not the configuration.
+_VOLATILE = re.compile(r"^(Building configuration|Current configuration|frr version|end$)")
+_ERROR = re.compile(
+    r"^% ?(Unknown|Invalid|Command incomplete|Ambiguous|Can't|Configuration|"
+    r"Specified|There is no|Failed|Error|No such|Please)",
+    re.MULTILINE,
+)
+
+
+def config_lines(text: str) -> list[str]:
+    """The configuration part of `show running-config` output, for human diffs."""
+    return [line for line in text.splitlines() if line.strip() and not _VOLATILE.match(line)]
+
+
+def unified_diff(host: str, running: str, candidate: str) -> str:
+    """A unified diff from the running config to the candidate, session noise left out."""
+    return "".join(
+        line + "\n"
+        for line in difflib.unified_diff(
+            config_lines(running),
+            config_lines(candidate),
+            f"{host} running",
+            f"{host} intended",
+            lineterm="",
+        )
+    )
+
+
+class FrrDriver:
+    """One SSH session to an FRR node's vtysh.
+
+    Example::
+
+        driver = FrrDriver(SshParams("zhengding", "10.64.8.14", "root", key_file=KEY))
+        driver.open()
+        driver.load_replace_candidate(intended)
+        if not driver.compare_config().empty:
+            driver.commit_config()
+    """
+
+    platform = "frr"
+
+    def __init__(self, params: SshParams) -> None:
+        self.params = params
+        self.host = params.host
+        self._session: BaseConnection | None = None
+        self._candidate: str | None = None
+        self._merge = False
+        self._before_commit: str | None = None
+
+    # -- session ---------------------------------------------------------------------------
+
+    def open(self) -> None:
+        # vtysh's prompts and modes are IOS-like enough for netmiko's cisco_ios session
+        self._session = connect(self.params, "cisco_ios")
+
+    def close(self) -> None:
+        if self._session is not None:
+            with contextlib.suppress(OSError, SSHException):  # a dead session is closed
+                self._session.disconnect()
+            self._session = None
+
+    def _send(self, command: str, timeout: float = 60.0) -> str:
+        if self._session is None:
+            raise DeviceError(self.host, "not connected")
+        try:
+            return str(self._session.send_command(command, read_timeout=timeout))
+        except SESSION_LOST as exc:
+            raise ConnectionFailedError(
+                self.host, f"session lost during {command!r}: {first_line(exc)}"
+            ) from exc
+
+    def _json(self, command: str) -> Any:
+        output = self._send(command)
+        try:
+            return json.loads(output)
+        except json.JSONDecodeError as exc:
+            raise DeviceError(
+                self.host, f"{command!r} did not return JSON: {output[:200]!r}"
+            ) from exc
+
+    # -- getters ---------------------------------------------------------------------------
+
+    def get_config(self) -> str:
+        return self._send("show running-config no-header")
+
+    def get_facts(self) -> Facts:
+        version = self._send("show version")
+        match = re.search(r"FRRouting (\S+)", version)
+        hostname = self._session.find_prompt().rstrip("#>") if self._session else self.host
+        return Facts(
+            hostname=hostname,
+            vendor="FRRouting",
+            os_version=match.group(1) if match else "unknown",
+        )
+
+    def get_bgp_neighbors(self) -> list[BgpPeer]:
+        document = self._json("show bgp vrf all summary json")
+        peers: list[BgpPeer] = []
+        for vrf, families in document.items():
+            unicast = families.get("ipv4Unicast", {}) if isinstance(families, dict) else {}
+            for address, peer in unicast.get("peers", {}).items():
+                peers.append(
+                    BgpPeer(
+                        vrf=vrf,
+                        address=address,
+                        remote_as=int(peer.get("remoteAs", 0)),
+                        state=str(peer.get("state", "Unknown")),
+                        prefixes_received=int(peer.get("pfxRcd", 0)),
+                    )
+                )
+        return peers
+
+    # -- candidate -------------------------------------------------------------------------
+
+    def _check(self, config: str) -> None:
+        errors = syntax_errors(config)
+        if errors:
+            message = "FRR rejects the candidate: " + "; ".join(errors)
+            raise CandidateRejectedError(self.host, message)
+
+    def load_replace_candidate(self, config: str) -> None:
+        self._check(config)
+        self._candidate, self._merge = config, False
+
+    def load_merge_candidate(self, config: str) -> None:
+        self._check(config)
+        self._candidate, self._merge = config, True
+
+    def discard_config(self) -> None:
+        self._candidate = None
+
+    def _commands(self, running: str) -> list[str]:
+        if self._candidate is None:
+            raise DeviceError(self.host, "no candidate loaded")
+        if self._merge:
+            return [
+                line.strip()
+                for line in self._candidate.splitlines()
+                if line.strip() and not line.startswith("!")
+            ]
+        return change_commands(self._candidate, running, self.params.address)
+
+    def compare_config(self) -> Diff:
+        running = self.get_config()
+        commands = self._commands(running)
+        if not commands:
+            return Diff((), "")
+        if self._merge:
+            text = "".join(f"+ {line}\n" for line in commands)
+        else:
+            text = change_text(self.host, self._candidate or "", running, self.params.address)
+        return Diff(tuple(commands), text)
+
+    def _send_config(self, commands: list[str]) -> list[str]:
+        """Send config commands in one write; the device's error lines (empty: all accepted).
+
+        netmiko's `send_config_set` pauses 50 ms after every line and then waits for two
+        idle seconds; vtysh needs neither. It reads one line at a time and echoes each as it
+        takes it, so the echo of a comment sent last, followed by the prompt, says that
+        every line before it has been processed."""
+        if self._session is None:
+            raise DeviceError(self.host, "not connected")
+        marker = f"egovnet-done-{secrets.token_hex(4)}"
+        lines = ["configure terminal", *commands, "end", f"! {marker}"]
+        try:
+            self._session.write_channel("\n".join(lines) + "\n")
+            output = str(
+                self._session.read_until_pattern(
+                    pattern=rf"{marker}[^\n]*\n[^\n]*#", read_timeout=max(60.0, len(lines) / 20)
+                )
+            )
+        except SESSION_LOST as exc:
+            raise CommitFailedError(
+                self.host, f"session lost while applying: {first_line(exc)}"
+            ) from exc
+        if not _ERROR.search(output):
+            return []
+        return [line.strip() for line in output.splitlines() if line.startswith("%")]
+
+    def _apply(self, commands: list[str]) -> None:
+        """Send the change; retry the deletions FRR refused in their shorter forms."""
+        for error in self._send_config(commands):
+            refused = error.removeprefix("% Unknown command:").strip()
+            if not (error.startswith("% Unknown command:") and refused.startswith("no ")):
+                raise CommitFailedError(self.host, f"device rejected: {error}")
+            self._delete_shorter(commands, refused)
+
+    def _delete_shorter(self, commands: list[str], refused: str) -> None:
+        """Some `no` forms take fewer words than the line they remove (`no description`,
+        not `no description TEXT`): drop words from the end until FRR accepts, as
+        frr-reload.py does, inside the same context as the refused line."""
+        index = commands.index(refused)
+        start = index
+        while start > 0 and commands[start - 1] not in _BOUNDARIES:
+            if commands[start - 1].startswith("no "):
+                break
+            start -= 1
+        context = commands[start:index]
+        words = refused.split()
+        while len(words) > 2:
+            words.pop()
+            attempt = [*context, " ".join(words), *["exit"] * len(context)]
+            if not self._send_config(attempt):
+                return
+        raise CommitFailedError(self.host, f"device rejected: {refused}")
+
+    def commit_config(self) -> None:
+        running = self.get_config()
+        commands = self._commands(running)
+        if not commands:
+            return
+        self._before_commit = running
+        self._send("write memory")  # the device keeps the pre-change config as startup
+        self._apply(commands)
+        if not self._merge:
+            self._converge(self._candidate or "")
+
+    def _converge(self, target: str) -> None:
+        """frr-reload makes a second pass for lines that a deletion took with it; so do we,
+        and a last look must find nothing left to change."""
+        for _ in range(2):
+            remaining = change_commands(target, self.get_config(), self.params.address)
+            if not remaining:
+                return
+            self._apply(remaining)
+        if change_commands(target, self.get_config(), self.params.address):
+            raise CommitFailedError(self.host, "running config still differs after commit")
+
+    def rollback(self) -> None:
+        if self._before_commit is None:
+            raise DeviceError(self.host, "nothing to roll back: no commit in this session")
+        commands = change_commands(self._before_commit, self.get_config(), self.params.address)
+        if commands:
+            self._apply(commands)
+        self._converge(self._before_commit)
+        self._candidate = None
+
+    def save_config(self) -> None:
+        self._send("write memory")

@@ -1,0 +1,169 @@
+"""The minimal change between two FRR configs, computed by FRR's own `frr-reload.py`.
+
+`frr-reload.py` (Debian package frr-pythontools) knows FRR's config grammar: which lines are
+contexts, which `no` forms undo what, how VRF static routes are printed. Run as a script it
+costs a Python start per node; here it is loaded once as a module and its `Config` and
+`compare_context_objects` are called directly, for the candidate and for the running config
+fetched over SSH, both marked by the local `vtysh -m` (which needs no daemon). So a diff is
+computed on the operator's machine, away from the node, as DESIGN.md's lab notes describe.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+import subprocess
+import tempfile
+import warnings
+from functools import cache
+from pathlib import Path
+from types import ModuleType
+
+from egovnet.errors import EgovnetError
+
+DEFAULT_SCRIPT = Path("/usr/lib/frr/frr-reload.py")
+VTYSH_DIR = "/usr/bin"
+
+
+class FrrToolsMissingError(EgovnetError, FileNotFoundError):
+    """frr-reload.py or vtysh is not installed on the operator's machine."""
+
+
+@cache
+def _module() -> ModuleType:
+    """frr-reload.py as a module, loaded once ($EGOVNET_FRR_RELOAD overrides its path)."""
+    script = Path(os.environ.get("EGOVNET_FRR_RELOAD", DEFAULT_SCRIPT))
+    spec = importlib.util.spec_from_file_location("egovnet_frr_reload", script)
+    if spec is None or spec.loader is None or not script.exists():
+        raise FrrToolsMissingError(f"{script} not found: install Debian package frr-pythontools")
+    module = importlib.util.module_from_spec(spec)
+    with warnings.catch_warnings():  # its regexes have escapes Python warns about
+        warnings.simplefilter("ignore", DeprecationWarning)
+        spec.loader.exec_module(module)
+    # The script sets its logger up in main(), which is never called here.
+    setattr(module, "log", logging.getLogger("egovnet.frr_reload"))  # noqa: B010 - a module, not a class
+    return module
+
+
+def _marked(text: str) -> object:
+    """A frr-reload `Config` of `text`, through `vtysh -m -f` in a private temporary file."""
+    module = _module()
+    with tempfile.NamedTemporaryFile("w", suffix=".conf", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        config = module.Config(module.Vtysh(VTYSH_DIR))
+        try:
+            config.load_from_file(handle.name)
+        except module.VtyshException as exc:
+            raise EgovnetError(f"vtysh could not read the config: {exc}") from exc
+    return config
+
+
+# Lines that FRR's daemons never show in `show running-config`: vtysh's own settings (kept in
+# vtysh.conf on a box, given to vtysh at boot in the lab) and `ip forwarding`, shown only when
+# off. Comparing them would report a change on every run, so both sides leave them out.
+NOT_IN_RUNNING = (
+    "frr version",
+    "frr defaults",
+    "service integrated-vtysh-config",
+    "banner motd",
+    "line vty",
+    "ip forwarding",
+)
+
+
+# Lines that only close a context in a config file ("vrf x / ... / exit-vrf"). Typed at the
+# prompt they would leave the context early and make the next block's `exit` leave config
+# mode; each block closes its own contexts instead.
+_CONTEXT_ENDS = frozenset({"!", "exit", "exit-vrf", "exit-address-family", "end", "quit"})
+
+
+def _block_commands(context: list[str], line: str | None, delete: bool) -> list[str]:
+    """One frr-reload change as commands typed at the `configure` prompt, returning to it
+    afterwards so that changes can follow each other in one session."""
+    commands = [text.strip() for text in _module().lines_to_config(context, line, delete)]
+    if line is not None:
+        return commands + ["exit"] * len(context)
+    if delete:
+        return commands + ["exit"] * (len(context) - 1)
+    if len(context) > 1:
+        return commands + ["exit"] * len(context)
+    # A lone top-level line: a command ("ip route ...") or an empty context ("vrf x");
+    # `end` + `configure terminal` returns to the top from either.
+    return [*commands, "end", "configure terminal"]
+
+
+def _changes(
+    candidate: str, running: str, keep: str | None
+) -> list[tuple[bool, list[str], str | None]]:
+    """(delete?, context, line) for every change, deletions first as frr-reload orders them.
+
+    `keep` is the address the operator reaches the device through: a deletion of it is
+    left out, because it would cut the session in the middle of the change (a router booted
+    with its management address outside FRR's config would lose it to a rollback)."""
+    module = _module()
+    to_add, to_delete = module.compare_context_objects(_marked(candidate), _marked(running))
+    kept = f"ip address {keep}/" if keep else None
+    return [
+        (delete, context, line)
+        for delete, pairs in ((True, to_delete), (False, to_add))
+        for context, line in pairs
+        if line not in _CONTEXT_ENDS
+        and not context[0].startswith(NOT_IN_RUNNING)
+        and not (delete and kept and line and line.strip().startswith(kept))
+    ]
+
+
+def change_commands(candidate: str, running: str, keep: str | None = None) -> list[str]:
+    """The commands that turn `running` into `candidate`: deletions first, as frr-reload
+    does, then additions. Empty when nothing differs.
+
+    Example: a changed neighbor description gives ``["router bgp 4200000008",
+    "no neighbor 10.64.16.128 description old", "exit", "router bgp 4200000008",
+    "neighbor 10.64.16.128 description new", "exit"]``. Lines FRR never shows in its running
+    config (`NOT_IN_RUNNING`) are left out of both sides.
+    """
+    commands: list[str] = []
+    for delete, context, line in _changes(candidate, running, keep):
+        commands += _block_commands(context, line, delete)
+    return commands
+
+
+def change_text(host: str, candidate: str, running: str, keep: str | None = None) -> str:
+    """The same change for people: each changed line under its context, `-` for what goes,
+    `+` for what comes; only what frr-reload would change, not FRR's reordering of lines."""
+    lines = [f"--- {host} running", f"+++ {host} intended"]
+    for delete, context, line in _changes(candidate, running, keep):
+        sign = "-" if delete else "+"
+        if line is None:
+            lines += [f"  {' ' * i}{key}" for i, key in enumerate(context[:-1])]
+            lines.append(f"{sign} {' ' * (len(context) - 1)}{context[-1]}")
+        else:
+            lines += [f"  {' ' * i}{key}" for i, key in enumerate(context)]
+            lines.append(f"{sign} {' ' * len(context)}{line.strip()}")
+    return "\n".join(lines) + "\n" if len(lines) > 2 else ""
+
+
+def syntax_errors(config: str) -> list[str]:
+    """What FRR's parser rejects in `config` (`vtysh -C -f`, no daemon needed): its messages,
+    empty when the config is accepted."""
+    with tempfile.NamedTemporaryFile("w", suffix=".conf", encoding="utf-8") as handle:
+        handle.write(config)
+        handle.flush()
+        try:
+            result = subprocess.run(  # noqa: S603 - fixed binary, our own temporary file
+                [f"{VTYSH_DIR}/vtysh", "-C", "-f", handle.name],
+                capture_output=True,
+                text=True,
+                check=False,
+                timeout=60,
+            )
+        except FileNotFoundError as exc:
+            raise FrrToolsMissingError("vtysh not found: install Debian package frr") from exc
+    if result.returncode == 0:
+        return []
+    output = (result.stdout + result.stderr).splitlines()
+    return [line.strip() for line in output if line.strip()] or [
+        f"vtysh -C exited {result.returncode}"
+    ]

@@ -1,0 +1,68 @@
+"""Opening an SSH session to a device with netmiko, with errors that name the host."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from netmiko import BaseConnection, ConnectHandler
+from netmiko.exceptions import (
+    NetmikoAuthenticationException,
+    NetmikoTimeoutException,
+    ReadException,
+)
+from paramiko.ssh_exception import SSHException
+
+from nornir_tasks.drivers.base import ConnectionFailedError
+
+
+@dataclass(frozen=True)
+class SshParams:
+    """How to reach one device: from the Nornir host, credentials from the secrets store."""
+
+    host: str
+    address: str
+    username: str
+    password: str | None = None
+    key_file: str | None = None
+    port: int = 22
+    timeout: float = 20.0
+
+
+# What a netmiko session raises when the device goes away or stops answering mid-command.
+SESSION_LOST = (OSError, SSHException, EOFError, NetmikoTimeoutException, ReadException)
+
+
+def connect(params: SshParams, device_type: str) -> BaseConnection:
+    """A logged-in netmiko session; `ConnectionFailedError` says whether the login was
+    refused (credentials) or the device did not answer (address, sshd)."""
+    p = params
+    try:
+        return ConnectHandler(
+            device_type=device_type,
+            host=p.address,
+            port=p.port,
+            username=p.username,
+            password=p.password or "",
+            use_keys=p.key_file is not None,
+            key_file=p.key_file,
+            allow_agent=False,
+            timeout=p.timeout,
+            auth_timeout=p.timeout,
+            banner_timeout=p.timeout,
+            conn_timeout=p.timeout,
+        )
+    except NetmikoAuthenticationException as exc:
+        raise ConnectionFailedError(
+            p.host,
+            f"SSH login to {p.address} refused for user {p.username!r} (wrong credentials?)",
+        ) from exc
+    except (NetmikoTimeoutException, SSHException, OSError) as exc:
+        raise ConnectionFailedError(
+            p.host, f"SSH to {p.address}:{p.port} failed: {first_line(exc)}"
+        ) from exc
+
+
+def first_line(exc: BaseException) -> str:
+    """An exception's first line (paramiko's messages run on), or its type's name."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

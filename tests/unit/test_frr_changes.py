@@ -1,0 +1,93 @@
+"""The change between two FRR configs, as frr-reload.py's own logic computes it (through a
+local `vtysh -m`, no daemon), turned into commands typed at the `configure` prompt."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from egovnet.loader import load_network
+from egovnet.render.engine import render_network
+from egovnet.render.view import SharedSecrets, secret_names
+from egovnet.secrets import SecretStore, env_name
+from nornir_tasks.drivers.frr_reload import change_commands, change_text, syntax_errors
+
+pytestmark = pytest.mark.frr
+
+
+@pytest.fixture(scope="module")
+def configs() -> dict[str, str]:
+    if shutil.which("vtysh") is None:
+        if os.environ.get("CI"):
+            pytest.fail("vtysh is missing in CI: ./run must install Debian's frr package")
+        pytest.skip("vtysh (Debian package frr) is not installed")
+    network = load_network(Path(__file__).resolve().parents[2] / "inventory")
+    store = SecretStore(environ={env_name(n): "fake" for n in secret_names(network)})
+    return render_network(network, SharedSecrets.resolve(network, store), "frr")
+
+
+def test_a_config_compared_with_itself_needs_no_change(configs: dict[str, str]) -> None:
+    assert change_commands(configs["zunhua"], configs["zunhua"]) == []
+    assert change_text("zunhua", configs["zunhua"], configs["zunhua"]) == ""
+
+
+def test_a_changed_line_is_removed_and_added_inside_its_context(configs: dict[str, str]) -> None:
+    before = configs["zunhua"]
+    after = before.replace("timers bgp 3 9", "timers bgp 4 12")
+    commands = change_commands(after, before)
+    # every block returns to the top of `configure`, so blocks can follow each other
+    assert commands.count("no timers bgp 3 9") == 3  # global, private, public instances
+    assert commands.count("timers bgp 4 12") == 3
+    depth = 0
+    for command in commands:
+        if command.startswith("router bgp"):
+            depth += 1
+        elif command == "exit":
+            depth -= 1
+        assert depth in (0, 1)
+    assert depth == 0
+    text = change_text("zunhua", after, before)
+    assert "-  timers bgp 3 9" in text
+    assert "+  timers bgp 4 12" in text
+
+
+def test_lines_frr_never_shows_in_its_running_config_are_no_change(
+    configs: dict[str, str],
+) -> None:
+    without = "\n".join(
+        line
+        for line in configs["zunhua"].splitlines()
+        if not line.startswith(("banner motd", "ip forwarding", "service integrated"))
+    )
+    assert change_commands(configs["zunhua"], without) == []
+
+
+def test_file_only_context_ends_are_never_typed(configs: dict[str, str]) -> None:
+    bare = "frr version 8.4.4\nfrr defaults traditional\nhostname zunhua\n!\nend\n"
+    commands = change_commands(configs["zunhua"], bare)
+    assert "exit-vrf" not in commands
+    assert "exit-address-family" not in commands
+    assert commands[0] != "exit"
+
+
+def test_the_management_address_is_never_removed(configs: dict[str, str]) -> None:
+    bare = "frr version 8.4.4\nhostname zunhua\n!\nend\n"
+    management = next(
+        line.split()[2].split("/")[0]
+        for line in configs["zunhua"].splitlines()
+        if line.startswith(" ip address 10.64.8.")
+    )
+    back_to_bare = change_commands(bare, configs["zunhua"], keep=management)
+    assert not any(management in command for command in back_to_bare)
+    assert any(command.startswith("no ip address 10.64.") for command in back_to_bare)
+
+
+def test_frr_names_what_it_rejects_before_anything_is_sent(configs: dict[str, str]) -> None:
+    assert syntax_errors(configs["zunhua"]) == []
+    errors = syntax_errors(configs["zunhua"] + "router bgp 1\n neighbour 10.0.0.1 remote-as 2\n")
+    assert len(errors) == 1
+    assert "Unknown command" in errors[0]
+    assert "neighbour 10.0.0.1" in errors[0]
