@@ -249,7 +249,8 @@ def test_a_stopped_snmpd_takes_only_its_node_down(stack: dict[str, Any]) -> None
         "EgovDeviceUnreachable for zunhua",
         lambda: firing(prometheus, "EgovDeviceUnreachable", host="zunhua"),
     )
-    assert [r["metric"]["host"] for r in firing(prometheus, "EgovDeviceUnreachable")] == ["zunhua"]
+    # one series per scrape module may fire; what matters is which devices
+    assert {r["metric"]["host"] for r in firing(prometheus, "EgovDeviceUnreachable")} == {"zunhua"}
 
 
 def test_every_dashboard_panel_query_returns_series(

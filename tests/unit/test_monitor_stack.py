@@ -139,7 +139,13 @@ def test_prometheus_scrapes_every_inventory_target_with_its_labels(stack: dict[s
         pytest.skip("a lab is up on this machine: its devices answer")
     # no lab: nothing routed over its bridge, so every device is down, and no packet was sent
     assert {row["value"][1] for row in rows} == {"0"}
-    refused = query(prometheus, 'egov_snmp_errors_total{kind="unroutable"} > 0')
+    # the exporter's own /metrics is another scrape job: wait until it has been read
+    refused = wait_for(
+        "13 targets refused as unroutable",
+        lambda: (
+            len(r := query(prometheus, 'egov_snmp_errors_total{kind="unroutable"} > 0')) == 13 and r
+        ),
+    )
     assert len(refused) == 13
     assert query(prometheus, "sum(egov_snmp_packets_sent_total)")[0]["value"][1] == "0"
     assert not find_holders(), "a lab came up during the test: run it again"
