@@ -32,6 +32,7 @@ from egovnet.model import (
     Zone,
 )
 from egovnet.perf import bulk_build
+from egovnet.policy import check_policy
 from egovnet.schema import (
     HOST_NAME,
     HostData,
@@ -305,6 +306,7 @@ def _load_network(directory: Path) -> Network:
         loader.problems.raise_if_any()
     leaf_indexes(drafts, layout.hierarchy)
     nodes, links = allocate(loader, drafts, spec, layout)
+    check_policy(loader, spec, nodes)
     loader.problems.raise_if_any()
     zones = tuple(
         Zone(

@@ -170,6 +170,44 @@ class ServicesSpec(_Strict):
         return banner
 
 
+class ZonePolicySpec(_Strict):
+    """What one zone's departments may reach; unset fields keep the default policy.
+
+    The defaults are the seeds' policy: a zone reaches its own zone's departments; a zone
+    with `internet: true` reaches the internet through the unified exit, source-NATed, and
+    a zone without it never does. A province may only tighten this (`internet: none` on an
+    internet zone, `reaches: []` so that departments reach only the shared services).
+    """
+
+    internet: Literal["none", "via-exit"] | None = None
+    reaches: list[str] | None = None
+
+
+class ProbeSpec(_Strict):
+    """Ports and bounds of the live isolation probes (lab namespaces only)."""
+
+    tcp_port: Annotated[int, Field(ge=1024, le=65535)] = 18080
+    udp_port: Annotated[int, Field(ge=1024, le=65535)] = 18081
+    timeout: Annotated[float, Field(gt=0, le=10)] = 1.0
+
+
+class IsolationSpec(_Strict):
+    """`isolation:` in network.yaml: the extranet/internet isolation policy as data.
+
+    Absent, it means the seeds' policy (see `ZonePolicySpec`); the internet reaches nothing
+    inside and management addresses answer only the management network, always.
+    """
+
+    exits: list[str] = Field(default_factory=list)
+    """The unified internet exit(s); empty: every host of tier `exit`."""
+    zones: dict[str, ZonePolicySpec] = Field(default_factory=dict)
+    shared_services: list[Annotated[str, Field(pattern=r"^[a-z0-9-]+/[a-z0-9_-]+$")]] = Field(
+        default_factory=list
+    )
+    """`host/department` entries every department of the same zone must reach."""
+    probes: ProbeSpec = Field(default_factory=ProbeSpec)
+
+
 class NetworkSpec(_Strict):
     """`network.yaml`: everything about the network that is not a host."""
 
@@ -178,6 +216,7 @@ class NetworkSpec(_Strict):
     zones: dict[str, ZoneSpec] = Field(min_length=1)
     routing: RoutingSpec = Field(default_factory=RoutingSpec)
     services: ServicesSpec
+    isolation: IsolationSpec = Field(default_factory=IsolationSpec)
 
     @field_validator("zones")
     @classmethod

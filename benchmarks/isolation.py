@@ -1,0 +1,143 @@
+"""How long do isolation audits take, at a nation's size from configs and live in the lab?
+
+Stages of the configuration audit, timed separately on a generated national inventory
+(31 provinces x 11 cities x 9 counties, 4 departments: about 3,500 nodes):
+
+* load: `load_network`;
+* render + parse: every node rendered on its own platform (FRR, VRP, Comware, IOS) and
+  parsed back into the vendor-neutral model;
+* routing: every routing instance's table computed (BGP propagation through the filters);
+* questions: the policy's questions (networkx paths, inbound forwarding, ...).
+
+With `--live` (root): takes the lab lock, brings the sample lab up, times the live audit's
+stages (running configs, routing tables, probes) and `interconnect check`, then takes the lab
+down. Figures are printed, never asserted; the goals are 30 s for the national config audit
+and 60 s for the live checks of a 150-node province.
+
+Run: ``.venv/bin/python benchmarks/isolation.py [--provinces N] [--platform P] [--live]``
+(or ``-m benchmarks.isolation``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+if not __package__:
+    # run as a file, this file's folder comes first on sys.path, and this very file would
+    # stand in for the `isolation` package it measures
+    HERE = Path(__file__).resolve().parent
+    sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
+
+from egovnet.cli.isolation_live import RunnerAccess, lab_names
+from egovnet.generate import generate_inventory, write_inventory
+from egovnet.loader import load_network
+from isolation import interconnect
+from isolation.analysis import Audit
+from isolation.live import live_audit
+from isolation.sources import intended_configs
+
+T = TypeVar("T")
+ROOT = Path(__file__).resolve().parents[1]
+LOCK = Path("/run/egovnet-lab.lock")
+
+
+def timed(label: str, work: Callable[[], T]) -> T:
+    started = time.perf_counter()
+    result = work()
+    print(f"  {label:<16} {time.perf_counter() - started:7.2f} s")
+    return result
+
+
+def config_audit(provinces: int, platform: str) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        inventory = generate_inventory(provinces, 11, 9, 4, platform=platform)
+        write_inventory(inventory, Path(tmp))
+        print(f"config audit, generated inventory of {provinces} province(s), {platform}:")
+        started = time.perf_counter()
+        network = timed("load", lambda: load_network(tmp))
+        configs = timed("render + parse", lambda: intended_configs(network))
+        audit = timed("routing", lambda: Audit(network, configs))
+        findings = timed("questions", audit.run)
+        total = time.perf_counter() - started
+        tables = len(audit.state.tables)
+        print(
+            f"  {'total':<16} {total:7.2f} s  ({len(network.nodes)} nodes, {tables} routing "
+            f"instances, {len(findings)} findings; goal <= 30 s)"
+        )
+
+
+def egovnet(inventory: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    command = [str(Path(sys.executable).parent / "egovnet"), "-i", str(inventory), *args]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode not in {0, 1}:  # 1: up, but lab status found a node unhealthy
+        raise RuntimeError(f"{' '.join(args)}: {done.stderr.strip() or done.stdout[-500:]}")
+    return done
+
+
+def lab_up(inventory: Path) -> None:
+    done = egovnet(inventory, "lab", "up", "--json", "--timeout", "300")
+    report = json.loads(done.stdout)
+    unhealthy = [row["node"] for row in report["status"] if not row["healthy"]]
+    if unhealthy:
+        print(f"  (lab up: {len(unhealthy)} node(s) not healthy: {', '.join(unhealthy[:5])})")
+
+
+def live(inventory: Path) -> None:
+    network = load_network(inventory)
+    print(f"live checks on the lab of {inventory} (waiting for the lab lock):")
+    with LOCK.open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            timed("lab up", lambda: lab_up(inventory))
+            stages: dict[str, float] = {}
+            access = RunnerAccess()
+            findings = live_audit(network, access, lab_names(network), stages)
+            for stage, seconds in stages.items():
+                print(f"  {stage:<16} {seconds:7.2f} s")
+            pairs = timed(
+                "interconnect",
+                lambda: interconnect.check(network, access, lab_names(network)),
+            )
+            routers = len(network.nodes)
+            print(
+                f"  ({routers} routers, {len(findings)} findings, {len(pairs)} pairs; "
+                "goal <= 60 s for a 150-router province)"
+            )
+        finally:
+            egovnet(inventory, "lab", "down")
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--provinces", type=int, default=31)
+    parser.add_argument("--platform", default="frr", help="every node's platform (default frr)")
+    parser.add_argument("--live", action="store_true", help="also time the live checks (root)")
+    parser.add_argument(
+        "--live-inventory",
+        type=Path,
+        default=ROOT / "inventory",
+        help="the inventory whose lab --live brings up (default: the sample)",
+    )
+    options = parser.parse_args()
+    config_audit(options.provinces, options.platform)
+    if options.live:
+        if os.geteuid() != 0:
+            print("--live needs root", file=sys.stderr)
+            return 2
+        live(options.live_inventory)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,99 @@
+"""The lab as the isolation part's `LabAccess`: commands through `nsenter` into the node
+holders that `lab.runner` finds, and the topology's names for hosts around the routers.
+
+Only the CLI may wire two parts together (DESIGN.md); this module is that wiring.
+"""
+
+from __future__ import annotations
+
+import select
+import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from egovnet.errors import EgovnetError
+from egovnet.model import Network
+from isolation.access import Completed, LabNames
+from lab.runner import Holder, find_holders
+from topology.clab import INTERNET_NODE, INTERNET_SERVER, LAB_NAME, department_host
+
+
+class LabNotUpError(EgovnetError, RuntimeError):
+    """The live checks need the lab: `egovnet lab up` first."""
+
+
+@dataclass
+class _Process:
+    process: subprocess.Popen[str]
+
+    def first_line(self, timeout: float) -> str:
+        assert self.process.stdout is not None  # noqa: S101 - started with a pipe
+        ready, _, _ = select.select([self.process.stdout], [], [], timeout)
+        return self.process.stdout.readline() if ready else ""
+
+    def stop(self) -> None:
+        # closing its input ends the agent wherever it runs (nsenter may have forked it)
+        if self.process.stdin is not None:
+            self.process.stdin.close()
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=5)
+
+
+@dataclass
+class RunnerAccess:
+    """`LabAccess` over `lab.runner`'s holders (all of the node's namespaces)."""
+
+    lab: str = LAB_NAME
+    holders: dict[str, Holder] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.holders = {h.node: h for h in find_holders(self.lab)}
+        if not self.holders:
+            raise LabNotUpError(f"lab {self.lab} is not up: run `egovnet lab up` first")
+
+    def _argv(self, node: str, argv: Sequence[str], zone: str | None) -> list[str]:
+        holder = self.holders.get(node)
+        if holder is None:
+            raise LabNotUpError(f"no node '{node}' in lab {self.lab}")
+        inside = ["ip", "netns", "exec", zone, *argv] if zone else list(argv)
+        return ["nsenter", "-t", str(holder.pid), "-m", "-u", "-n", "-p", *inside]
+
+    def run(
+        self, node: str, argv: Sequence[str], *, zone: str | None = None, timeout: float = 30.0
+    ) -> Completed:
+        try:
+            done = subprocess.run(  # noqa: S603 - an argument list built from the model
+                self._argv(node, argv, zone),
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            return Completed(124, "", f"timed out after {timeout:.0f}s")
+        return Completed(done.returncode, done.stdout, done.stderr)
+
+    def start(self, node: str, argv: Sequence[str]) -> _Process:
+        process = subprocess.Popen(  # noqa: S603 - an argument list built from the model
+            self._argv(node, argv, None),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            stdin=subprocess.PIPE,
+            text=True,
+        )
+        return _Process(process)
+
+    def nodes(self) -> set[str]:
+        return set(self.holders)
+
+
+def lab_names(network: Network) -> LabNames:
+    """The topology's names for the hosts around the routers (topology/clab.py)."""
+    return LabNames(
+        department_host=lambda router, dept: department_host(network.node(router), dept),
+        internet_host=lambda exit_host: f"{INTERNET_NODE}-{exit_host}",
+        internet_server=INTERNET_SERVER.ip,
+    )

@@ -1,0 +1,169 @@
+"""FRR configurations (rendered, or `show running-config` from a lab router) into the
+vendor-neutral model, and the nftables ruleset that stands for an FRR exit's firewall and NAT.
+
+FRR has no packet filter or NAT of its own: in the lab, the exit's firewall is nftables in its
+internet zone's namespace, so `parse_nft` reads `nft list ruleset` into the same model.
+"""
+
+from __future__ import annotations
+
+import re
+from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+
+from egovnet.model import GLOBAL
+from isolation.config import (
+    ANY,
+    BgpInstance,
+    DeviceConfig,
+    FilterRule,
+    PacketFilter,
+    StaticRoute,
+    Where,
+    cisco_prefix_list,
+)
+
+_NEIGHBOR = re.compile(r"^neighbor (\S+) (remote-as|prefix-list) (\S+)(?: (in|out))?")
+
+
+def parse_frr(text: str, host: str, file: str) -> DeviceConfig:
+    """Parse an FRR configuration (`frr.conf` layout, as vtysh shows it)."""
+    config = DeviceConfig(host, "frr", file)
+    vrf_block: str | None = None
+    interface = None
+    bgp = None
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith("!"):
+            continue
+        where = Where(file, number, line)
+        if not raw.startswith(" "):
+            interface = None
+            if line.startswith("vrf "):
+                vrf_block = line.split()[1]
+                continue
+            if line == "exit-vrf":
+                vrf_block = None
+                continue
+            if line.startswith("interface "):
+                words = line.split()
+                interface = config.interface(words[1])
+                interface.vrf = words[3] if len(words) > 3 and words[2] == "vrf" else GLOBAL
+                interface.where = where
+                bgp = None
+                continue
+            if line.startswith("router bgp "):
+                words = line.split()
+                config.asn = int(words[2])
+                bgp = config.bgp_instance(words[4] if len(words) > 4 else GLOBAL)
+                continue
+            if line == "exit":
+                bgp = None
+                continue
+        if line.startswith("ip route "):
+            _static(config, line, vrf_block or GLOBAL, where)
+        elif interface is not None:
+            if line.startswith("ip address "):
+                interface.address = IPv4Interface(line.split()[2])
+            elif line == "shutdown":
+                interface.shutdown = True
+        elif bgp is not None:
+            _bgp_line(bgp, line, where)
+        else:
+            cisco_prefix_list(config, line)
+    return config
+
+
+def _static(config: DeviceConfig, line: str, vrf: str, where: Where) -> None:
+    words = line.split()
+    prefix = IPv4Network(words[2])
+    target = words[3]
+    if "vrf" in words[4:]:
+        vrf = words[words.index("vrf", 4) + 1]
+    try:
+        next_hop: IPv4Address | None = IPv4Address(target)
+    except ValueError:
+        next_hop = None  # Null0, blackhole, reject, or an interface: nowhere beyond this node
+    config.statics.append(StaticRoute(vrf, prefix, next_hop, where))
+
+
+def _bgp_line(bgp: BgpInstance, line: str, where: Where) -> None:
+    words = line.split()
+    if words[0] == "network":
+        bgp.networks.append((IPv4Network(words[1]), where))
+    elif words[0] == "aggregate-address":
+        bgp.aggregates.append((IPv4Network(words[1]), "summary-only" in words, where))
+    elif words[0] == "redistribute":
+        bgp.redistribute.append((words[1], where))
+    elif match := _NEIGHBOR.match(line):
+        address, kind, value, direction = match.groups()
+        try:
+            neighbor = bgp.neighbor(IPv4Address(address))
+        except ValueError:
+            return  # peer groups: not rendered by egovnet, not modelled
+        if kind == "remote-as":
+            neighbor.remote_as = int(value) if value.isdigit() else None
+        elif direction == "in":
+            neighbor.import_list = value
+        else:
+            neighbor.export_list = value
+
+
+_NFT_IIF = re.compile(r'iifname "?([^"\s]+)"?')
+_NFT_OIF = re.compile(r'oifname "?([^"\s]+)"?')
+_NFT_DADDR = re.compile(r"ip daddr (\S+)")
+_NFT_DPORT = re.compile(r"(tcp|udp) dport (\d+)")
+_NFT_COMMENT = re.compile(r'\s+comment\s+"[^"]*"\s*$')
+
+
+def parse_nft(text: str, config: DeviceConfig, file: str) -> None:
+    """Add the filters and NAT of an nftables ruleset (`nft list ruleset`) to `config`.
+
+    Rules of a `forward` hook chain with `iifname X` become X's inbound filter (rules without
+    `iifname` apply to every interface); `oifname X masquerade`/`snat` marks X as NATed.
+    Chains default to accept, as nftables does without `policy drop`.
+    """
+    hook = None
+    ordered: list[tuple[str | None, FilterRule]] = []
+    default_permit = True
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if line.startswith("type "):
+            hook = line.split("hook", 1)[1].split()[0] if "hook" in line else None
+            if hook == "forward":
+                default_permit = "policy drop" not in line
+            continue
+        if line.startswith(("chain ", "table ", "}")) or not line:
+            if line.startswith("chain "):
+                hook = None
+            continue
+        where = Where(file, number, line)
+        if hook == "postrouting" and ("masquerade" in line or "snat" in line):
+            out = _NFT_OIF.search(line)
+            if out:
+                config.interface(out.group(1)).nat = True
+            continue
+        if hook != "forward":
+            continue
+        words = _NFT_COMMENT.sub("", line).split()
+        verdict = words[-1] if words else ""
+        if verdict not in {"accept", "drop", "reject"}:
+            continue
+        daddr = _NFT_DADDR.search(line)
+        dport = _NFT_DPORT.search(line)
+        rule = FilterRule(
+            permit=verdict == "accept",
+            destination=IPv4Network(daddr.group(1), strict=False) if daddr else ANY,
+            protocol=dport.group(1) if dport else "ip",
+            port=int(dport.group(2)) if dport else None,
+            established="ct state established" in line and "new" not in line,
+            where=where,
+        )
+        iif = _NFT_IIF.search(line)
+        ordered.append((iif.group(1) if iif else None, rule))
+    names = {name for name, _ in ordered if name is not None}
+    if any(name is None for name, _ in ordered):
+        names |= set(config.interfaces)
+    for name in names:
+        rules = [rule for iif, rule in ordered if iif in {None, name}]
+        config.filters[f"nft:{name}"] = PacketFilter(f"nft:{name}", rules, default_permit)
+        config.interface(name).inbound_filter = f"nft:{name}"

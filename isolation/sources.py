@@ -1,0 +1,105 @@
+"""Where the configurations of an audit come from: the intended ones (rendered from the
+model) or running ones (a directory such as a backup: `<host>.cfg`, and for FRR exits the
+`<host>.nft` ruleset that holds their firewall and NAT)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from egovnet.model import Network, Node
+from egovnet.policy import exit_hosts
+from egovnet.render.engine import render_network
+from egovnet.render.view import NAMING, SharedSecrets
+from isolation.config import ANY, DeviceConfig, FilterRule, PacketFilter, Where
+from isolation.parse_frr import parse_frr, parse_nft
+from isolation.parse_ios import parse_ios
+from isolation.parse_vrp import COMWARE, VRP, parse_vrp
+
+Parser = Callable[[str, str, str], DeviceConfig]
+PARSERS: dict[str, Parser] = {
+    "frr": parse_frr,
+    "huawei_vrp": lambda text, host, file: parse_vrp(text, host, file, VRP),
+    "h3c_comware": lambda text, host, file: parse_vrp(text, host, file, COMWARE),
+    "cisco_ios": parse_ios,
+}
+NO_SECRETS = SharedSecrets(aaa_key="-", snmp_users=[], local_admin=None)
+"""The audit reads routing, never secrets: configs are rendered with none in them."""
+POLICY_FILTER = "policy:replies-only"
+
+
+def detect_platform(text: str, default: str) -> str:
+    """The platform a configuration text is written for (a backup of the lab is FRR even where
+    the inventory says huawei_vrp).
+
+    >>> detect_platform("frr version 8.4\\nhostname a\\n", "cisco_ios")
+    'frr'
+    >>> detect_platform("#\\nsysname a\\nip ip-prefix X index 10 permit 10.0.0.0 8\\n", "frr")
+    'huawei_vrp'
+    """
+    head = text[:4000]
+    if "frr version" in head or "frr defaults" in head:
+        return "frr"
+    if "sysname " in text:
+        if "ip ip-prefix " in text or "ipv4-family" in text or "dot1q termination" in text:
+            return "huawei_vrp"
+        return "h3c_comware"
+    if "hostname " in head and default not in PARSERS:
+        return "cisco_ios"
+    return default
+
+
+def parse_config(text: str, host: str, platform: str, file: str) -> DeviceConfig:
+    return PARSERS[detect_platform(text, platform)](text, host, file)
+
+
+def internet_port(node: Node, platform: str) -> str | None:
+    """The name of an exit's internet interface on `platform` (docs/routing.md, "Ports")."""
+    if node.internet is None:
+        return None
+    return NAMING[platform].port.format(n=node.internet.port)
+
+
+def add_policy_firewall(network: Network, configs: dict[str, DeviceConfig]) -> None:
+    """Give each exit the firewall the policy asks for, where its config has none of its own:
+    replies only inward, source NAT outward. The rendered configs carry routing only; the
+    exit's firewall is the policy's (in the lab, nftables from the topology file)."""
+    for host in exit_hosts(network):
+        config = configs.get(host)
+        port = internet_port(network.node(host), config.platform) if config else None
+        if config is None or port is None or port not in config.interfaces:
+            continue
+        interface = config.interfaces[port]
+        where = Where("network.yaml", 0, "isolation policy: the internet gets replies only")
+        if interface.inbound_filter is None:
+            config.filters[POLICY_FILTER] = PacketFilter(
+                POLICY_FILTER, [FilterRule(True, ANY, established=True, where=where)]
+            )
+            interface.inbound_filter = POLICY_FILTER
+        interface.nat = True
+
+
+def intended_configs(network: Network, platform: str | None = None) -> dict[str, DeviceConfig]:
+    """Every node's rendered configuration, parsed, with the policy's exit firewall."""
+    texts = render_network(network, NO_SECRETS, platform)
+    configs = {}
+    for node in network.nodes:
+        on = platform or node.platform
+        configs[node.name] = PARSERS[on](texts[node.name], node.name, f"{node.name}.cfg")
+    add_policy_firewall(network, configs)
+    return configs
+
+
+def running_configs(network: Network, directory: Path) -> dict[str, DeviceConfig]:
+    """`<host>.cfg` of every node found in `directory`, with `<host>.nft` where present."""
+    configs = {}
+    for node in network.nodes:
+        path = directory / f"{node.name}.cfg"
+        if not path.is_file():
+            continue
+        config = parse_config(path.read_text(encoding="utf-8"), node.name, node.platform, str(path))
+        nft = directory / f"{node.name}.nft"
+        if nft.is_file():
+            parse_nft(nft.read_text(encoding="utf-8"), config, str(nft))
+        configs[node.name] = config
+    return configs
