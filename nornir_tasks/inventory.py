@@ -9,6 +9,7 @@ store or the environment, and they reach the driver through Nornir's connection 
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -131,6 +132,12 @@ def build_inventory(
             connection_options={CONNECTION: options},
         )
     return Inventory(hosts=hosts, groups=Groups(), defaults=Defaults())
+
+
+# With its logging off, Nornir's failed-task tracebacks would still reach Python's
+# last-resort handler on stderr; the engine reports failures itself, secrets masked.
+logging.getLogger("nornir").addHandler(logging.NullHandler())
+logging.getLogger("nornir").propagate = False
 
 
 def build_nornir(

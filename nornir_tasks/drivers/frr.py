@@ -192,27 +192,32 @@ class FrrDriver:
         """Send config commands in one write; the device's error lines (empty: all accepted).
 
         netmiko's `send_config_set` pauses 50 ms after every line and then waits for two
-        idle seconds; vtysh needs neither. It reads one line at a time and echoes each as it
-        takes it, so the echo of a comment sent last, followed by the prompt, says that
-        every line before it has been processed."""
+        idle seconds, and even so can return while vtysh is still working. Here a word that
+        is no command goes last: vtysh answers it with `% Unknown command: <word>` only once
+        it has processed every line before it. (The terminal may echo typed-ahead lines
+        early, so an echo proves nothing; this error line is vtysh's own output.)"""
         if self._session is None:
             raise DeviceError(self.host, "not connected")
         marker = f"egovnet-done-{secrets.token_hex(4)}"
-        lines = ["configure terminal", *commands, "end", f"! {marker}"]
+        lines = ["configure terminal", *commands, "end", marker]
         try:
             self._session.write_channel("\n".join(lines) + "\n")
             output = str(
                 self._session.read_until_pattern(
-                    pattern=rf"{marker}[^\n]*\n[^\n]*#", read_timeout=max(60.0, len(lines) / 20)
+                    pattern=rf"Unknown command: {marker}[^\n]*\n[^\n]*#",
+                    read_timeout=max(60.0, len(lines) / 20),
                 )
             )
         except SESSION_LOST as exc:
             raise CommitFailedError(
                 self.host, f"session lost while applying: {first_line(exc)}"
             ) from exc
-        if not _ERROR.search(output):
-            return []
-        return [line.strip() for line in output.splitlines() if line.startswith("%")]
+        rejected = [
+            line.strip()
+            for line in output.splitlines()
+            if line.startswith("%") and marker not in line
+        ]
+        return rejected if rejected and _ERROR.search("\n".join(rejected)) else []
 
     def _apply(self, commands: list[str]) -> None:
         """Send the change; retry the deletions FRR refused in their shorter forms."""
