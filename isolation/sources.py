@@ -1,6 +1,7 @@
 """Where the configurations of an audit come from: the intended ones (rendered from the
-model) or running ones (a directory such as a backup: `<host>.cfg`, and for FRR exits the
-`<host>.nft` ruleset that holds their firewall and NAT)."""
+model) or running ones (a directory such as a backup: `<host>.cfg`). An FRR exit's firewall
+and NAT are the nftables ruleset in its config's packet-filter section
+(`egovnet.render.packet_filter`), or a `<host>.nft` file beside the config."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 from egovnet.model import Network, Node
 from egovnet.policy import exit_hosts
 from egovnet.render.engine import render_network
+from egovnet.render.packet_filter import HEADER, PREFIX, split
 from egovnet.render.view import NAMING, SharedSecrets
 from isolation.config import ANY, DeviceConfig, FilterRule, PacketFilter, Where
 from isolation.parse_frr import parse_frr, parse_nft
@@ -49,8 +51,26 @@ def detect_platform(text: str, default: str) -> str:
     return default
 
 
+def _ruleset_in_place(text: str) -> str:
+    """The packet-filter section's ruleset, every other line blanked, so that the nft
+    parser's line numbers are the config file's."""
+    marker = PREFIX.rstrip()
+    return "\n".join(
+        line[len(PREFIX) :] if line.startswith(marker) else "" for line in text.splitlines()
+    )
+
+
 def parse_config(text: str, host: str, platform: str, file: str) -> DeviceConfig:
-    return PARSERS[detect_platform(text, platform)](text, host, file)
+    """A config text parsed for the platform it is written for."""
+    return parse_for(text, host, detect_platform(text, platform), file)
+
+
+def parse_for(text: str, host: str, platform: str, file: str) -> DeviceConfig:
+    """A config text parsed for `platform`, with its packet-filter section if any."""
+    config = PARSERS[platform](text, host, file)
+    if HEADER in text:
+        parse_nft(_ruleset_in_place(text), config, file)
+    return config
 
 
 def internet_port(node: Node, platform: str) -> str | None:
@@ -61,21 +81,22 @@ def internet_port(node: Node, platform: str) -> str | None:
 
 
 def add_policy_firewall(network: Network, configs: dict[str, DeviceConfig]) -> None:
-    """Give each exit the firewall the policy asks for, where its config has none of its own:
-    replies only inward, source NAT outward. The rendered configs carry routing only; the
-    exit's firewall is the policy's (in the lab, nftables from the topology file)."""
+    """Give each exit the firewall the policy asks for, where its rendered config has none of
+    its own: replies only inward, source NAT outward. FRR exits render theirs (the nftables
+    section); the vendor templates do not render the exit's ACL and NAT yet."""
     for host in exit_hosts(network):
         config = configs.get(host)
         port = internet_port(network.node(host), config.platform) if config else None
         if config is None or port is None or port not in config.interfaces:
             continue
         interface = config.interfaces[port]
+        if interface.inbound_filter is not None or interface.nat:
+            continue  # the config's own: audited as it is
         where = Where("network.yaml", 0, "isolation policy: the internet gets replies only")
-        if interface.inbound_filter is None:
-            config.filters[POLICY_FILTER] = PacketFilter(
-                POLICY_FILTER, [FilterRule(True, ANY, established=True, where=where)]
-            )
-            interface.inbound_filter = POLICY_FILTER
+        config.filters[POLICY_FILTER] = PacketFilter(
+            POLICY_FILTER, [FilterRule(True, ANY, established=True, where=where)]
+        )
+        interface.inbound_filter = POLICY_FILTER
         interface.nat = True
 
 
@@ -85,21 +106,26 @@ def intended_configs(network: Network, platform: str | None = None) -> dict[str,
     configs = {}
     for node in network.nodes:
         on = platform or node.platform
-        configs[node.name] = PARSERS[on](texts[node.name], node.name, f"{node.name}.cfg")
+        configs[node.name] = parse_for(texts[node.name], node.name, on, f"{node.name}.cfg")
     add_policy_firewall(network, configs)
     return configs
 
 
 def running_configs(network: Network, directory: Path) -> dict[str, DeviceConfig]:
-    """`<host>.cfg` of every node found in `directory`, with `<host>.nft` where present."""
+    """`<host>.cfg` of every node found in `directory`; a `<host>.nft` beside it is the
+    exit's ruleset in place of the config's own packet-filter section."""
     configs = {}
     for node in network.nodes:
         path = directory / f"{node.name}.cfg"
         if not path.is_file():
             continue
-        config = parse_config(path.read_text(encoding="utf-8"), node.name, node.platform, str(path))
+        text = path.read_text(encoding="utf-8")
         nft = directory / f"{node.name}.nft"
         if nft.is_file():
+            routing, _section = split(text)
+            config = parse_config(routing, node.name, node.platform, str(path))
             parse_nft(nft.read_text(encoding="utf-8"), config, str(nft))
+        else:
+            config = parse_config(text, node.name, node.platform, str(path))
         configs[node.name] = config
     return configs

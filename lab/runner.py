@@ -55,6 +55,31 @@ class SnmpUser:
 
 
 SSHD = "/usr/sbin/sshd"
+BOUND_CONFIG = "/etc/frr/frr.conf"
+LOGIN = """#!/bin/sh
+# ForceCommand of lab router {node}: a login lands in vtysh, as on a router's CLI. The one
+# other command is the node's packet filter (the exit's firewall and NAT live in nftables,
+# outside FRR): `egovnet-nft NETNS list` prints the ruleset of a zone namespace, `egovnet-nft
+# NETNS apply` loads an nft script from standard input as one transaction.
+set -eu
+case "${{SSH_ORIGINAL_COMMAND:-}}" in
+    "") exec vtysh -N {node} ;;
+    "egovnet-nft "*) ;;
+    *) echo "only vtysh and egovnet-nft here" >&2; exit 126 ;;
+esac
+set -f
+set -- $SSH_ORIGINAL_COMMAND
+zones=$(ip netns list | cut -d' ' -f1)
+if [ $# -ne 3 ] || ! printf '%s\\n' "$zones" | grep -qxF -- "$2"; then
+    echo "usage: egovnet-nft NETNS list|apply (NETNS: $(echo $zones))" >&2
+    exit 2
+fi
+case "$3" in
+    list) exec ip netns exec "$2" nft list ruleset ;;
+    apply) exec ip netns exec "$2" nft -f - ;;
+    *) echo "egovnet-nft: list or apply, not $3" >&2; exit 2 ;;
+esac
+"""
 
 
 class LabError(EgovnetError, RuntimeError):
@@ -400,6 +425,9 @@ def _boot(
 ) -> None:
     """Run a node's exec commands, then on a router: snmpd (the AgentX master), FRR (LabError
     if it rejects a line) and, with a lab key, sshd on the management address."""
+    if node.role == "router" and node.config is not None:
+        # where containerlab binds it: the exec lines may read it (the exit's packet filter)
+        holder.path(BOUND_CONFIG).write_text(node.config.read_text(encoding="utf-8"))
     start_frr = _exec(holder, node)
     if node.role == "router" and node.management is not None and snmp_users:
         _start_snmpd(holder, node, snmp_users)
@@ -442,7 +470,8 @@ def _start_snmpd(holder: Holder, node: LabNode, users: Sequence[SnmpUser]) -> No
 
 def _start_sshd(holder: Holder, node: LabNode, public_key: str) -> None:
     """sshd on the node's management address, key login only, landing in the node's vtysh
-    like a login on a router lands in its CLI. Host key and config live in the node's tmpfs."""
+    like a login on a router lands in its CLI (`LOGIN`: and the packet-filter command).
+    Host key, config and login script live in the node's tmpfs."""
     holder.enter("install", "-d", "-m", "0755", "/run/sshd")  # sshd's privilege-separation dir
     holder.enter("install", "-d", "-m", "0700", SSH_DIR)
     holder.enter("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", f"{SSH_DIR}/host_ed25519")
@@ -458,8 +487,11 @@ def _start_sshd(holder: Holder, node: LabNode, public_key: str) -> None:
         "UsePAM no\n"
         "X11Forwarding no\n"
         "AllowTcpForwarding no\n"
-        f"ForceCommand vtysh -N {node.name}\n"
+        f"ForceCommand {SSH_DIR}/login\n"
     )
+    login = holder.path(f"{SSH_DIR}/login")
+    login.write_text(LOGIN.format(node=node.name))
+    login.chmod(0o755)
     holder.enter(SSHD, "-f", f"{SSH_DIR}/sshd_config")
 
 

@@ -73,6 +73,7 @@ class DriverConnection:
             key_file=extras.get("key_file"),
             port=port or 22,
             timeout=float(extras.get("timeout", 20.0)),
+            packet_filter_netns=extras.get("packet_filter_netns"),
         )
         driver = driver_for(str(platform), params)
         driver.open()
@@ -108,6 +109,13 @@ def host_data(network: Network, node: Node) -> dict[str, Any]:
     }
 
 
+def internet_zone(network: Network, node: Node) -> str | None:
+    """The exit's internet zone (its packet filter's namespace in the lab); None elsewhere."""
+    if node.internet is None:
+        return None
+    return next(z.name for z in network.zones if z.internet and z.name in node.zones)
+
+
 def build_inventory(
     network: Network, credentials: Credentials, platform: str | None = None
 ) -> Inventory:
@@ -119,6 +127,7 @@ def build_inventory(
                 "host": node.name,
                 "key_file": credentials.key_file,
                 "timeout": credentials.timeout,
+                "packet_filter_netns": internet_zone(network, node),
             }
         )
         hosts[node.name] = Host(

@@ -119,6 +119,15 @@ def bgp_neighbors(task: Task) -> Result:
     return Result(host=task.host, result=_reconnecting(task).get_bgp_neighbors())
 
 
+def interfaces(task: Task) -> Result:
+    """(interface, VRF) of every interface on the host (`result`), for drivers that can list
+    them (FRR); an empty list from the others."""
+    device = _reconnecting(task)
+    lister = getattr(device, "list_interfaces", None)
+    found: list[tuple[str, str]] = lister() if callable(lister) else []
+    return Result(host=task.host, result=found)
+
+
 def elapsed(result: Result) -> float:
     """The seconds a task reported for itself (0 when it did not)."""
     value = getattr(result, "elapsed", 0.0)

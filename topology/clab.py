@@ -25,6 +25,7 @@ from typing import Any
 import yaml
 
 from egovnet.model import GLOBAL, Network, Node
+from egovnet.render.packet_filter import PREFIX
 
 FRR_IMAGE = "quay.io/frrouting/frr:8.4.4"
 """The FRR release Debian 12 ships, so both runners run the same routing code."""
@@ -102,25 +103,13 @@ def _zone_setup(network: Network, node: Node) -> list[str]:
     return commands
 
 
-EXIT_TABLE = "egovnet_exit"
-
-
 def _exit_firewall(network: Network, node: Node) -> list[str]:
-    """The unified internet exit's firewall, in its internet zone: source NAT to the exit's
-    own address, and a stateful filter that lets in only replies to what went out."""
+    """Load the exit's firewall and NAT into its internet zone: the ruleset is the config's
+    packet-filter section (`egovnet.render.packet_filter`), loaded by one `nft -f`. A bare
+    config has none, and the exit then has no ruleset until a rollout brings it."""
     zone = next(z.name for z in network.zones if z.internet and z.name in node.zones)
-    assert node.internet is not None  # noqa: S101 - only called for exits
-    port = f"eth{node.internet.port}"
-    nft = f"ip netns exec {zone} nft"
-    table = f"ip {EXIT_TABLE}"
-    return [
-        f"{nft} add table {table}",
-        f"{nft} 'add chain {table} forward {{ type filter hook forward priority 0 ; }}'",
-        f"{nft} add rule {table} forward iifname {port} ct state established,related accept",
-        f"{nft} add rule {table} forward iifname {port} counter drop",
-        f"{nft} 'add chain {table} postrouting {{ type nat hook postrouting priority 100 ; }}'",
-        f"{nft} add rule {table} postrouting oifname {port} masquerade",
-    ]
+    pick = f"sed -n 's/^{PREFIX.rstrip()} \\{{0,1\\}}//p' /etc/frr/frr.conf 2>/dev/null"
+    return [f'sh -c "{pick} | ip netns exec {zone} nft -f -"']
 
 
 def _host_node(commands: list[str], labels: dict[str, str]) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
-from egovnet.cli import isolation_cmds, monitor_cmds, rollout_cmds
+from egovnet.cli import isolation_cmds, isolation_enforce, monitor_cmds, rollout_cmds
 from egovnet.cli.common import (
     DEFAULT_SECRETS,
     EXIT_BAD_INPUT,
@@ -547,6 +547,7 @@ def secrets_init(
 rollout_cmds.register(app)
 monitor_cmds.register(app)
 isolation_cmds.register(app)
+isolation_enforce.register()
 
 
 def main() -> None:

@@ -72,7 +72,7 @@ def _config_findings(network: Network, source: Source, directory: Path | None) -
     return audit_configs(network, running_configs(network, directory))
 
 
-def _live_findings(network: Network, stages: dict[str, float]) -> list[Finding]:
+def live_findings(network: Network, stages: dict[str, float]) -> list[Finding]:
     access = RunnerAccess()
     return live_audit(network, access, lab_names(network), stages)
 
@@ -107,7 +107,7 @@ def audit(
     stages: dict[str, float] = {}
     try:
         if source is Source.live:
-            findings = _live_findings(network, stages)
+            findings = live_findings(network, stages)
         else:
             findings = _config_findings(network, source, directory)
     except EgovnetError as exc:

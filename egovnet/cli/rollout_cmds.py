@@ -106,6 +106,14 @@ ParallelOption = Annotated[
 BackupOption = Annotated[
     Path, typer.Option("--backup-repo", help="Git repository of running configs.")
 ]
+CanaryOption = Annotated[
+    int, typer.Option("--canary", min=0, help="Hosts pushed and gated alone first in each wave.")
+]
+YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before changing.")]
+RunsOption = Annotated[Path, typer.Option("--runs", help="Where run reports go.")]
+GateTimeoutOption = Annotated[
+    float, typer.Option("--gate-timeout", min=1, help="Seconds the gates may take to pass.")
+]
 
 
 def _credentials(username: str, ssh_key: Path | None, store: SecretStore) -> Credentials:
@@ -123,7 +131,7 @@ def _masker(network: Network, store: SecretStore) -> Masker:
     return Masker({name: store.get(name) for name in names if not store.missing([name])})
 
 
-def _intended(
+def render_intended(
     network: Network, store: SecretStore, platform: str | None, as_json: bool
 ) -> dict[str, str]:
     try:
@@ -196,7 +204,7 @@ def _hosts(network: Network, limit: str | None, as_json: bool) -> list[str]:
 
 
 @dataclass
-class _Session:
+class DeviceSession:
     """What every device command starts from: the model, the hosts, secrets, a Nornir."""
 
     network: Network
@@ -214,7 +222,7 @@ class _Session:
         max_parallel: int,
         secrets: Path | None,
         as_json: bool,
-    ) -> _Session:
+    ) -> DeviceSession:
         network = load(as_json)  # an invalid inventory stops here, before any connection
         hosts = _hosts(network, limit, as_json)
         store = secret_store(secrets, as_json)
@@ -222,8 +230,11 @@ class _Session:
         nornir = build_nornir(network, credentials, workers=max_parallel, platform=platform)
         return cls(network, hosts, store, _masker(network, store), nornir)
 
-    def run(self, task: Callable[..., object], **kwargs: Any) -> AggregatedResult:
-        names = set(self.hosts)
+    def run(
+        self, task: Callable[..., object], only: list[str] | None = None, **kwargs: Any
+    ) -> AggregatedResult:
+        """`task` on the session's hosts (or on `only` of them), connections closed after."""
+        names = set(self.hosts if only is None else only)
         try:
             return self.nornir.filter(filter_func=lambda h: h.name in names).run(
                 task=task, on_failed=True, **kwargs
@@ -251,7 +262,9 @@ def backup(
 ) -> None:
     """Running configs of every host into a git repository: one commit per run, secrets
     masked. Exit 1 when a host could not be read (the others are still committed)."""
-    session = _Session.start(limit, platform, (username, ssh_key), max_parallel, secrets, as_json)
+    session = DeviceSession.start(
+        limit, platform, (username, ssh_key), max_parallel, secrets, as_json
+    )
     hosts, masker = session.hosts, session.masker
     results = session.run(fetch_running)
     configs = {name: results[name][0].result for name in hosts if not results[name][0].failed}
@@ -298,9 +311,11 @@ def diff(
 ) -> None:
     """Intended (rendered from the inventory) against running, per host, as unified diffs.
     Exit 1 on any drift or unreachable host; nothing is changed."""
-    session = _Session.start(limit, platform, (username, ssh_key), max_parallel, secrets, as_json)
+    session = DeviceSession.start(
+        limit, platform, (username, ssh_key), max_parallel, secrets, as_json
+    )
     hosts, masker = session.hosts, session.masker
-    intended = _intended(session.network, session.store, platform, as_json)
+    intended = render_intended(session.network, session.store, platform, as_json)
     results = session.run(diff_intended, intended=intended)
     rows: list[dict[str, str | None]] = []
     for name in hosts:
@@ -328,7 +343,7 @@ def diff(
     raise typer.Exit(EXIT_FOUND if drift or failed else EXIT_OK)
 
 
-def _print_report(report: RolloutReport, show_diffs: bool) -> None:
+def print_report(report: RolloutReport, show_diffs: bool) -> None:
     if show_diffs:
         for host in report.hosts.values():
             if host.diff:
@@ -345,10 +360,7 @@ def rollout(
         bool, typer.Option("--dry-run", help="Back up and diff every target, change nothing.")
     ] = False,
     limit: LimitOption = None,
-    canary: Annotated[
-        int,
-        typer.Option("--canary", min=0, help="Hosts pushed and gated alone first in each wave."),
-    ] = 1,
+    canary: CanaryOption = 1,
     max_parallel: ParallelOption = 20,
     rollback_scope: Annotated[
         RollbackScope,
@@ -357,15 +369,13 @@ def rollout(
             help="On a failure roll back the failing wave, or all waves of the run.",
         ),
     ] = RollbackScope.WAVE,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before changing.")] = False,
+    yes: YesOption = False,
     platform: PlatformOption = None,
     username: UserOption = "root",
     ssh_key: KeyOption = None,
     repo: BackupOption = Path("backups"),
-    runs: Annotated[Path, typer.Option("--runs", help="Where run reports go.")] = Path("runs"),
-    gate_timeout: Annotated[
-        float, typer.Option("--gate-timeout", min=1, help="Seconds the gates may take to pass.")
-    ] = 90.0,
+    runs: RunsOption = Path("runs"),
+    gate_timeout: GateTimeoutOption = 90.0,
     secrets: SecretsOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -374,14 +384,39 @@ def rollout(
     step. A failed host or gate rolls the wave (or, with --rollback-scope all, the run) back
     to the pre-run backup and exits 1; Ctrl-C lets in-flight hosts finish, rolls back, exits
     130. Every run writes runs/<id>/report.json and summary.txt."""
-    session = _Session.start(limit, platform, (username, ssh_key), max_parallel, secrets, as_json)
-    network, store, nornir = session.network, session.store, session.nornir
-    intended = _intended(network, store, platform, as_json)
-    gates = HealthGates(
-        network, ping=lab_ping_probe(), snmp=_snmp(network, store), timeout=gate_timeout
+    session = DeviceSession.start(
+        limit, platform, (username, ssh_key), max_parallel, secrets, as_json
     )
+    intended = render_intended(session.network, session.store, platform, as_json)
     options = RolloutOptions(
         dry_run, limit, canary, max_parallel, rollback_scope.value, repo, platform
+    )
+    report, path = execute_rollout(
+        session, intended, options, yes=yes, runs=runs, gate_timeout=gate_timeout, as_json=as_json
+    )
+    if as_json:
+        emit_json({**report.as_dict(), "report": str(path)})
+    else:
+        print_report(report, show_diffs=dry_run)
+        out.print(f"report: {escape(str(path))}")
+    raise typer.Exit(report.exit_code)
+
+
+def execute_rollout(
+    session: DeviceSession,
+    intended: dict[str, str],
+    options: RolloutOptions,
+    *,
+    yes: bool,
+    runs: Path,
+    gate_timeout: float,
+    as_json: bool,
+) -> tuple[RolloutReport, Path]:
+    """Run the engine with the CLI's gates, prompt and Ctrl-C handling; the report and where
+    it was written. Shared by `rollout` and `isolation enforce`."""
+    network, store, nornir = session.network, session.store, session.nornir
+    gates = HealthGates(
+        network, ping=lab_ping_probe(), snmp=_snmp(network, store), timeout=gate_timeout
     )
     context = RolloutContext(_operator(), str(state.inventory), _inventory_commit(state.inventory))
 
@@ -421,10 +456,4 @@ def rollout(
     finally:
         signal.signal(signal.SIGINT, previous)
         nornir.close_connections(on_failed=True)
-    path = report.write(runs / report.run_id).resolve()
-    if as_json:
-        emit_json({**report.as_dict(), "report": str(path)})
-    else:
-        _print_report(report, show_diffs=dry_run)
-        out.print(f"report: {escape(str(path))}")
-    raise typer.Exit(report.exit_code)
+    return report, report.write(runs / report.run_id).resolve()

@@ -16,6 +16,7 @@ from ipaddress import IPv4Interface, IPv4Network
 
 from egovnet.addressing import dotted_mask, ip_text
 from egovnet.model import GLOBAL, Link, Network, Node
+from egovnet.render.packet_filter import embed, exit_ruleset
 from egovnet.schema import SnmpUserSpec
 from egovnet.secrets import SecretStore
 
@@ -182,6 +183,9 @@ class NodeView:
     banner: str
     idle_timeout: int
     network_name: str
+    packet_filter: str = ""
+    """FRR exits: the nftables ruleset of the internet zone, as the config's comment
+    section (`egovnet.render.packet_filter`); empty elsewhere."""
 
 
 @dataclass(frozen=True)
@@ -299,8 +303,12 @@ class _Builder:
                 )
             )
             routing[dept.zone].networks.append(Prefix.of(dept.prefix))
+        packet_filter = ""
         if node.internet is not None:
             zone = next(z for z in node.zones if self.internet[z])
+            if platform == "frr":  # vendor exits: ACL and NAT not rendered yet
+                port = self.port(naming, node.internet.port)
+                packet_filter = embed(zone, exit_ruleset(port))
             interfaces.append(
                 Interface(
                     self.port(naming, node.internet.port),
@@ -344,6 +352,7 @@ class _Builder:
             banner=network.spec.services.banner,
             idle_timeout=network.spec.services.ssh.idle_timeout_minutes,
             network_name=network.name,
+            packet_filter=packet_filter,
         )
 
     def _link(

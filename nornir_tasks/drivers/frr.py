@@ -6,6 +6,10 @@ frr-reload.py's own logic (`frr_reload.py`); the candidate is checked by `vtysh 
 anything is sent. Commit saves the pre-change config as the node's startup config first, so
 the device itself keeps what a rollback restores; `save_config` after the health gates makes
 the new config the startup one.
+
+On an exit the config also carries the packet filter (`egovnet.render.packet_filter`): the
+driver splits it off, diffs it against the node's nftables ruleset and applies it with one
+`nft -f` (`nftables.py`), so backup, diff, push and rollback cover the firewall too.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from typing import Any
 from netmiko import BaseConnection
 from paramiko.ssh_exception import SSHException
 
+from egovnet.render.packet_filter import PacketFilter, embed, normalize, split
 from nornir_tasks.drivers.base import (
     BgpPeer,
     CandidateRejectedError,
@@ -30,6 +35,7 @@ from nornir_tasks.drivers.base import (
     Facts,
 )
 from nornir_tasks.drivers.frr_reload import change_commands, change_text, syntax_errors
+from nornir_tasks.drivers.nftables import COMMAND, NftablesOverSsh, filter_diff
 from nornir_tasks.drivers.ssh import SESSION_LOST, SshParams, connect, first_line
 
 # Commands after which the next command is typed at the top of `configure`.
@@ -62,6 +68,21 @@ def unified_diff(host: str, running: str, candidate: str) -> str:
     )
 
 
+def parse_interface_brief(text: str) -> list[tuple[str, str]]:
+    """(name, VRF) rows of `show interface vrf all brief`.
+
+    >>> parse_interface_brief("Interface  Status  VRF  Addresses\\n---------  ------\\n"
+    ...                       "eth1  up  default  10.0.0.1/31\\nrogue0  up  public\\n")
+    [('eth1', 'default'), ('rogue0', 'public')]
+    """
+    rows = []
+    for line in text.splitlines():
+        words = line.split()
+        if len(words) >= 3 and words[0] not in {"Interface", "---------"}:
+            rows.append((words[0], words[2]))
+    return rows
+
+
 class FrrDriver:
     """One SSH session to an FRR node's vtysh.
 
@@ -83,6 +104,8 @@ class FrrDriver:
         self._candidate: str | None = None
         self._merge = False
         self._before_commit: str | None = None
+        self._filter: PacketFilter | None = None
+        self._filter_before: PacketFilter | None = None
 
     # -- session ---------------------------------------------------------------------------
 
@@ -117,8 +140,22 @@ class FrrDriver:
 
     # -- getters ---------------------------------------------------------------------------
 
-    def get_config(self) -> str:
+    def _routing(self) -> str:
         return self._send("show running-config no-header")
+
+    def _nftables(self, netns: str) -> NftablesOverSsh:
+        if self._session is None or self._session.remote_conn_pre is None:
+            raise DeviceError(self.host, "not connected")
+        return NftablesOverSsh(self.host, netns, self._session.remote_conn_pre)
+
+    def get_config(self) -> str:
+        """The FRR config, and on a node with a packet filter its ruleset as a section."""
+        routing = self._routing()
+        netns = self.params.packet_filter_netns
+        if netns is None:
+            return routing
+        running = self._nftables(netns).running()
+        return routing.rstrip("\n") + "\n" + embed(netns, running.ruleset)
 
     def get_facts(self) -> Facts:
         version = self._send("show version")
@@ -147,6 +184,11 @@ class FrrDriver:
                 )
         return peers
 
+    def list_interfaces(self) -> list[tuple[str, str]]:
+        """(interface, VRF) of every interface the node has, configured or not: a port
+        cabled and addressed outside the config shows here and nowhere in the config."""
+        return parse_interface_brief(self._send("show interface vrf all brief"))
+
     # -- candidate -------------------------------------------------------------------------
 
     def _check(self, config: str) -> None:
@@ -156,15 +198,27 @@ class FrrDriver:
             raise CandidateRejectedError(self.host, message)
 
     def load_replace_candidate(self, config: str) -> None:
-        self._check(config)
-        self._candidate, self._merge = config, False
+        routing, self._filter = split(config)
+        self._check(routing)
+        self._candidate, self._merge = routing, False
 
     def load_merge_candidate(self, config: str) -> None:
-        self._check(config)
-        self._candidate, self._merge = config, True
+        routing, self._filter = split(config)
+        self._check(routing)
+        self._candidate, self._merge = routing, True
 
     def discard_config(self) -> None:
         self._candidate = None
+        self._filter = None
+
+    def _filter_change(self) -> tuple[PacketFilter, PacketFilter] | None:
+        """(running, wanted) when the candidate's packet filter differs from the node's."""
+        if self._filter is None:
+            return None
+        running = self._nftables(self._filter.netns).running()
+        if normalize(running.ruleset) == normalize(self._filter.ruleset):
+            return None
+        return running, self._filter
 
     def _commands(self, running: str) -> list[str]:
         if self._candidate is None:
@@ -178,14 +232,17 @@ class FrrDriver:
         return change_commands(self._candidate, running, self.params.address)
 
     def compare_config(self) -> Diff:
-        running = self.get_config()
+        running = self._routing()
         commands = self._commands(running)
-        if not commands:
-            return Diff((), "")
-        if self._merge:
+        text = ""
+        if commands and self._merge:
             text = "".join(f"+ {line}\n" for line in commands)
-        else:
+        elif commands:
             text = change_text(self.host, self._candidate or "", running, self.params.address)
+        change = self._filter_change()
+        if change is not None:
+            commands.append(f"{COMMAND} {change[1].netns} apply")
+            text += filter_diff(self.host, *change)
         return Diff(tuple(commands), text)
 
     def _send_config(self, commands: list[str]) -> list[str]:
@@ -247,34 +304,39 @@ class FrrDriver:
         raise CommitFailedError(self.host, f"device rejected: {refused}")
 
     def commit_config(self) -> None:
-        running = self.get_config()
+        running = self._routing()
         commands = self._commands(running)
-        if not commands:
-            return
+        change = self._filter_change()
         self._before_commit = running
-        self._send("write memory")  # the device keeps the pre-change config as startup
-        self._apply(commands)
-        if not self._merge:
-            self._converge(self._candidate or "")
+        self._filter_before = change[0] if change else None
+        if commands:
+            self._send("write memory")  # the device keeps the pre-change config as startup
+            self._apply(commands)
+            if not self._merge:
+                self._converge(self._candidate or "")
+        if change is not None:
+            self._nftables(change[1].netns).apply(change[1])
 
     def _converge(self, target: str) -> None:
         """frr-reload makes a second pass for lines that a deletion took with it; so do we,
         and a last look must find nothing left to change."""
         for _ in range(2):
-            remaining = change_commands(target, self.get_config(), self.params.address)
+            remaining = change_commands(target, self._routing(), self.params.address)
             if not remaining:
                 return
             self._apply(remaining)
-        if change_commands(target, self.get_config(), self.params.address):
+        if change_commands(target, self._routing(), self.params.address):
             raise CommitFailedError(self.host, "running config still differs after commit")
 
     def rollback(self) -> None:
         if self._before_commit is None:
             raise DeviceError(self.host, "nothing to roll back: no commit in this session")
-        commands = change_commands(self._before_commit, self.get_config(), self.params.address)
+        commands = change_commands(self._before_commit, self._routing(), self.params.address)
         if commands:
             self._apply(commands)
         self._converge(self._before_commit)
+        if self._filter_before is not None:
+            self._nftables(self._filter_before.netns).apply(self._filter_before)
         self._candidate = None
 
     def save_config(self) -> None:

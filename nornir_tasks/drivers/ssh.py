@@ -26,6 +26,9 @@ class SshParams:
     key_file: str | None = None
     port: int = 22
     timeout: float = 20.0
+    packet_filter_netns: str | None = None
+    """Where the node's packet filter lives (an FRR exit: its internet zone's namespace);
+    the driver then backs it up, diffs and applies it with the config."""
 
 
 # What a netmiko session raises when the device goes away or stops answering mid-command.

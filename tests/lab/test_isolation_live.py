@@ -1,10 +1,11 @@
 """Isolation proven on the real lab: a clean lab audits clean, and each leak of issue 6,
-injected by hand the way an engineer's mistake would land, is caught with a precise finding;
-the injection is then undone and the audit is clean again. Plus the interconnect matrix and
-the redundancy of the dual-homed city (one uplink down, every department still reachable).
-
-Repair by `isolation enforce` belongs to the rollout engine's work: until it lands, each test
-undoes its own injection in a `finally` and asserts the lab audits clean again.
+injected by hand the way an engineer's mistake would land, is caught with a precise finding,
+then repaired by `egovnet isolation enforce` (a staged rollout over SSH to the hosts the
+audit names), after which the audit is clean again. The one leak no device config causes (a
+department host wired around the routers) is named by enforce as not repairable. Plus the
+interconnect matrix and the redundancy of the dual-homed city (one uplink down, every
+department still reachable). Each test also undoes its injection in a `finally`, so that a
+failed enforce leaves no leak for the next test.
 Module-scoped: one lab for all, `lab down` in the finaliser whatever happens.
 """
 
@@ -50,12 +51,14 @@ def in_node(node: str, *argv: str, zone: str | None = None) -> subprocess.Comple
     )
 
 
-def vtysh(node: str, *commands: str) -> None:
+def vtysh(node: str, *commands: str, check: bool = True) -> None:
+    """Commands in the node's vtysh; with `check=False` a refusal is fine (an undo of what
+    enforce already removed)."""
     argv = ["vtysh", "-N", node]
     for command in commands:
         argv += ["-c", command]
     done = in_node(node, *argv)
-    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.returncode == 0 or not check, done.stdout + done.stderr
 
 
 def root(*argv: str) -> subprocess.CompletedProcess[str]:
@@ -93,9 +96,34 @@ def assert_clean(workdir: Path) -> None:
     assert code == 0
 
 
+def enforce(workdir: Path, source: str = "live") -> tuple[int, dict[str, Any]]:
+    result = egovnet(
+        "isolation", "enforce", "--source", source, "--platform", "frr", "--yes", "--json",
+        "--backup-repo", str(workdir / "backups"), "--runs", str(workdir / "runs"),
+        cwd=workdir, timeout=600,
+    )  # fmt: skip
+    assert result.returncode in {0, 1}, result.stdout + result.stderr
+    return result.returncode, json.loads(result.stdout)
+
+
+def assert_enforced(workdir: Path, hosts: list[str], source: str = "live") -> dict[str, Any]:
+    """`isolation enforce` repairs the leak: it changes exactly `hosts`, every finding goes,
+    exit 0; a separate live audit agrees."""
+    code, report = enforce(workdir, source)
+    assert report["after"] == [], report["after"]
+    assert report["before"]
+    assert report["changed"] == hosts
+    assert set(hosts) <= set(report["targets"])  # every host a finding names; some as intended
+    assert report["repaired"] == len(report["before"])
+    assert code == 0
+    assert_clean(workdir)
+    return report
+
+
 @contextmanager
 def injected(workdir: Path, undo: Callable[[], None]) -> Iterator[None]:
-    """Run the block (which injected a leak), then undo it and prove the lab clean again."""
+    """Run the block (which injected a leak and had it repaired), then undo the injection
+    in case the repair failed, and prove the lab clean."""
     try:
         yield
     finally:
@@ -115,8 +143,8 @@ def test_static_default_in_a_county_private_vrf(workdir: Path) -> None:
     route = "ip route 0.0.0.0/0 10.64.16.148"  # toward shijiazhuang, i.e. toward the exit
     vtysh("zhengding", "configure terminal", "vrf private", route, "exit-vrf")
 
-    def undo() -> None:
-        vtysh("zhengding", "configure terminal", "vrf private", f"no {route}", "exit-vrf")
+    def undo() -> None:  # already gone after a successful enforce: harmless then
+        vtysh("zhengding", "configure terminal", "vrf private", f"no {route}", check=False)
 
     with injected(workdir, undo):
         code, report = audit(workdir)
@@ -133,6 +161,7 @@ def test_static_default_in_a_county_private_vrf(workdir: Path) -> None:
         assert report["hosts_to_repair"] == ["zhengding"]
         evidence = [f["evidence"] for f in report["findings"] if f["source"] == "config"]
         assert any(route in e for e in evidence), evidence
+        assert_enforced(workdir, ["zhengding"])
 
 
 def test_redistribution_leaks_private_prefixes_at_the_exit(workdir: Path) -> None:
@@ -149,7 +178,7 @@ def test_redistribution_leaks_private_prefixes_at_the_exit(workdir: Path) -> Non
         "redistribute static",
     )
 
-    def undo() -> None:
+    def undo() -> None:  # already gone after a successful enforce: harmless then
         vtysh(
             "hebei-exit",
             "configure terminal",
@@ -161,6 +190,7 @@ def test_redistribution_leaks_private_prefixes_at_the_exit(workdir: Path) -> Non
             "vrf public",
             f"no {route}",
             "exit-vrf",
+            check=False,
         )
 
     with injected(workdir, undo):
@@ -171,15 +201,17 @@ def test_redistribution_leaks_private_prefixes_at_the_exit(workdir: Path) -> Non
             leak = ("no-private-prefix-at-exit", "hebei-exit", "public", "10.80.0.0/16", source)
             assert leak in found, found
         assert report["hosts_to_repair"] == ["hebei-exit"]
+        # enforced from the running configs read over SSH, as on a network without a lab
+        enforced = assert_enforced(workdir, ["hebei-exit"], source="running")
+        assert {f["source"] for f in enforced["before"]} == {"config"}
 
 
-def _nft_handle(comment: str) -> str:
+def _nft_handle(comment: str) -> str | None:
     listing = in_node(
         "hebei-exit", "nft", "-a", "list", "chain", "ip", "egovnet_exit", "forward", zone="public"
     )
     match = re.search(rf"{comment}.*# handle (\d+)", listing.stdout)
-    assert match, listing.stdout
-    return match.group(1)
+    return match.group(1) if match else None
 
 
 def test_an_exit_firewall_rule_letting_the_internet_in(workdir: Path) -> None:
@@ -191,6 +223,8 @@ def test_an_exit_firewall_rule_letting_the_internet_in(workdir: Path) -> None:
 
     def undo() -> None:
         handle = _nft_handle("egvtest-open")
+        if handle is None:
+            return  # enforce replaced the ruleset
         in_node(
             "hebei-exit",
             "nft",
@@ -221,6 +255,8 @@ def test_an_exit_firewall_rule_letting_the_internet_in(workdir: Path) -> None:
         assert config
         assert "tcp dport 18080 accept" in config[0]["evidence"]
         assert {f["host"] for f in report["findings"]} == {"hebei-exit"}
+        assert_enforced(workdir, ["hebei-exit"])
+        assert _nft_handle("egvtest-open") is None
 
 
 @contextmanager
@@ -265,15 +301,24 @@ def rogue_isp(city: str, zone: str) -> Iterator[None]:
         if server is not None and server.stdin is not None:
             server.stdin.close()  # the agent ends when its input does
             server.wait(timeout=10)
-        vtysh(city, "configure terminal", f"vrf {zone}", f"no {default}", "exit-vrf")
+        vtysh(city, "configure terminal", f"vrf {zone}", f"no {default}", "exit-vrf", check=False)
         isp.kill()  # its namespace, and the veth pair with it, go with the process
         isp.wait()
         in_node(city, "ip", "link", "del", "rogue0", zone=zone)  # already gone: harmless
 
 
 def test_a_second_internet_uplink_at_a_city(workdir: Path) -> None:
-    with rogue_isp("shijiazhuang", "public"):
-        code, report = audit(workdir)
+    """Caught; enforce removes the default toward it and shuts the port the inventory does
+    not know, and the lab audits clean with the rogue line still plugged in."""
+    try:
+        with rogue_isp("shijiazhuang", "public"):
+            code, report = audit(workdir)
+            enforced = assert_enforced(workdir, ["shijiazhuang"])
+            shown = in_node("shijiazhuang", "ip", "-br", "link", "show", "rogue0", zone="public")
+            assert " DOWN " in f" {shown.stdout} ", shown.stdout
+    finally:  # the port is gone with the ISP; its shutdown stanza goes too
+        vtysh("shijiazhuang", "configure terminal", "no interface rogue0 vrf public", check=False)
+    assert {f["rule"] for f in enforced["before"]} >= {"single-exit", "unified-exit"}
     assert code == 1
     found = findings(report)
     assert ("single-exit", "shijiazhuang", "public", "198.18.2.0/31", "table") in found
@@ -322,6 +367,13 @@ def test_a_department_probe_that_works_only_over_management(workdir: Path) -> No
     ]
     with management_side_door(side_door):
         code, report = audit(workdir)
+        enforce_code, enforced = enforce(workdir)
+    # no device config causes it: enforce changes nothing and says so, exit 1
+    assert enforce_code == 1
+    assert enforced["changed"] == []
+    assert enforced["after"]
+    assert enforced["unrepairable"] == enforced["after"]
+    assert {f["rule"] for f in enforced["unrepairable"]} >= {"data-plane-path"}
     assert code == 1
     paths = [
         f

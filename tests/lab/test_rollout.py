@@ -27,6 +27,7 @@ from egovnet.cli.rollout_cmds import lab_ping_probe
 from egovnet.loader import load_network
 from egovnet.model import Network
 from egovnet.render.engine import render_network
+from egovnet.render.packet_filter import PREFIX, normalize, split
 from egovnet.render.view import SharedSecrets
 from egovnet.secrets import SecretStore
 from lab.keys import lab_key
@@ -71,9 +72,25 @@ def rendered(network: Network) -> dict[str, str]:
     return render_network(network, SharedSecrets.resolve(network, store), "frr")
 
 
+def ruleset(node: str, netns: str) -> str:
+    """The nftables ruleset of one of a router's zone namespaces (the exit's firewall)."""
+    result = in_node(node, "ip", "netns", "exec", netns, "nft", "list", "ruleset")
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
 def states(expected: dict[str, str]) -> dict[str, bool]:
-    """Per router: does its running config equal `expected[router]` (no change needed)?"""
-    return {name: not change_commands(text, running(name)) for name, text in expected.items()}
+    """Per router: does its running config (and on the exit, its packet filter) equal
+    `expected[router]` (no change needed)?"""
+    result = {}
+    for name, text in expected.items():
+        routing, packet_filter = split(text)
+        same = not change_commands(routing, running(name))
+        if packet_filter is not None:
+            now = normalize(ruleset(name, packet_filter.netns))
+            same = same and now == normalize(packet_filter.ruleset)
+        result[name] = same
+    return result
 
 
 def established(node: str) -> int:
@@ -144,11 +161,18 @@ def run_engine(rollout: Rollout) -> RolloutReport:
         rollout.nornir.close_connections(on_failed=True)
 
 
+EXIT_DROP = f'{PREFIX}\t\tiifname "eth3" counter drop\n'
+
+
 def everywhere(intended: dict[str, str]) -> dict[str, str]:
-    """A change that touches every router and nothing that routing depends on."""
+    """A change that touches every router and nothing that routing depends on; on the exit
+    its packet filter too (one more drop rule, before the one it has)."""
     changed = {
         h: t.replace("log syslog informational", "log syslog warnings") for h, t in intended.items()
     }
+    extra = f'{PREFIX}\t\tiifname "eth3" ip protocol icmp counter drop\n'
+    assert EXIT_DROP in changed["hebei-exit"]
+    changed["hebei-exit"] = changed["hebei-exit"].replace(EXIT_DROP, extra + EXIT_DROP)
     assert all(changed[h] != intended[h] for h in intended)
     return changed
 

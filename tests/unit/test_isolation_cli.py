@@ -7,7 +7,10 @@ import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import pytest
 from typer.testing import Result
+
+from lab.runner import find_holders
 
 RunCli = Callable[[Sequence[str]], Result]
 GOLDEN_FRR = Path(__file__).resolve().parent / "golden" / "frr"
@@ -90,3 +93,19 @@ def test_running_without_a_directory_is_bad_input(run_cli: RunCli, sample_invent
     result = run_cli(["-i", str(sample_inventory), "isolation", "audit", "--source", "running"])
     assert result.exit_code == 2
     assert "needs a directory" in result.stderr
+
+
+def test_enforce_live_without_a_lab_says_so_and_changes_nothing(
+    run_cli: RunCli, sample_inventory: Path, tmp_path: Path
+) -> None:
+    if find_holders():
+        pytest.skip("a lab is up on this machine: enforce would act on it")
+    runs = tmp_path / "runs"
+    result = run_cli(
+        ["-i", str(sample_inventory), "isolation", "enforce", "--source", "live", "--yes",
+         "--runs", str(runs), "--backup-repo", str(tmp_path / "backups")]
+    )  # fmt: skip
+    assert result.exit_code != 0
+    assert "lab" in result.stderr
+    assert "egovnet lab up" in result.stderr
+    assert not runs.exists()  # no rollout was started

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import shlex
+import subprocess
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -14,10 +17,14 @@ import yaml
 
 from egovnet.loader import load_network
 from egovnet.model import GLOBAL, Network
+from egovnet.render.engine import render_network
+from egovnet.render.packet_filter import exit_ruleset, normalize
+from egovnet.render.view import SharedSecrets
 from topology.clab import FRR_IMAGE, clab_topology, render_clab
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = ROOT / "topology" / "schema" / "clab.schema.json"
+FAKE_SECRETS = SharedSecrets(aaa_key="-", snmp_users=[], local_admin=None)
 
 
 @pytest.fixture(scope="module")
@@ -149,10 +156,27 @@ def test_clab_topology_is_plain_data(sample: Network) -> None:
     assert json.loads(json.dumps(clab_topology(sample), ensure_ascii=False))["name"] == "egovnet"
 
 
-def test_the_exit_masquerades_and_filters_its_internet_port(topology: dict[str, Any]) -> None:
+def test_the_exit_loads_its_configs_packet_filter(
+    topology: dict[str, Any], sample: Network, tmp_path: Path
+) -> None:
+    """The exit's exec line takes the ruleset out of the config it is bound and loads it into
+    the public zone's namespace: run here (the zone namespace replaced by a scratch one),
+    nftables then holds exactly the rendered firewall and NAT."""
     commands = topology["topology"]["nodes"]["hebei-exit"]["exec"]
-    nft = "ip netns exec public nft add rule ip egovnet_exit"
-    assert f"{nft} postrouting oifname eth3 masquerade" in commands
-    assert f"{nft} forward iifname eth3 ct state established,related accept" in commands
-    assert f"{nft} forward iifname eth3 counter drop" in commands
-    assert not any("egovnet_exit" in c for c in topology["topology"]["nodes"]["zhengding"]["exec"])
+    [load] = [c for c in commands if "nft" in c]
+    assert "/etc/frr/frr.conf" in load
+    assert "ip netns exec public nft -f -" in load
+    assert not any("nft" in c for c in topology["topology"]["nodes"]["zhengding"]["exec"])
+    if os.geteuid() != 0:
+        pytest.skip("loading a ruleset needs root (CI runs as root)")
+    config = tmp_path / "frr.conf"
+    config.write_text(render_network(sample, FAKE_SECRETS, "frr")["hebei-exit"])
+    inner = shlex.split(load)[2].replace("/etc/frr/frr.conf", str(config))
+    inner = inner.replace("ip netns exec public nft -f -", "nft -f - && nft list ruleset")
+    done = subprocess.run(
+        ["unshare", "--net", "sh", "-c", inner],
+        capture_output=True, text=True, timeout=30, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert normalize(done.stdout) == normalize(exit_ruleset("eth3"))
+    assert 'oifname "eth3" masquerade' in done.stdout
