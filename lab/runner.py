@@ -349,6 +349,26 @@ def _raise_inotify_limit(routers: int) -> None:
         INOTIFY_LIMIT.write_text(f"{needed}\n")
 
 
+NEIGHBOUR_LIMITS = {
+    family: [Path(f"/proc/sys/net/{family}/neigh/default/gc_thresh{n}") for n in (1, 2, 3)]
+    for family in ("ipv4", "ipv6")
+}
+
+
+def _raise_neighbour_limits(interfaces: int) -> None:
+    """The kernel's ARP and neighbour-discovery tables are shared by every network namespace
+    of the machine, and `gc_thresh3` (1024 by default) caps them all together. A
+    province-sized lab has more neighbours than that (every veth end has a few): past the
+    cap, new entries fail, a ping or an SSH login waits seconds for ARP, and `lab status`
+    took 8 minutes and called a hundred routers unreachable. Raise the three thresholds to
+    what the plan needs (never lower them)."""
+    wanted = (4 * interfaces, 8 * interfaces, 16 * interfaces)
+    for paths in NEIGHBOUR_LIMITS.values():
+        for path, value in zip(paths, wanted, strict=True):
+            if path.exists() and int(path.read_text()) < value:
+                path.write_text(f"{value}\n")
+
+
 def _up(
     plan: LabPlan,
     host: Sequence[str],
@@ -358,6 +378,7 @@ def _up(
 ) -> list[Holder]:
     nodes = list(plan.nodes.values())
     _raise_inotify_limit(len(plan.routers()))
+    _raise_neighbour_limits(2 * len(plan.links) + len(plan.nodes))
     holders: dict[str, Holder] = {}
     for index, node in enumerate(nodes, 1):
         holders[node.name] = _start_holder(host, plan.name, node.name)
