@@ -47,7 +47,7 @@ from egovnet.errors import EgovnetError
 from isolation.analysis import audit_configs
 from isolation.enforce import Verdict, shut_ports_frr, targets_of, unknown_ports
 from isolation.findings import Finding
-from isolation.sources import intended_configs, parse_config
+from isolation.sources import parse_config, parse_for
 from nornir_tasks.rollout import RolloutOptions
 from nornir_tasks.tasks import fetch_running, interfaces
 
@@ -88,14 +88,14 @@ def _with_unknown_ports_shut(
     frr = [h for h in targets if (platform or session.network.node(h).platform) == "frr"]
     if not frr:
         return {}
-    parsed = intended_configs(session.network, "frr")
     results = session.run(interfaces, only=frr)
     shut: dict[str, list[tuple[str, str]]] = {}
     for host in frr:
         result = results[host][0]
         if result.failed:
             continue  # the rollout will meet the same host and report why
-        ports = unknown_ports(result.result, parsed[host])
+        known = parse_for(intended[host], host, "frr", f"{host}.cfg")
+        ports = unknown_ports(result.result, known)
         if ports:
             intended[host] = shut_ports_frr(intended[host], ports)
             shut[host] = ports
