@@ -105,6 +105,16 @@ def wave_lines(document: dict[str, Any]) -> list[str]:
     return lines
 
 
+def print_failures(document: dict[str, Any]) -> None:
+    """Why a rollout did not apply: the report's message and each host's error."""
+    if document["outcome"] == "applied":
+        return
+    print(f"    why: {document.get('message')}")
+    for name, host in document["hosts"].items():
+        if host.get("error"):
+            print(f"    {name}: {host['error'][:300]}")
+
+
 def touch_every_router(inventory: Path) -> None:
     """A change every router must take, harmless to routing: BGP keepalive 3 -> 4 s."""
     network_yaml = inventory / "network.yaml"
@@ -161,6 +171,7 @@ def main() -> None:
                 f"({applied['outcome']}, {changed} applied)"
             )
             print("\n".join(wave_lines(applied)))
+            print_failures(applied)
             push_total = sum(w["push_seconds"] for w in applied["waves"])
             gate_total = sum(w["gate_seconds"] for w in applied["waves"])
             pushes = [
