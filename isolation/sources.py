@@ -11,7 +11,7 @@ from pathlib import Path
 from egovnet.model import Network, Node
 from egovnet.policy import exit_hosts
 from egovnet.render.engine import render_network
-from egovnet.render.packet_filter import HEADER, PREFIX, split
+from egovnet.render.packet_filter import HEADER, ruleset_in_place, split
 from egovnet.render.view import NAMING, SharedSecrets
 from isolation.config import ANY, DeviceConfig, FilterRule, PacketFilter, Where
 from isolation.parse_frr import parse_frr, parse_nft
@@ -51,15 +51,6 @@ def detect_platform(text: str, default: str) -> str:
     return default
 
 
-def _ruleset_in_place(text: str) -> str:
-    """The packet-filter section's ruleset, every other line blanked, so that the nft
-    parser's line numbers are the config file's."""
-    marker = PREFIX.rstrip()
-    return "\n".join(
-        line[len(PREFIX) :] if line.startswith(marker) else "" for line in text.splitlines()
-    )
-
-
 def parse_config(text: str, host: str, platform: str, file: str) -> DeviceConfig:
     """A config text parsed for the platform it is written for."""
     return parse_for(text, host, detect_platform(text, platform), file)
@@ -69,7 +60,7 @@ def parse_for(text: str, host: str, platform: str, file: str) -> DeviceConfig:
     """A config text parsed for `platform`, with its packet-filter section if any."""
     config = PARSERS[platform](text, host, file)
     if HEADER in text:
-        parse_nft(_ruleset_in_place(text), config, file)
+        parse_nft(ruleset_in_place(text), config, file)
     return config
 
 

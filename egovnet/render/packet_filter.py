@@ -85,6 +85,19 @@ def split(config: str) -> tuple[str, PacketFilter | None]:
     return "".join(routing), PacketFilter(netns, "".join(ruleset))
 
 
+def ruleset_in_place(config: str) -> str:
+    """The section's ruleset with every other line of the config blanked: a parser of the
+    ruleset then reports the config file's own line numbers.
+
+    >>> ruleset_in_place("hostname x\\n" + embed("public", "table ip t {\\n}\\n")).splitlines()
+    ['', '', 'table ip t {', '}']
+    """
+    marker = PREFIX.rstrip()
+    return "\n".join(
+        line[len(PREFIX) :] if line.startswith(marker) else "" for line in config.splitlines()
+    )
+
+
 def normalize(ruleset: str, *, keep_layout: bool = False) -> list[str]:
     """The lines that make a ruleset what it is: no counters' values, handles or blank
     lines (with `keep_layout`, the indentation and blank lines between chains stay, so a
