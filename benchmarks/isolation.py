@@ -38,9 +38,9 @@ if not __package__:
     HERE = Path(__file__).resolve().parent
     sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 
-from egovnet.cli.isolation_live import RunnerAccess, lab_names
 from egovnet.generate import generate_inventory, write_inventory
 from egovnet.loader import load_network
+from egovnet.wiring.lab import RunnerAccess, lab_names
 from isolation import interconnect
 from isolation.analysis import Audit
 from isolation.live import live_audit

@@ -1,13 +1,13 @@
 """`egovnet isolation audit` and `egovnet interconnect check`: the CLI of the isolation part.
 
-The part (`isolation/`) knows nothing of the lab; here its live checks get the lab's way of
-running a command in a node or host namespace (`lab.runner`), and the topology's names.
+The part (`isolation/`) knows nothing of the lab; `egovnet.wiring` gives its live checks the
+lab's way of running a command in a node or host namespace (`lab.runner`), and the
+topology's names. The audit itself is the `audit` workflow.
 """
 
 from __future__ import annotations
 
 import time
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -25,15 +25,14 @@ from egovnet.cli.common import (
     load,
     out,
 )
-from egovnet.cli.isolation_live import RunnerAccess, lab_names
 from egovnet.errors import EgovnetError
-from egovnet.model import Network
+from egovnet.wiring.isolation import IsolationAudit
+from egovnet.wiring.lab import RunnerAccess, lab_names
+from egovnet.workflows import audit as audit_workflow
+from egovnet.workflows.audit import AuditSource
 from isolation import interconnect
-from isolation.analysis import audit_configs
 from isolation.findings import Finding, hosts_to_repair
 from isolation.interconnect import PairResult
-from isolation.live import live_audit
-from isolation.sources import intended_configs, running_configs
 
 isolation_app = typer.Typer(
     help="Prove extranet/internet isolation: from configs, routing tables and probes.",
@@ -45,10 +44,7 @@ interconnect_app = typer.Typer(
 )
 
 
-class Source(StrEnum):
-    intended = "intended"
-    running = "running"
-    live = "live"
+Source = AuditSource
 
 
 def print_findings(findings: list[Finding], title: str) -> None:
@@ -63,18 +59,6 @@ def print_findings(findings: list[Finding], title: str) -> None:
         table.add_row(f.host, f.zone, f.rule, escape(f.subject), escape(f.evidence))
     out.print(table)
     out.print(f"hosts to repair: {', '.join(hosts_to_repair(findings)) or 'none'}")
-
-
-def _config_findings(network: Network, source: Source, directory: Path | None) -> list[Finding]:
-    if source is Source.intended:
-        return audit_configs(network, intended_configs(network))
-    assert directory is not None  # noqa: S101 - checked by the command
-    return audit_configs(network, running_configs(network, directory))
-
-
-def live_findings(network: Network, stages: dict[str, float]) -> list[Finding]:
-    access = RunnerAccess()
-    return live_audit(network, access, lab_names(network), stages)
 
 
 @isolation_app.command("audit")
@@ -103,29 +87,15 @@ def audit(
         else:
             err.print(f"[bold red]error:[/] {escape(message)}")
         raise typer.Exit(EXIT_BAD_INPUT)
-    started = time.perf_counter()
-    stages: dict[str, float] = {}
     try:
-        if source is Source.live:
-            findings = live_findings(network, stages)
-        else:
-            findings = _config_findings(network, source, directory)
+        result = audit_workflow.audit(IsolationAudit(network), source, directory)
     except EgovnetError as exc:
         fail(exc, as_json)
-    stages["total"] = time.perf_counter() - started
     if as_json:
-        emit_json(
-            {
-                "ok": not findings,
-                "source": source.value,
-                "findings": [f.as_dict() for f in findings],
-                "hosts_to_repair": hosts_to_repair(findings),
-                "seconds": {k: round(v, 2) for k, v in stages.items()},
-            }
-        )
+        emit_json(result.as_dict())
     else:
-        print_findings(findings, f"isolation audit ({source.value})")
-    if findings:
+        print_findings(result.findings, f"isolation audit ({source.value})")
+    if result.findings:
         raise typer.Exit(EXIT_FOUND)
 
 

@@ -9,7 +9,6 @@ hosts were already as intended) are named as such.
 
 from __future__ import annotations
 
-import time
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -18,8 +17,6 @@ import typer
 from rich.markup import escape
 
 from egovnet.cli.common import (
-    EXIT_FOUND,
-    EXIT_OK,
     JsonOption,
     SecretsOption,
     emit_json,
@@ -27,11 +24,10 @@ from egovnet.cli.common import (
     fail,
     out,
 )
-from egovnet.cli.isolation_cmds import isolation_app, live_findings, print_findings
+from egovnet.cli.isolation_cmds import isolation_app, print_findings
 from egovnet.cli.rollout_cmds import (
     BackupOption,
     CanaryOption,
-    DeviceSession,
     GateTimeoutOption,
     KeyOption,
     ParallelOption,
@@ -39,67 +35,21 @@ from egovnet.cli.rollout_cmds import (
     RunsOption,
     UserOption,
     YesOption,
-    execute_rollout,
     print_report,
     render_intended,
+    rollout_engine,
+    start_session,
 )
 from egovnet.errors import EgovnetError
-from isolation.analysis import audit_configs
-from isolation.enforce import Verdict, shut_ports_frr, targets_of, unknown_ports
-from isolation.findings import Finding
-from isolation.sources import parse_config, parse_for
-from nornir_tasks.rollout import RolloutOptions
-from nornir_tasks.tasks import fetch_running, interfaces
+from egovnet.wiring.devices import EngineSettings
+from egovnet.wiring.isolation import EnforceOutcome, EnforceRepair, RolloutRunReport
+from egovnet.workflows import enforce as enforce_workflow
+from egovnet.workflows.enforce import EnforceRequest
 
 
 class EnforceSource(StrEnum):
     running = "running"
     live = "live"
-
-
-def _running_findings(session: DeviceSession) -> list[Finding]:
-    """The audit of every host's running config, read over SSH now; a host that cannot be
-    read is a finding of its own (an audit that skips it would prove nothing)."""
-    results = session.run(fetch_running)
-    configs = {}
-    findings = []
-    for node in session.network.nodes:
-        result = results[node.name][0]
-        if result.failed:
-            reason = session.masker.mask(str(result.exception))
-            findings.append(Finding("unparsed", node.name, "", "", reason, "config"))
-            continue
-        file = f"{node.name} (running)"
-        configs[node.name] = parse_config(result.result, node.name, node.platform, file)
-    return sorted(findings + audit_configs(session.network, configs))
-
-
-def _audit(session: DeviceSession, source: EnforceSource) -> list[Finding]:
-    if source is EnforceSource.live:
-        return live_findings(session.network, {})
-    return _running_findings(session)
-
-
-def _with_unknown_ports_shut(
-    session: DeviceSession, intended: dict[str, str], targets: list[str], platform: str | None
-) -> dict[str, list[tuple[str, str]]]:
-    """Add a shutdown stanza to the intended FRR config of each target for every port the
-    host has and its config does not know; the ports shut, per host."""
-    frr = [h for h in targets if (platform or session.network.node(h).platform) == "frr"]
-    if not frr:
-        return {}
-    results = session.run(interfaces, only=frr)
-    shut: dict[str, list[tuple[str, str]]] = {}
-    for host in frr:
-        result = results[host][0]
-        if result.failed:
-            continue  # the rollout will meet the same host and report why
-        known = parse_for(intended[host], host, "frr", f"{host}.cfg")
-        ports = unknown_ports(result.result, known)
-        if ports:
-            intended[host] = shut_ports_frr(intended[host], ports)
-            shut[host] = ports
-    return shut
 
 
 def enforce(
@@ -132,84 +82,47 @@ def enforce(
     """Repair isolation: audit, roll the intended configs (zone VRFs, route filters, the
     exit's firewall and NAT; ports not in the inventory shut) out to the hosts with findings
     through the staged rollout, then audit again. Exit 0 only if the second audit is clean."""
-    started = time.perf_counter()
-    session = DeviceSession.start(
-        None, platform, (username, ssh_key), max_parallel, secrets, as_json
-    )
+    session = start_session(None, platform, (username, ssh_key), max_parallel, secrets, as_json)
 
     def say(line: str) -> None:
         if not as_json:
             err.print(f"[bold]==>[/] {escape(line)}")
 
-    try:
-        say(f"auditing ({source.value})")
-        before = _audit(session, source)
-        targets = targets_of(before, session.hosts, all_hosts)
-        if not targets:
-            say("no findings: nothing to enforce")
-            _finish(Verdict(before, before, []), None, as_json, started, dry_run)
-        say(f"{len(before)} finding(s); rolling the intended state out to {', '.join(targets)}")
-        intended = render_intended(session.network, session.store, platform, as_json)
-        shut = _with_unknown_ports_shut(session, intended, targets, platform)
-        for host, ports in shut.items():
-            names = ", ".join(f"{n} (vrf {v})" for n, v in ports)
-            say(f"{host}: ports not in the inventory will be shut: {names}")
-    except EgovnetError as exc:
-        fail(exc, as_json)
-    options = RolloutOptions(
-        dry_run, ",".join(targets), canary, max_parallel, "wave", repo, platform
-    )
-    report, path = execute_rollout(
-        session, intended, options, yes=yes, runs=runs, gate_timeout=gate_timeout, as_json=as_json
-    )
-    if not as_json:
-        print_report(report, show_diffs=dry_run)
-        out.print(f"report: {escape(str(path))}")
-    changed = [name for name, host in report.hosts.items() if host.commands]
-    if dry_run or report.exit_code != EXIT_OK:
-        verdict = Verdict(before, before, targets, changed)
-        _finish(verdict, report.exit_code, as_json, started, dry_run, path)
-    say(f"auditing again ({source.value})")
-    try:
-        after = _audit(session, source)
-    except EgovnetError as exc:
-        fail(exc, as_json)
-    _finish(Verdict(before, after, targets, changed), EXIT_OK, as_json, started, dry_run, path)
+    def show(run: RolloutRunReport) -> None:
+        if not as_json:
+            print_report(run.report, show_diffs=dry_run)
+            out.print(f"report: {escape(str(run.path))}")
 
-
-def _finish(
-    verdict: Verdict,
-    rollout_code: int | None,
-    as_json: bool,
-    started: float,
-    dry_run: bool,
-    report: Path | None = None,
-) -> None:
-    """Print the verdict and exit: 0 when clean, the rollout's code when it failed, else 1."""
-    if rollout_code not in {None, EXIT_OK}:
-        code = int(rollout_code or EXIT_FOUND)
-    else:
-        code = EXIT_OK if verdict.clean or (dry_run and not verdict.before) else EXIT_FOUND
-    if as_json:
-        emit_json(
-            {
-                "ok": code == EXIT_OK,
-                "dry_run": dry_run,
-                "targets": verdict.targets,
-                "changed": verdict.changed,
-                "before": [f.as_dict() for f in verdict.before],
-                "after": [f.as_dict() for f in verdict.after],
-                "repaired": len(verdict.repaired),
-                "unrepairable": [f.as_dict() for f in verdict.unrepairable],
-                "report": str(report) if report else None,
-                "seconds": round(time.perf_counter() - started, 1),
-            }
+    settings = EngineSettings(canary, max_parallel, repo, platform, gate_timeout)
+    engine = rollout_engine(session, settings, yes=yes, as_json=as_json)
+    repair = EnforceRepair(session, source.value, platform)
+    request = EnforceRequest(source.value, all_hosts, dry_run)
+    try:
+        result = enforce_workflow.enforce(
+            repair,
+            render_intended(session, platform),
+            engine,
+            request,
+            runs,
+            say=say,
+            on_rollout=show,
         )
+    except EgovnetError as exc:
+        fail(exc, as_json)
+    _finish(result, as_json)
+
+
+def _finish(result: EnforceOutcome, as_json: bool) -> None:
+    """Print the verdict and exit: 0 when clean, the rollout's code when it failed, else 1."""
+    code = result.exit_code
+    if as_json:
+        emit_json(result.as_dict())
         raise typer.Exit(code)
-    if dry_run:
+    verdict = result.verdict
+    if result.dry_run:
         print_findings(verdict.before, "isolation audit before enforcing")
         out.print("dry run: nothing changed")
-    elif rollout_code not in {None, EXIT_OK}:
+    elif result.rollout_failed:
         err.print("[bold red]✗[/] the rollout did not complete: nothing is left half-applied")
     else:
         print_findings(verdict.after, "isolation audit after enforcing")

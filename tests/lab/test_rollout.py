@@ -23,13 +23,13 @@ from pathlib import Path
 
 import pytest
 
-from egovnet.cli.rollout_cmds import lab_ping_probe
 from egovnet.loader import load_network
 from egovnet.model import Network
 from egovnet.render.engine import render_network
 from egovnet.render.packet_filter import PREFIX, normalize, split
 from egovnet.render.view import SharedSecrets
 from egovnet.secrets import SecretStore
+from egovnet.wiring.lab import lab_ping_probe
 from lab.keys import lab_key
 from lab.runner import SSH_DIR, find_holders
 from nornir_tasks.backup import Masker

@@ -1,8 +1,6 @@
-"""The lab as the isolation part's `LabAccess`: commands through `nsenter` into the node
-holders that `lab.runner` finds, and the topology's names for hosts around the routers.
-
-Only the CLI may wire two parts together (DESIGN.md); this module is that wiring.
-"""
+"""The lab as the other parts see it: commands through `nsenter` into the node holders
+that `lab.runner` finds (the isolation part's `LabAccess`, the gates' ping probe), and the
+topology's names for hosts around the routers."""
 
 from __future__ import annotations
 
@@ -12,9 +10,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from egovnet.errors import EgovnetError
-from egovnet.model import Network
+from egovnet.model import Network, Node
 from isolation.access import Completed, LabNames
+from lab import runner as lab_runner
 from lab.runner import Holder, find_holders
+from nornir_tasks.gates import PingProbe
 from topology.clab import INTERNET_NODE, INTERNET_SERVER, LAB_NAME, department_host
 
 
@@ -97,3 +97,22 @@ def lab_names(network: Network) -> LabNames:
         internet_host=lambda exit_host: f"{INTERNET_NODE}-{exit_host}",
         internet_server=INTERNET_SERVER.ip,
     )
+
+
+def lab_ping_probe() -> PingProbe | None:
+    """Pings from inside the lab's node namespaces, when the lab runs here."""
+    try:
+        holders = {holder.node: holder for holder in lab_runner.find_holders()}
+    except OSError:
+        return None
+    if not holders:
+        return None
+
+    def ping(node: Node, source: str, target: str) -> bool:
+        holder = holders.get(node.name)
+        if holder is None:
+            return False
+        output = holder.enter("ping", "-n", "-c", "1", "-W", "2", "-I", source, target, check=False)
+        return " 1 received" in output
+
+    return ping
