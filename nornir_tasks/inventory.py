@@ -32,6 +32,7 @@ from nornir_tasks.drivers.registry import driver_for
 from nornir_tasks.drivers.ssh import SshParams
 
 CONNECTION = "egovnet"
+"""The connection plugin's name: its entry point in pyproject.toml names `DriverConnection`."""
 
 
 @dataclass(frozen=True)
@@ -89,9 +90,6 @@ class DriverConnection:
         if self._driver is None:
             raise RuntimeError("connection not open")
         return self._driver
-
-
-ConnectionPluginRegister.register(CONNECTION, DriverConnection)
 
 
 def host_data(network: Network, node: Node) -> dict[str, Any]:
@@ -156,7 +154,10 @@ def build_nornir(
     workers: int = 20,
     platform: str | None = None,
 ) -> Nornir:
-    """A Nornir over the network with a threaded runner of `workers` threads."""
+    """A Nornir over the network with a threaded runner of `workers` threads; the connection
+    plugin found by its entry point (`nornir.plugins.connections` in pyproject.toml), as
+    `InitNornir` finds it, not registered by importing this module."""
+    ConnectionPluginRegister.auto_register()
     return Nornir(
         inventory=build_inventory(network, credentials, platform),
         runner=ThreadedRunner(num_workers=workers),
