@@ -31,14 +31,14 @@ from egovnet.cli.common import (
     state,
 )
 from egovnet.errors import EgovnetError, InventoryError, SecretError
+from egovnet.wiring.lab import lab_route_check
 from exporters import stack
 from exporters.dashboards import write_dashboards
 from exporters.modules import MODULE_DIR, ModuleError, load_modules
 from exporters.promconfig import TIMINGS, Endpoints, write_config
-from exporters.server import Exporter, serve, via_device
+from exporters.server import Exporter, serve
 from exporters.targets import build_targets
 from exporters.walk import WalkLimits
-from lab.runner import BRIDGE as LAB_BRIDGE
 
 monitor_app = typer.Typer(
     help="Monitoring from the inventory: Prometheus, Alertmanager and the SNMP exporter.",
@@ -130,7 +130,7 @@ def exporter_command(
         found,
         limits=WalkLimits(pdu_bytes, streams),
         max_in_flight=max_in_flight,
-        route_check=via_device(LAB_BRIDGE) if lab else None,
+        route_check=lab_route_check() if lab else None,
     )
     try:
         server = serve(exporter, host, port)

@@ -1,19 +1,21 @@
 """The lab as the other parts see it: commands through `nsenter` into the node holders
-that `lab.runner` finds (the isolation part's `LabAccess`, the gates' ping probe), and the
-topology's names for hosts around the routers."""
+that `lab.runner` finds (the isolation part's `LabAccess`, the gates' ping probe), the
+exporter's route check over the lab's management bridge, and the topology's names for hosts
+around the routers."""
 
 from __future__ import annotations
 
 import select
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from egovnet.errors import EgovnetError
 from egovnet.model import Network, Node
+from exporters.server import via_device
 from isolation.access import Completed, LabNames
 from lab import runner as lab_runner
-from lab.runner import Holder, find_holders
+from lab.runner import BRIDGE, Holder, find_holders
 from nornir_tasks.gates import PingProbe
 from topology.clab import INTERNET_NODE, INTERNET_SERVER, LAB_NAME, department_host
 
@@ -116,3 +118,9 @@ def lab_ping_probe() -> PingProbe | None:
         return " 1 received" in output
 
     return ping
+
+
+def lab_route_check() -> Callable[[str], bool]:
+    """The exporter's guard in the lab: True only for an address routed over the lab's
+    management bridge, so no SNMP packet leaves for a network outside the lab."""
+    return via_device(BRIDGE)
