@@ -76,12 +76,13 @@ class EnforceResult(Generic[V, R]):
 
     @property
     def rollout_failed(self) -> bool:
+        """The rollout ran and did not complete (failed, declined, interrupted)."""
         return self.rollout is not None and self.rollout.exit_code != EXIT_OK
 
     @property
     def exit_code(self) -> int:
         """0 when clean, the rollout's code when it failed, else 1."""
-        if self.rollout is not None and self.rollout.exit_code != EXIT_OK:
+        if self.rollout is not None and self.rollout_failed:
             return self.rollout.exit_code
         clean = self.verdict.clean or (self.dry_run and not self.verdict.before)
         return EXIT_OK if clean else EXIT_FOUND
