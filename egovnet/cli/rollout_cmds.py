@@ -185,7 +185,7 @@ def backup(
             err.print(f"[red]✗ {escape(name)}[/]: {escape(error)}")
         where = f"commit {result.commit[:12]}" if result.commit else "no commit"
         out.print(
-            f"{'[green]✓' if result.ok else '[yellow]![/]'}[/] {len(result.hosts)} of "
+            f"{'[green]✓[/]' if result.ok else '[yellow]![/]'} {len(result.hosts)} of "
             f"{len(result.selected)} host(s) backed up in {escape(str(repo))} ({where})"
         )
     raise typer.Exit(result.exit_code)

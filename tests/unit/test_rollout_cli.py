@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 
 import pytest
@@ -36,3 +37,37 @@ def test_a_limit_naming_no_host_is_bad_input(run_cli: RunCli, sample_inventory: 
     result = run_cli(["-i", str(sample_inventory), "rollout", "--dry-run", "--limit", "zunhau"])
     assert result.exit_code == 2
     assert "--limit: 'zunhau' matches no host" in result.stderr
+
+
+def _unreachable(inventory: Path, host: str) -> None:
+    """Put management on loopback and `host`'s SSH on a port nothing listens on: its login
+    fails at once, wherever the test runs."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    network = inventory / "network.yaml"
+    text = network.read_text(encoding="utf-8")
+    assert "management: 10.64.8.0/24" in text
+    network.write_text(text.replace("management: 10.64.8.0/24", "management: 127.0.8.0/24"))
+    hosts = inventory / "hosts.yaml"
+    text = hosts.read_text(encoding="utf-8")
+    entry = f"{host}:\n"
+    assert entry in text
+    hosts.write_text(text.replace(entry, f"{entry}  port: {port}\n", 1), "utf-8")
+
+
+def test_a_backup_names_the_host_it_could_not_read_and_exits_1(
+    run_cli: RunCli, inventory_copy: Path, tmp_path: Path
+) -> None:
+    _unreachable(inventory_copy, "hebei-core-1")
+    args = ["-i", str(inventory_copy), "backup", "--limit", "hebei-core-1"]
+    args += ["--backup-repo", str(tmp_path / "backups")]
+    result = run_cli(args)
+    assert result.exit_code == 1, result.stderr
+    assert "✗ hebei-core-1" in result.stderr
+    assert "0 of 1 host(s) backed up" in result.stdout
+    assert "(no commit)" in result.stdout
+    document = json.loads(run_cli([*args, "--json"]).stdout)
+    assert document["ok"] is False
+    assert document["commit"] is None
+    assert list(document["failed"]) == ["hebei-core-1"]
