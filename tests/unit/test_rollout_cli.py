@@ -71,3 +71,24 @@ def test_a_backup_names_the_host_it_could_not_read_and_exits_1(
     assert document["ok"] is False
     assert document["commit"] is None
     assert list(document["failed"]) == ["hebei-core-1"]
+
+
+def test_diff_and_a_dry_run_report_an_unreadable_host_and_change_nothing(
+    run_cli: RunCli, inventory_copy: Path, tmp_path: Path
+) -> None:
+    _unreachable(inventory_copy, "hebei-core-1")
+    base = ["-i", str(inventory_copy)]
+    secrets = tmp_path / "secrets.yaml"
+    assert run_cli([*base, "secrets", "init", "-o", str(secrets)]).exit_code == 0
+    limit = ["--limit", "hebei-core-1", "--platform", "frr", "--secrets", str(secrets), "--json"]
+    diff = run_cli([*base, "diff", *limit])
+    assert diff.exit_code == 1, diff.stderr
+    assert json.loads(diff.stdout)["failed"] == ["hebei-core-1"]
+    runs = tmp_path / "runs"
+    dry = run_cli([*base, "rollout", "--dry-run", "--runs", str(runs), *limit])
+    assert dry.exit_code == 1, dry.stderr
+    report = json.loads(dry.stdout)
+    assert report["outcome"] == "aborted"
+    assert report["hosts"]["hebei-core-1"]["outcome"] == "failed, unchanged"
+    assert Path(report["report"]).is_file()
+    assert Path(report["report"]).parent.parent == runs.resolve()
