@@ -17,6 +17,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
+from egovnet import platforms as registry
 from egovnet.cli.common import (
     EXIT_FOUND,
     EXIT_OK,
@@ -45,7 +46,7 @@ from egovnet.cli.rollout_cmds import (
 )
 from egovnet.errors import EgovnetError
 from isolation.analysis import audit_configs
-from isolation.enforce import Verdict, shut_ports_frr, targets_of, unknown_ports
+from isolation.enforce import Verdict, targets_of, unknown_ports
 from isolation.findings import Finding
 from isolation.sources import parse_config, parse_for
 from nornir_tasks.rollout import RolloutOptions
@@ -83,21 +84,25 @@ def _audit(session: DeviceSession, source: EnforceSource) -> list[Finding]:
 def _with_unknown_ports_shut(
     session: DeviceSession, intended: dict[str, str], targets: list[str], platform: str | None
 ) -> dict[str, list[tuple[str, str]]]:
-    """Add a shutdown stanza to the intended FRR config of each target for every port the
-    host has and its config does not know; the ports shut, per host."""
-    frr = [h for h in targets if (platform or session.network.node(h).platform) == "frr"]
-    if not frr:
+    """Add a shutdown stanza to the intended config of each target for every port the host
+    has and its config does not know, where its platform can (`shut_unknown_ports` in the
+    registry: FRR); the ports shut, per host."""
+    records = {h: registry.platform(platform or session.network.node(h).platform) for h in targets}
+    able = [h for h in targets if records[h].shut_unknown_ports is not None]
+    if not able:
         return {}
-    results = session.run(interfaces, only=frr)
+    results = session.run(interfaces, only=able)
     shut: dict[str, list[tuple[str, str]]] = {}
-    for host in frr:
+    for host in able:
         result = results[host][0]
         if result.failed:
             continue  # the rollout will meet the same host and report why
-        known = parse_for(intended[host], host, "frr", f"{host}.cfg")
+        record = records[host]
+        known = parse_for(intended[host], host, record.name, f"{host}.cfg")
         ports = unknown_ports(result.result, known)
-        if ports:
-            intended[host] = shut_ports_frr(intended[host], ports)
+        if ports and record.shut_unknown_ports is not None:
+            shut_ports = registry.load_reference(record.shut_unknown_ports)
+            intended[host] = shut_ports(intended[host], ports)
             shut[host] = ports
     return shut
 
