@@ -24,9 +24,10 @@ Nothing is imported until a part asks; the completeness test resolves every refe
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
+from types import MappingProxyType
 from typing import Any
 
 from egovnet.errors import EgovnetError
@@ -320,7 +321,7 @@ _RECORDS: tuple[PlatformRecord, ...] = (
     ),
 )
 
-_BY_NAME: dict[str, PlatformRecord] = {record.name: record for record in _RECORDS}
+_BY_NAME: Mapping[str, PlatformRecord] = MappingProxyType({r.name: r for r in _RECORDS})
 _ORDER: tuple[str, ...] = tuple(_BY_NAME)
 
 
