@@ -34,6 +34,7 @@ from typing import Any
 
 from egovnet.generate import generate_inventory, write_inventory
 from egovnet.loader import load_network
+from egovnet.platforms import lab_platform
 from egovnet.render.view import secret_names
 from egovnet.secrets import env_name
 from lab.keys import lab_key
@@ -80,7 +81,8 @@ def one_ssh_session(address: str, host: str) -> float:
     times = []
     for _ in range(5):
         started = time.perf_counter()
-        driver = FrrDriver(SshParams(host, address, "root", key_file=str(lab_key())))
+        params = SshParams(host, address, "root", key_file=str(lab_key()))
+        driver = FrrDriver(params, lab_platform())
         driver.open()
         driver.get_config()
         driver.close()

@@ -25,6 +25,7 @@ from typing import Any
 
 import yaml
 
+from egovnet import platforms
 from egovnet.addressing import (
     LEAF_LEVEL,
     Hierarchy,
@@ -33,7 +34,6 @@ from egovnet.addressing import (
     department_leaf_prefixlen,
     link_leaf_bits,
 )
-from egovnet.schema import PLATFORMS
 
 PROVINCES: tuple[tuple[str, str], ...] = (
     ("hebei", "河北省"),
@@ -429,9 +429,11 @@ def _network_text(provinces: int, plan: AddressPlan) -> str:
 
 
 def generate_inventory(
-    provinces: int, cities: int, counties: int, departments: int, *, platform: str = "frr"
+    provinces: int, cities: int, counties: int, departments: int, *, platform: str | None = None
 ) -> dict[str, str]:
     """A complete inventory as {file name: YAML text}: hosts, groups, defaults and network.
+
+    Every node gets `platform` (default: the one the lab runs, so the lab can bring it up).
 
     `provinces` > 1 adds a national core above every province's core pair. Host count:
     `(P > 1) + P * (3 + C * (1 + K))`.
@@ -447,13 +449,12 @@ def generate_inventory(
     for what, value in (("cities", cities), ("counties", counties), ("departments", departments)):
         if value < 0:
             raise ValueError(f"{what} must not be negative, got {value}")
-    if platform not in PLATFORMS:
-        raise ValueError(f"unknown platform '{platform}': expected one of {', '.join(PLATFORMS)}")
+    record = platforms.lab_platform() if platform is None else platforms.platform(platform)
     plan = plan_addresses(provinces, cities, counties, departments)
     return {
         "hosts.yaml": _hosts_text(provinces, cities, counties, departments),
         "groups.yaml": _groups_text(),
-        "defaults.yaml": _defaults_text(platform),
+        "defaults.yaml": _defaults_text(record.name),
         "network.yaml": _network_text(provinces, plan),
     }
 

@@ -11,16 +11,33 @@ import re
 from ipaddress import IPv4Address, IPv4Network
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
-PLATFORMS = ("frr", "huawei_vrp", "h3c_comware", "cisco_ios")
+from egovnet.platforms import platform_names
+
 TIERS = ("national", "province", "city", "county", "exit")
 HOST_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 SECRET_NAME = r"^[a-z0-9][a-z0-9_-]{0,62}$"  # noqa: S105 - a name pattern, not a secret
 DEPARTMENT_NAME = r"^[a-z0-9][a-z0-9_-]{0,30}$"
 
-Platform = Literal["frr", "huawei_vrp", "h3c_comware", "cisco_ios"]
 Tier = Literal["national", "province", "city", "county", "exit"]
+
+
+def _known_platform(name: str) -> str:
+    """A platform of the registry (`egovnet.platforms`). The error is the one a `Literal`
+    gives, so the loader words it the same: "unknown platform 'x': expected 'frr', ..."."""
+    known = platform_names()
+    if name not in known:
+        expected = ", ".join(repr(n) for n in known[:-1]) + f" or {known[-1]!r}"
+        raise PydanticCustomError(
+            "literal_error", "Input should be {expected}", {"expected": expected}
+        )
+    return name
+
+
+Platform = Annotated[str, AfterValidator(_known_platform)]
+"""A platform name the registry knows."""
 
 
 class _Strict(BaseModel):

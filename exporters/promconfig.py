@@ -17,8 +17,9 @@ from typing import Any
 
 import yaml
 
+from egovnet import platforms
 from egovnet.model import Network
-from exporters.targets import LAB_MODULES, PLATFORM_MODULES, node_labels
+from exporters.targets import node_labels
 
 RULES_FILE = "rules/egov.rules.yml"
 SNMP_TARGETS = "targets/snmp.json"
@@ -60,7 +61,9 @@ def snmp_targets(network: Network, *, lab: bool = False) -> list[dict[str, Any]]
     """file_sd entries: one per node, its inventory labels and the modules to scrape."""
     entries = []
     for node in network.nodes:
-        modules = LAB_MODULES if lab else PLATFORM_MODULES[node.platform]
+        modules = (
+            platforms.LAB.snmp_modules if lab else platforms.platform(node.platform).snmp_modules
+        )
         labels = node_labels(node) | {
             "platform": node.platform,
             "__param_module": ",".join(modules),

@@ -11,21 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from egovnet import platforms
 from egovnet.errors import Problem, ProblemList
 from egovnet.model import Network, Node
-from egovnet.render.view import NAMING
 from egovnet.secrets import SecretStore
 from exporters.snmp import Credentials
-
-PLATFORM_MODULES: dict[str, tuple[str, ...]] = {
-    "frr": ("system", "if_mib", "bgp", "host_resources"),
-    "huawei_vrp": ("system", "if_mib", "bgp", "ospf", "huawei"),
-    "h3c_comware": ("system", "if_mib", "bgp", "ospf", "h3c"),
-    "cisco_ios": ("system", "if_mib", "bgp", "ospf"),
-}
-"""Modules scraped when a request names none: what each platform answers."""
-LAB_MODULES = ("system", "if_mib", "bgp", "ospf", "host_resources")
-"""In the lab every node runs FRR and net-snmp, whatever platform it stands in for."""
 
 
 @dataclass(frozen=True)
@@ -48,7 +38,9 @@ class Target:
 
     @property
     def default_modules(self) -> tuple[str, ...]:
-        return PLATFORM_MODULES.get(self.platform, ("system", "if_mib"))
+        """Modules scraped when a request names none: what the platform answers (the
+        registry's `snmp_modules`; an unknown platform is an error, not a guess)."""
+        return platforms.platform(self.platform).snmp_modules
 
 
 def node_labels(node: Node) -> dict[str, str]:
@@ -74,7 +66,8 @@ def links_of(
 
     This is what lets an alert say "uplink down" rather than "some interface down".
     """
-    ports = NAMING["frr" if naming == "lab" else node.platform].port
+    record = platforms.lab_platform() if naming == "lab" else platforms.platform(node.platform)
+    ports = record.naming.port
     interfaces: dict[str, tuple[str, str]] = {}
     peers: dict[str, tuple[str, str]] = {}
     for link in network.links_of(node.name):

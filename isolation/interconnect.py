@@ -24,6 +24,7 @@ from ipaddress import IPv4Address
 
 from prometheus_client import CollectorRegistry, Gauge, generate_latest
 
+from egovnet import platforms
 from egovnet.model import GLOBAL, Network, Node
 from egovnet.policy import exit_hosts, shared_services, zone_policies
 from isolation.access import LabAccess, LabNames
@@ -81,8 +82,10 @@ def _group(node: Node) -> str:
     return node.city or node.province or node.region
 
 
-def matrix(network: Network, names: LabNames, port: str = "eth{n}") -> list[Flow]:
-    """Every pair of the matrix as a flow (see the module docstring)."""
+def matrix(network: Network, names: LabNames, port: str | None = None) -> list[Flow]:
+    """Every pair of the matrix as a flow (see the module docstring); uplink probes leave by
+    the interface `port` names (default: the lab platform's port naming)."""
+    port = port or platforms.lab_platform().naming.port
     policy = zone_policies(network.spec)
     cores = [n for n in network.nodes if n.parent is None]
     hosts = department_hosts(network, names)

@@ -17,6 +17,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from ipaddress import IPv4Address
 
+from egovnet import platforms
 from egovnet.model import Network
 from egovnet.policy import exit_hosts, shared_services, zone_policies
 from isolation.access import LabAccess, LabNames
@@ -349,7 +350,7 @@ def live_audit(
     ]
     stages["running configs"] = time.perf_counter() - started
     started = time.perf_counter()
-    expected = Audit(network, intended_configs(network, "frr")).state
+    expected = Audit(network, intended_configs(network, platforms.LAB.platform)).state
     findings += table_findings(network, read_tables(lab, network), expected)
     stages["routing tables"] = time.perf_counter() - started
     started = time.perf_counter()

@@ -119,6 +119,16 @@ def parse_vrp(text: str, host: str, file: str, dialect: Dialect = VRP) -> Device
     return config
 
 
+def parse_huawei_vrp(text: str, host: str, file: str) -> DeviceConfig:
+    """Parse a Huawei VRP configuration (the registry's parser for `huawei_vrp`)."""
+    return parse_vrp(text, host, file, VRP)
+
+
+def parse_h3c_comware(text: str, host: str, file: str) -> DeviceConfig:
+    """Parse an H3C Comware configuration (the registry's parser for `h3c_comware`)."""
+    return parse_vrp(text, host, file, COMWARE)
+
+
 def _interface_line(interface: Interface, line: str, dialect: Dialect) -> None:
     words = line.split()
     if line.startswith("ip binding vpn-instance "):

@@ -8,23 +8,25 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from egovnet import platforms
 from egovnet.model import Network, Node
 from egovnet.policy import exit_hosts
 from egovnet.render.engine import render_network
 from egovnet.render.packet_filter import HEADER, ruleset_in_place, split
-from egovnet.render.view import NAMING, SharedSecrets
+from egovnet.render.view import SharedSecrets
 from isolation.config import ANY, DeviceConfig, FilterRule, PacketFilter, Where
-from isolation.parse_frr import parse_frr, parse_nft
-from isolation.parse_ios import parse_ios
-from isolation.parse_vrp import COMWARE, VRP, parse_vrp
+from isolation.parse_frr import parse_nft
 
 Parser = Callable[[str, str, str], DeviceConfig]
-PARSERS: dict[str, Parser] = {
-    "frr": parse_frr,
-    "huawei_vrp": lambda text, host, file: parse_vrp(text, host, file, VRP),
-    "h3c_comware": lambda text, host, file: parse_vrp(text, host, file, COMWARE),
-    "cisco_ios": parse_ios,
-}
+"""What a platform record's `parser` names: (text, host, file) -> DeviceConfig."""
+
+
+def parser_for(platform: str) -> Parser:
+    """The parser the registry names for `platform` (`UnknownPlatformError` when unknown)."""
+    parser: Parser = platforms.load_reference(platforms.platform(platform).parser)
+    return parser
+
+
 NO_SECRETS = SharedSecrets(aaa_key="-", snmp_users=[], local_admin=None)
 """The audit reads routing, never secrets: configs are rendered with none in them."""
 POLICY_FILTER = "policy:replies-only"
@@ -32,23 +34,19 @@ POLICY_FILTER = "policy:replies-only"
 
 def detect_platform(text: str, default: str) -> str:
     """The platform a configuration text is written for (a backup of the lab is FRR even where
-    the inventory says huawei_vrp).
+    the inventory says huawei_vrp): the first platform, in registry order, whose detection
+    signature the text carries, else `default` (which must be a known platform).
 
     >>> detect_platform("frr version 8.4\\nhostname a\\n", "cisco_ios")
     'frr'
     >>> detect_platform("#\\nsysname a\\nip ip-prefix X index 10 permit 10.0.0.0 8\\n", "frr")
     'huawei_vrp'
     """
-    head = text[:4000]
-    if "frr version" in head or "frr defaults" in head:
-        return "frr"
-    if "sysname " in text:
-        if "ip ip-prefix " in text or "ipv4-family" in text or "dot1q termination" in text:
-            return "huawei_vrp"
-        return "h3c_comware"
-    if "hostname " in head and default not in PARSERS:
-        return "cisco_ios"
-    return default
+    fallback = platforms.platform(default).name
+    for record in platforms.platforms():
+        if record.detection.matches(text):
+            return record.name
+    return fallback
 
 
 def parse_config(text: str, host: str, platform: str, file: str) -> DeviceConfig:
@@ -58,7 +56,7 @@ def parse_config(text: str, host: str, platform: str, file: str) -> DeviceConfig
 
 def parse_for(text: str, host: str, platform: str, file: str) -> DeviceConfig:
     """A config text parsed for `platform`, with its packet-filter section if any."""
-    config = PARSERS[platform](text, host, file)
+    config = parser_for(platform)(text, host, file)
     if HEADER in text:
         parse_nft(ruleset_in_place(text), config, file)
     return config
@@ -68,7 +66,7 @@ def internet_port(node: Node, platform: str) -> str | None:
     """The name of an exit's internet interface on `platform` (docs/routing.md, "Ports")."""
     if node.internet is None:
         return None
-    return NAMING[platform].port.format(n=node.internet.port)
+    return platforms.platform(platform).naming.port_name(node.internet.port)
 
 
 def add_policy_firewall(network: Network, configs: dict[str, DeviceConfig]) -> None:

@@ -26,6 +26,7 @@ from nornir.core.inventory import (
 from nornir.core.plugins.connections import ConnectionPluginRegister
 from nornir.plugins.runners import ThreadedRunner
 
+from egovnet import platforms
 from egovnet.model import Network, Node
 from nornir_tasks.drivers.base import ConfigDriver
 from nornir_tasks.drivers.registry import driver_for
@@ -117,7 +118,10 @@ def internet_zone(network: Network, node: Node) -> str | None:
 def build_inventory(
     network: Network, credentials: Credentials, platform: str | None = None
 ) -> Inventory:
-    """Every node as a Nornir host; `platform` overrides every node's (the lab runs FRR)."""
+    """Every node as a Nornir host; `platform` overrides every node's (the lab runs FRR).
+    An unknown `platform` is refused here (`UnknownPlatformError`), before any host runs."""
+    if platform is not None:
+        platforms.platform(platform)
     hosts = Hosts()
     for node in network.nodes:
         options = ConnectionOptions(

@@ -10,7 +10,8 @@ file says everything a runner needs and nothing only one of them understands:
   interface at all (`network-mode: none`): a management bridge to them would be a second path
   past the routers and would make isolation tests pass falsely;
 * links with the interface names the rendered configs use: one veth per link and routing
-  instance (`ethN` for the underlay, `ethN.VLAN` per zone); `exec` commands move each zone's
+  instance, named as the lab's platform names them in the registry (`egovnet.platforms.LAB`:
+  `ethN` for the underlay, `ethN.VLAN` per zone); `exec` commands move each zone's
   interfaces into the zone's namespace (FRR's netns VRF backend).
 
 `clab_topology` is pure (model in, plain data out); `write_clab` writes YAML.
@@ -24,6 +25,7 @@ from typing import Any
 
 import yaml
 
+from egovnet import platforms
 from egovnet.model import GLOBAL, Network, Node
 from egovnet.render.packet_filter import PREFIX
 
@@ -78,17 +80,19 @@ def _zone_setup(network: Network, node: Node) -> list[str]:
     """Commands that put a router's zone interfaces into its zone namespaces (FRR's netns VRF
     backend: a VRF is a namespace named after the zone), then restart FRR so that its
     config, loaded before the namespaces existed, binds them."""
+    naming = platforms.lab_platform().naming
     moved: dict[str, list[str]] = {zone: [] for zone in node.zones}
     for link in network.links_of(node.name):
         port = link.upper.port if link.upper.host == node.name else link.lower.port
         for instance in link.subnets:
             if instance != GLOBAL:
-                moved[instance].append(f"eth{port}.{network.zone(instance).vlan}")
+                vlan = network.zone(instance).vlan
+                moved[instance].append(naming.subinterface_name(naming.port_name(port), vlan))
     for dept in node.departments:
-        moved[dept.zone].append(f"dept{dept.vlan}")
+        moved[dept.zone].append(naming.department_name(dept.vlan))
     if node.internet is not None:  # the exit's internet port sits in the internet zone's VRF
         zone = next(z.name for z in network.zones if z.internet and z.name in node.zones)
-        moved[zone].append(f"eth{node.internet.port}")
+        moved[zone].append(naming.port_name(node.internet.port))
     commands: list[str] = []
     for zone, interfaces in moved.items():
         commands.append(f"ip netns add {zone}")
@@ -143,17 +147,24 @@ def clab_topology(network: Network) -> dict[str, Any]:
         if setup:
             entry["exec"] = setup
         nodes[node.name] = entry
+    naming = platforms.lab_platform().naming
+
+    def interface(port: int, instance: str) -> str:
+        name = naming.port_name(port)
+        if instance == GLOBAL:
+            return name
+        return naming.subinterface_name(name, network.zone(instance).vlan)
+
     for link in network.links:
         # one veth per routing instance: the physical port for the underlay, `ethN.VLAN` for
         # each zone (802.1Q on real gear; a veth of its own in the lab, whose kernels may
         # lack 802.1Q, and which can then live in the zone's namespace)
         for instance in link.subnets:
-            suffix = "" if instance == GLOBAL else f".{network.zone(instance).vlan}"
             links.append(
                 {
                     "endpoints": [
-                        f"{link.upper.host}:eth{link.upper.port}{suffix}",
-                        f"{link.lower.host}:eth{link.lower.port}{suffix}",
+                        f"{link.upper.host}:{interface(link.upper.port, instance)}",
+                        f"{link.lower.host}:{interface(link.lower.port, instance)}",
                     ]
                 }
             )
@@ -171,7 +182,8 @@ def clab_topology(network: Network) -> dict[str, Any]:
                 f"ip route add default via {dept.gateway.ip}",
             ]
             nodes[host] = _host_node(commands, labels)
-            links.append({"endpoints": [f"{node.name}:dept{dept.vlan}", f"{host}:eth1"]})
+            router_end = f"{node.name}:{naming.department_name(dept.vlan)}"
+            links.append({"endpoints": [router_end, f"{host}:eth1"]})
         if node.internet is not None:
             name = f"{INTERNET_NODE}-{node.name}"
             # The internet knows nothing of the extranet: only the /31 it shares with the exit
@@ -183,7 +195,8 @@ def clab_topology(network: Network) -> dict[str, Any]:
             nodes[name] = _host_node(
                 commands, {"egovnet-role": "internet", "egovnet-node": node.name}
             )
-            links.append({"endpoints": [f"{node.name}:eth{node.internet.port}", f"{name}:eth1"]})
+            router_end = f"{node.name}:{naming.port_name(node.internet.port)}"
+            links.append({"endpoints": [router_end, f"{name}:eth1"]})
     return {
         "name": LAB_NAME,
         "mgmt": {

@@ -21,6 +21,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
+from egovnet import platforms as registry
 from egovnet.cli import isolation_cmds, isolation_enforce, monitor_cmds, rollout_cmds
 from egovnet.cli.common import (
     DEFAULT_SECRETS,
@@ -43,7 +44,6 @@ from egovnet.generate import generate_inventory, write_inventory
 from egovnet.loader import load_network
 from egovnet.render.engine import render_network, write_configs
 from egovnet.render.view import SharedSecrets, secret_names
-from egovnet.schema import PLATFORMS
 from egovnet.secrets import env_name, write_random_secrets
 from lab import guard
 from lab import runner as lab_runner
@@ -225,7 +225,8 @@ def render(
     platform: Annotated[
         str | None,
         typer.Option(
-            help=f"Render every node for one platform ({', '.join(PLATFORMS)}) instead of its own."
+            help=f"Render every node for one platform ({', '.join(registry.platform_names())}) "
+            "instead of its own."
         ),
     ] = None,
     secrets: SecretsOption = None,
@@ -236,11 +237,11 @@ def render(
     Output is byte-identical from run to run; files already up to date are not rewritten, and
     files a previous render wrote for hosts that are gone are removed.
     """
-    if platform is not None and platform not in PLATFORMS:
-        fail(
-            EgovnetError(f"unknown platform '{platform}': expected one of {', '.join(PLATFORMS)}"),
-            as_json,
-        )
+    if platform is not None:
+        try:
+            registry.platform(platform)
+        except registry.UnknownPlatformError as exc:
+            fail(exc, as_json)
     network = load(as_json)
     store = secret_store(secrets, as_json)
     missing = store.missing(secret_names(network))
@@ -307,7 +308,9 @@ def topology_clab(
         fail(SecretError(f"secrets not set: {hint}"), as_json)
     try:
         path = write_clab(network, output)
-        configs = render_network(network, SharedSecrets.resolve(network, store), "frr")
+        configs = render_network(
+            network, SharedSecrets.resolve(network, store), registry.LAB.platform
+        )
         report = write_configs(configs, output.parent / CONFIG_DIR)
     except OSError as exc:
         fail(
@@ -398,7 +401,9 @@ def lab_up(
     ]
     if topology is None:
         topology = write_clab(network, DEFAULT_TOPOLOGY)
-        configs = render_network(network, SharedSecrets.resolve(network, store), "frr")
+        configs = render_network(
+            network, SharedSecrets.resolve(network, store), registry.LAB.platform
+        )
         write_configs(configs, topology.parent / CONFIG_DIR)
     try:
         plan = read_plan(topology)

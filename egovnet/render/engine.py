@@ -14,6 +14,7 @@ from pathlib import Path
 
 import jinja2
 
+from egovnet import platforms
 from egovnet.model import Network
 from egovnet.perf import bulk_build
 from egovnet.render.view import NodeView, SharedSecrets, iter_views
@@ -44,7 +45,8 @@ class Renderer:
 
     def template(self, platform: str) -> jinja2.Template:
         if platform not in self._templates:
-            self._templates[platform] = self._env.get_template(f"{platform}/node.j2")
+            directory = platforms.platform(platform).templates
+            self._templates[platform] = self._env.get_template(f"{directory}/node.j2")
         return self._templates[platform]
 
     def render(self, view: NodeView) -> str:

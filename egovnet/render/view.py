@@ -14,53 +14,15 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from ipaddress import IPv4Interface, IPv4Network
 
+from egovnet import platforms
 from egovnet.addressing import dotted_mask, ip_text
 from egovnet.model import GLOBAL, Link, Network, Node
+from egovnet.platforms import Naming
 from egovnet.render.packet_filter import embed, exit_ruleset
 from egovnet.schema import SnmpUserSpec
 from egovnet.secrets import SecretStore
 
 DEFAULT_ROUTE = IPv4Network("0.0.0.0/0")
-
-
-@dataclass(frozen=True)
-class PlatformNaming:
-    """How a platform names things; platform differences are data, not code."""
-
-    port: str
-    management: str
-    loopback: str
-    department: str
-    subinterface: str = "{port}.{vlan}"
-    department_trunk: int | None = None
-    """Port whose 802.1Q sub-interfaces are the departments' gateways (towards the access
-    switch); None where each department has an interface of its own (the lab's veths)."""
-
-
-NAMING: dict[str, PlatformNaming] = {
-    # FRR in the lab: containerlab's convention (eth0 is management); zones use FRR's
-    # netns VRF backend: a VRF is a network namespace of the node, named after the zone.
-    "frr": PlatformNaming("eth{n}", "eth0", "lo", "dept{vlan}"),
-    # Vendor gear: port 0 is the trunk to the node's access switch, one sub-interface per
-    # department VLAN; ports 1.. are the links (docs/routing.md, "Ports").
-    "huawei_vrp": PlatformNaming(
-        "GigabitEthernet0/0/{n}", "MEth0/0/1", "LoopBack0", "{trunk}.{vlan}", department_trunk=0
-    ),
-    "h3c_comware": PlatformNaming(
-        "GigabitEthernet1/0/{n}",
-        "M-GigabitEthernet0/0/0",
-        "LoopBack0",
-        "{trunk}.{vlan}",
-        department_trunk=0,
-    ),
-    "cisco_ios": PlatformNaming(
-        "GigabitEthernet0/{n}",
-        "GigabitEthernet0",
-        "Loopback0",
-        "{trunk}.{vlan}",
-        department_trunk=0,
-    ),
-}
 
 
 @dataclass(frozen=True)
@@ -247,12 +209,13 @@ class _Builder:
         self.syslog = [str(a) for a in spec.services.syslog]
         self.aaa_servers = [str(a) for a in spec.services.aaa.servers]
 
-    def port(self, naming: PlatformNaming, number: int) -> str:
+    def port(self, naming: Naming, number: int) -> str:
         return naming.port.format(n=number)
 
-    def build(self, node: Node, platform: str) -> NodeView:
+    def build(self, node: Node, platform_name: str) -> NodeView:
         network = self.network
-        naming = NAMING[platform]
+        record = platforms.platform(platform_name)
+        naming = record.naming
         instances = [GLOBAL, *node.zones]
         # A zone's VRF is named after the zone on every platform (docs/routing.md, "Zones").
         rd = {zone: f"{node.loopback}:{self.vlans[zone]}" for zone in node.zones}
@@ -306,7 +269,7 @@ class _Builder:
         packet_filter = ""
         if node.internet is not None:
             zone = next(z for z in node.zones if self.internet[z])
-            if platform == "frr":  # vendor exits: ACL and NAT not rendered yet
+            if record.renders_exit_filter:  # vendor exits: ACL and NAT not rendered yet
                 port = self.port(naming, node.internet.port)
                 packet_filter = embed(zone, exit_ruleset(port))
             interfaces.append(
@@ -332,7 +295,7 @@ class _Builder:
                 routing[inst].aggregates.append((Prefix.of(self.pools[inst]), False))
         return NodeView(
             node=node,
-            platform=platform,
+            platform=platform_name,
             router_id=str(node.loopback),
             asn=node.asn,
             keepalive=network.spec.routing.keepalive,
@@ -359,7 +322,7 @@ class _Builder:
         self,
         node: Node,
         link: Link,
-        naming: PlatformNaming,
+        naming: Naming,
         interfaces: list[Interface],
         routing: dict[str, RoutingInstance],
         prefix_lists: dict[str, list[PrefixRule]],

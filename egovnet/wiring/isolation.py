@@ -7,13 +7,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from egovnet import platforms as registry
 from egovnet.model import Network
 from egovnet.wiring.devices import DeviceSession
 from egovnet.wiring.lab import RunnerAccess, lab_names
 from egovnet.workflows.enforce import EnforceResult, Ports
 from egovnet.workflows.rollout import RolloutRun
 from isolation.analysis import audit_configs
-from isolation.enforce import Verdict, shut_ports_frr, targets_of, unknown_ports
+from isolation.enforce import Verdict, targets_of, unknown_ports
 from isolation.findings import Finding, hosts_to_repair
 from isolation.live import live_audit
 from isolation.sources import intended_configs, parse_config, parse_for, running_configs
@@ -95,20 +96,24 @@ class EnforceRepair:
 def with_unknown_ports_shut(
     session: DeviceSession, intended: dict[str, str], targets: list[str], platform: str | None
 ) -> dict[str, list[tuple[str, str]]]:
-    """Add a shutdown stanza to the intended FRR config of each target for every port the
-    host has and its config does not know; the ports shut, per host."""
-    frr = [h for h in targets if (platform or session.network.node(h).platform) == "frr"]
-    if not frr:
+    """Add a shutdown stanza to the intended config of each target for every port the host
+    has and its config does not know, where its platform can (`shut_unknown_ports` in the
+    registry: FRR); the ports shut, per host."""
+    records = {h: registry.platform(platform or session.network.node(h).platform) for h in targets}
+    able = [h for h in targets if records[h].shut_unknown_ports is not None]
+    if not able:
         return {}
-    results = session.run(interfaces, only=frr)
+    results = session.run(interfaces, only=able)
     shut: dict[str, list[tuple[str, str]]] = {}
-    for host in frr:
+    for host in able:
         result = results[host][0]
         if result.failed:
             continue  # the rollout will meet the same host and report why
-        known = parse_for(intended[host], host, "frr", f"{host}.cfg")
+        record = records[host]
+        known = parse_for(intended[host], host, record.name, f"{host}.cfg")
         ports = unknown_ports(result.result, known)
-        if ports:
-            intended[host] = shut_ports_frr(intended[host], ports)
+        if ports and record.shut_unknown_ports is not None:
+            shut_ports = registry.load_reference(record.shut_unknown_ports)
+            intended[host] = shut_ports(intended[host], ports)
             shut[host] = ports
     return shut

@@ -24,6 +24,7 @@ from typing import Any
 from netmiko import BaseConnection
 from paramiko.ssh_exception import SSHException
 
+from egovnet.platforms import PlatformRecord
 from egovnet.render.packet_filter import PacketFilter, embed, normalize, split
 from nornir_tasks.drivers.base import (
     BgpPeer,
@@ -42,11 +43,6 @@ from nornir_tasks.drivers.ssh import SESSION_LOST, SshParams, connect, first_lin
 _BOUNDARIES = frozenset({"exit", "end", "configure terminal"})
 # Lines of `show running-config` that describe the session, not the configuration.
 _VOLATILE = re.compile(r"^(Building configuration|Current configuration|frr version|end$)")
-_ERROR = re.compile(
-    r"^% ?(Unknown|Invalid|Command incomplete|Ambiguous|Can't|Configuration|"
-    r"Specified|There is no|Failed|Error|No such|Please)",
-    re.MULTILINE,
-)
 
 
 def config_lines(text: str) -> list[str]:
@@ -88,18 +84,20 @@ class FrrDriver:
 
     Example::
 
-        driver = FrrDriver(SshParams("zhengding", "10.64.8.14", "root", key_file=KEY))
+        driver = FrrDriver(SshParams("zhengding", "10.64.8.14", "root", key_file=KEY),
+                           platform("frr"))
         driver.open()
         driver.load_replace_candidate(intended)
         if not driver.compare_config().empty:
             driver.commit_config()
     """
 
-    platform = "frr"
-
-    def __init__(self, params: SshParams) -> None:
+    def __init__(self, params: SshParams, platform: PlatformRecord) -> None:
         self.params = params
         self.host = params.host
+        self.platform = platform
+        self.commands = platform.commands
+        self._error = re.compile(platform.commands.error_pattern, re.MULTILINE)
         self._session: BaseConnection | None = None
         self._candidate: str | None = None
         self._merge = False
@@ -110,8 +108,7 @@ class FrrDriver:
     # -- session ---------------------------------------------------------------------------
 
     def open(self) -> None:
-        # vtysh's prompts and modes are IOS-like enough for netmiko's cisco_ios session
-        self._session = connect(self.params, "cisco_ios")
+        self._session = connect(self.params, self.platform.netmiko_type)
 
     def close(self) -> None:
         if self._session is not None:
@@ -141,7 +138,7 @@ class FrrDriver:
     # -- getters ---------------------------------------------------------------------------
 
     def _routing(self) -> str:
-        return self._send("show running-config no-header")
+        return self._send(self.commands.show_config)
 
     def _nftables(self, netns: str) -> NftablesOverSsh:
         if self._session is None or self._session.remote_conn_pre is None:
@@ -158,17 +155,17 @@ class FrrDriver:
         return routing.rstrip("\n") + "\n" + embed(netns, running.ruleset)
 
     def get_facts(self) -> Facts:
-        version = self._send("show version")
-        match = re.search(r"FRRouting (\S+)", version)
+        version = self._send(self.commands.show_version)
+        match = re.search(self.commands.version_pattern, version)
         hostname = self._session.find_prompt().rstrip("#>") if self._session else self.host
         return Facts(
             hostname=hostname,
-            vendor="FRRouting",
+            vendor=self.platform.vendor,
             os_version=match.group(1) if match else "unknown",
         )
 
     def get_bgp_neighbors(self) -> list[BgpPeer]:
-        document = self._json("show bgp vrf all summary json")
+        document = self._json(self.commands.bgp_peers)
         peers: list[BgpPeer] = []
         for vrf, families in document.items():
             unicast = families.get("ipv4Unicast", {}) if isinstance(families, dict) else {}
@@ -274,7 +271,7 @@ class FrrDriver:
             for line in output.splitlines()
             if line.startswith("%") and marker not in line
         ]
-        return rejected if rejected and _ERROR.search("\n".join(rejected)) else []
+        return rejected if rejected and self._error.search("\n".join(rejected)) else []
 
     def _apply(self, commands: list[str]) -> None:
         """Send the change; retry the deletions FRR refused in their shorter forms."""
@@ -310,7 +307,7 @@ class FrrDriver:
         self._before_commit = running
         self._filter_before = change[0] if change else None
         if commands:
-            self._send("write memory")  # the device keeps the pre-change config as startup
+            self._send(self.commands.save)  # the device keeps the pre-change config as startup
             self._apply(commands)
             if not self._merge:
                 self._converge(self._candidate or "")
@@ -340,4 +337,4 @@ class FrrDriver:
         self._candidate = None
 
     def save_config(self) -> None:
-        self._send("write memory")
+        self._send(self.commands.save)

@@ -1,28 +1,22 @@
-"""Drivers found by platform name, as Nornir finds its plugins: a table, not a class tree."""
+"""Drivers found by platform name: the platform registry names each platform's driver
+(`PlatformRecord.driver`, "module:attribute"), resolved here on first use."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from egovnet import platforms
+from egovnet.platforms import PlatformRecord
 from nornir_tasks.drivers.base import ConfigDriver
-from nornir_tasks.drivers.frr import FrrDriver
 from nornir_tasks.drivers.ssh import SshParams
-from nornir_tasks.drivers.vendor import VendorCliDriver
 
-DriverFactory = Callable[[SshParams], ConfigDriver]
-
-DRIVERS: dict[str, DriverFactory] = {
-    "frr": FrrDriver,
-    "huawei_vrp": lambda params: VendorCliDriver(params, "huawei_vrp"),
-    "h3c_comware": lambda params: VendorCliDriver(params, "h3c_comware"),
-    "cisco_ios": lambda params: VendorCliDriver(params, "cisco_ios"),
-}
+DriverFactory = Callable[[SshParams, PlatformRecord], ConfigDriver]
+"""What a record's `driver` reference names: a class or function taking the session's
+parameters and the platform's record."""
 
 
 def driver_for(platform: str, params: SshParams) -> ConfigDriver:
-    """A new, unopened driver for `platform` (KeyError names the platform when unknown)."""
-    try:
-        factory = DRIVERS[platform]
-    except KeyError:
-        raise KeyError(f"no driver for platform {platform!r} (known: {sorted(DRIVERS)})") from None
-    return factory(params)
+    """A new, unopened driver for `platform` (`UnknownPlatformError` when unknown)."""
+    record = platforms.platform(platform)
+    factory: DriverFactory = platforms.load_reference(record.driver)
+    return factory(params, record)

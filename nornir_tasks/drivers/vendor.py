@@ -2,10 +2,10 @@
 
 These platforms differ in words, not in shape: a command to print the config, one to save
 it, the word that negates a line (`undo` / `no`), the one that leaves a context (`quit` /
-`exit`). So they are rows of one table (`PLATFORMS`), in the manner of scrapli's drivers,
-not three classes. Diffs are hierarchical (netutils' config parsers: Comware's serves VRP
-too, the two share their syntax); a change is sent as merge commands and removed lines are
-negated under their parents.
+`exit`). So they are the `commands` of their records in the platform registry
+(`egovnet.platforms`), in the manner of scrapli's drivers, not three classes. Diffs are
+hierarchical (netutils' config parser the record names); a change is sent as merge commands
+and removed lines are negated under their parents.
 
 No such device runs on this machine: the tests replay recorded sessions (tests named
 `recorded_...`), and say so.
@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import contextlib
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from netmiko import BaseConnection
 from netutils.config.compliance import diff_network_config
 from paramiko.ssh_exception import SSHException
 
+from egovnet.platforms import PlatformRecord
 from nornir_tasks.drivers.base import (
     BgpPeer,
     CommitFailedError,
@@ -32,76 +32,6 @@ from nornir_tasks.drivers.base import (
 )
 from nornir_tasks.drivers.frr import unified_diff
 from nornir_tasks.drivers.ssh import SESSION_LOST, SshParams, connect
-
-
-@dataclass(frozen=True)
-class CliPlatform:
-    """The words one platform uses for what the contract needs."""
-
-    netmiko_type: str
-    netutils_os: str
-    vendor: str
-    show_config: str
-    show_version: str
-    version_pattern: str
-    negate: str
-    leave: str
-    comment: str
-    error_pattern: str
-    bgp_peers: str
-    bgp_peer_pattern: str
-
-
-PLATFORMS: dict[str, CliPlatform] = {
-    "huawei_vrp": CliPlatform(
-        netmiko_type="huawei",
-        netutils_os="hp_comware",
-        vendor="Huawei",
-        show_config="display current-configuration",
-        show_version="display version",
-        version_pattern=r"VRP \(R\) software, Version (\S+)",
-        negate="undo ",
-        leave="quit",
-        comment="#",
-        error_pattern=r"^Error:|Unrecognized command|Incomplete command|Wrong parameter",
-        bgp_peers="display bgp all peer",
-        # Peer  V  AS  MsgRcvd  MsgSent  OutQ  Up/Down  State  PrefRcv
-        bgp_peer_pattern=r"^\s*(?P<address>\d+\.\d+\.\d+\.\d+)\s+4\s+(?P<asn>\d+)\s+(?:\d+\s+){3}"
-        r"\S+\s+(?P<state>\w+)\s+(?P<received>\d+)\s*$",
-    ),
-    "h3c_comware": CliPlatform(
-        netmiko_type="hp_comware",
-        netutils_os="hp_comware",
-        vendor="H3C",
-        show_config="display current-configuration",
-        show_version="display version",
-        version_pattern=r"Comware Software, Version ([^,\s]+)",
-        negate="undo ",
-        leave="quit",
-        comment="#",
-        error_pattern=r"Unrecognized command|Incomplete command|Wrong parameter|^ % ",
-        bgp_peers="display bgp peer ipv4",
-        # Peer  AS  MsgRcvd  MsgSent  OutQ  PrefRcv  Up/Down  State
-        bgp_peer_pattern=r"^\s*(?P<address>\d+\.\d+\.\d+\.\d+)\s+(?P<asn>\d+)\s+(?:\d+\s+){3}"
-        r"(?P<received>\d+)\s+\S+\s+(?P<state>\w+)\s*$",
-    ),
-    "cisco_ios": CliPlatform(
-        netmiko_type="cisco_ios",
-        netutils_os="cisco_ios",
-        vendor="Cisco",
-        show_config="show running-config",
-        show_version="show version",
-        version_pattern=r"Version (\S+?),",
-        negate="no ",
-        leave="exit",
-        comment="!",
-        error_pattern=r"^% (Invalid|Incomplete|Ambiguous)",
-        bgp_peers="show ip bgp all summary",
-        # Neighbor  V  AS  MsgRcvd  MsgSent  TblVer  InQ  OutQ  Up/Down  State/PfxRcd
-        bgp_peer_pattern=r"^(?P<address>\d+\.\d+\.\d+\.\d+)\s+4\s+(?P<asn>\d+)\s+(?:\d+\s+){5}"
-        r"\S+\s+(?P<state>\S+)\s*$",
-    ),
-}
 
 
 def _indent(line: str) -> int:
@@ -139,10 +69,17 @@ def _as_commands(tree_text: str, leave: str, negate: str | None) -> list[str]:
 class VendorCliDriver:
     """One netmiko session to a Huawei VRP, H3C Comware or Cisco IOS device."""
 
-    def __init__(self, params: SshParams, platform: str, session: Any = None) -> None:
+    def __init__(self, params: SshParams, platform: PlatformRecord, session: Any = None) -> None:
         self.params = params
         self.host = params.host
-        self.platform = PLATFORMS[platform]
+        if platform.netutils_os is None or platform.commands.bgp_peer_pattern is None:
+            raise ValueError(
+                f"{platform.name}: the CLI driver needs a netutils parser and a BGP peer pattern"
+            )
+        self.platform = platform
+        self.commands = platform.commands
+        self._os: str = platform.netutils_os
+        self._peer_pattern: str = platform.commands.bgp_peer_pattern
         self._session: BaseConnection | Any = session
         self._candidate: str | None = None
         self._merge = False
@@ -168,11 +105,11 @@ class VendorCliDriver:
             raise ConnectionFailedError(self.host, f"session lost during {command!r}") from exc
 
     def get_config(self) -> str:
-        return self._send(self.platform.show_config)
+        return self._send(self.commands.show_config)
 
     def get_facts(self) -> Facts:
-        version = self._send(self.platform.show_version)
-        match = re.search(self.platform.version_pattern, version)
+        version = self._send(self.commands.show_version)
+        match = re.search(self.commands.version_pattern, version)
         prompt = str(self._session.find_prompt()) if self._session is not None else self.host
         return Facts(
             hostname=prompt.strip("<>[]#"),
@@ -181,9 +118,9 @@ class VendorCliDriver:
         )
 
     def get_bgp_neighbors(self) -> list[BgpPeer]:
-        output = self._send(self.platform.bgp_peers)
+        output = self._send(self.commands.bgp_peers)
         peers: list[BgpPeer] = []
-        for match in re.finditer(self.platform.bgp_peer_pattern, output, re.MULTILINE):
+        for match in re.finditer(self._peer_pattern, output, re.MULTILINE):
             state = match["state"]
             # IOS prints the prefix count in place of the state once Established
             received = match.groupdict().get("received") or (state if state.isdigit() else "0")
@@ -208,7 +145,7 @@ class VendorCliDriver:
         self._candidate = None
 
     def _commands(self, target: str, running: str, merge: bool) -> list[str]:
-        os_name, p = self.platform.netutils_os, self.platform
+        os_name, p = self._os, self.commands
         add = diff_network_config(target, running, os_name)
         commands = _as_commands(add, p.leave, None)
         if not merge:
@@ -232,7 +169,7 @@ class VendorCliDriver:
             output = str(self._session.send_config_set(commands, read_timeout=120))
         except SESSION_LOST as exc:
             raise CommitFailedError(self.host, f"session lost while applying: {exc}") from exc
-        if re.search(self.platform.error_pattern, output, re.MULTILINE):
+        if re.search(self.commands.error_pattern, output, re.MULTILINE):
             raise CommitFailedError(self.host, f"device rejected a line: {output[-300:]!r}")
 
     def commit_config(self) -> None:
@@ -254,4 +191,4 @@ class VendorCliDriver:
     def save_config(self) -> None:
         if self._session is None:
             raise DeviceError(self.host, "not connected")
-        self._session.save_config()
+        self._session.save_config(cmd=self.commands.save)

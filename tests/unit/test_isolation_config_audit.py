@@ -14,13 +14,14 @@ import pytest
 
 from egovnet.loader import load_network
 from egovnet.model import Network
+from egovnet.platforms import platform_names
 from egovnet.render.engine import render_network
 from isolation.analysis import audit_configs
 from isolation.config import DeviceConfig
 from isolation.findings import Finding, hosts_to_repair
-from isolation.sources import NO_SECRETS, PARSERS, add_policy_firewall, intended_configs
+from isolation.sources import NO_SECRETS, add_policy_firewall, intended_configs, parser_for
 
-PLATFORMS = ("frr", "huawei_vrp", "h3c_comware", "cisco_ios")
+PLATFORMS = platform_names()
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +46,7 @@ def audit(
 ) -> list[Finding]:
     rendered = texts(network, platform) | edited
     configs: dict[str, DeviceConfig] = {
-        host: PARSERS[platform](text, host, f"{host}.cfg") for host, text in rendered.items()
+        host: parser_for(platform)(text, host, f"{host}.cfg") for host, text in rendered.items()
     }
     if policy_firewall:
         add_policy_firewall(network, configs)

@@ -21,11 +21,11 @@ from typing import Any
 import pytest
 from ciscoconfparse2 import CiscoConfParse
 
+from egovnet import platforms
 from egovnet.loader import load_network
 from egovnet.model import GLOBAL, Network, Node
 from egovnet.render.engine import render_network
-from egovnet.render.view import NAMING, SharedSecrets, secret_names
-from egovnet.schema import PLATFORMS
+from egovnet.render.view import SharedSecrets, secret_names
 from egovnet.secrets import SecretStore, env_name
 
 INVENTORY = Path(__file__).parents[2] / "inventory"
@@ -390,7 +390,7 @@ def secret_values(network: Network) -> set[str]:
 
 def check_interfaces(network: Network, node: Node, platform: str, cfg: Parsed) -> None:
     """Loopback, link ends (port per `global`, sub-interface per zone), departments, exit."""
-    naming = NAMING[platform]
+    naming = platforms.platform(platform).naming
     ifaces = cfg.interfaces
     where = f"{platform}/{node.name}"
 
@@ -754,7 +754,7 @@ CHECKS: list[Callable[[Network, Node, str, Parsed], None]] = [
 # --- tests --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("platform", PLATFORMS)
+@pytest.mark.parametrize("platform", platforms.platform_names())
 @pytest.mark.parametrize("check", CHECKS, ids=lambda c: c.__name__.removeprefix("check_"))
 def test_every_node(platform: str, check: Callable[[Network, Node, str, Parsed], None]) -> None:
     network = sample()
@@ -764,7 +764,7 @@ def test_every_node(platform: str, check: Callable[[Network, Node, str, Parsed],
         check(network, node, platform, configs[node.name])
 
 
-@pytest.mark.parametrize("platform", PLATFORMS)
+@pytest.mark.parametrize("platform", platforms.platform_names())
 def test_output_is_deterministic_and_tidy(platform: str) -> None:
     network = sample()
     again = render_network(network, secrets_for(network), platform)
@@ -807,7 +807,7 @@ def first_link_address(network: Network, node: Node) -> tuple[IPv4Address, IPv4A
     return ip, ip + 100
 
 
-@pytest.mark.parametrize("platform", PLATFORMS)
+@pytest.mark.parametrize("platform", platforms.platform_names())
 def test_checks_catch_a_wrong_address(platform: str) -> None:
     network = sample()
     node = network.nodes[0]
@@ -817,7 +817,7 @@ def test_checks_catch_a_wrong_address(platform: str) -> None:
         check_interfaces(network, node, platform, cfg)
 
 
-@pytest.mark.parametrize("platform", PLATFORMS)
+@pytest.mark.parametrize("platform", platforms.platform_names())
 @pytest.mark.parametrize("mistake", ["missing", "wrong-as"])
 def test_checks_catch_a_bad_neighbour(platform: str, mistake: str) -> None:
     network = sample()

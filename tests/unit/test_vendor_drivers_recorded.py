@@ -15,15 +15,20 @@ from typing import cast
 
 import pytest
 
+from egovnet import platforms
 from egovnet.loader import load_network
 from egovnet.render.engine import render_network
 from egovnet.render.view import SharedSecrets, secret_names
 from egovnet.secrets import SecretStore, env_name
 from nornir_tasks.drivers.base import CommitFailedError
 from nornir_tasks.drivers.ssh import SshParams
-from nornir_tasks.drivers.vendor import PLATFORMS, VendorCliDriver
+from nornir_tasks.drivers.vendor import VendorCliDriver
 
 RECORDED = Path(__file__).resolve().parent / "recorded"
+PLATFORMS = tuple(
+    r.name for r in platforms.platforms() if platforms.load_reference(r.driver) is VendorCliDriver
+)
+"""The platforms the registry gives this driver."""
 ROOT = Path(__file__).resolve().parents[2]
 
 # What each platform calls the changed line, and how it negates it.
@@ -42,7 +47,7 @@ class RecordedSession:
     prompt: str
     config_reply: str = ""
     sent: list[list[str]] = field(default_factory=list)
-    saved: int = 0
+    saved: list[str] = field(default_factory=list)
 
     def send_command(self, command: str, read_timeout: float = 0) -> str:
         return self.outputs[command]
@@ -54,8 +59,8 @@ class RecordedSession:
     def find_prompt(self) -> str:
         return self.prompt
 
-    def save_config(self) -> str:
-        self.saved += 1
+    def save_config(self, cmd: str = "") -> str:
+        self.saved.append(cmd)
         return ""
 
     def disconnect(self) -> None:
@@ -71,7 +76,7 @@ def intended() -> dict[str, str]:
 
 
 def recorded(platform: str, running: str, config_reply: str = "") -> VendorCliDriver:
-    p = PLATFORMS[platform]
+    p = platforms.platform(platform).commands
     folder = RECORDED / platform
     session = RecordedSession(
         {
@@ -82,7 +87,9 @@ def recorded(platform: str, running: str, config_reply: str = "") -> VendorCliDr
         prompt="<zunhua>" if platform != "cisco_ios" else "zunhua#",
         config_reply=config_reply,
     )
-    return VendorCliDriver(SshParams("zunhua", "10.64.8.76", "noc"), platform, session=session)
+    return VendorCliDriver(
+        SshParams("zunhua", "10.64.8.76", "noc"), platforms.platform(platform), session=session
+    )
 
 
 def session_of(driver: VendorCliDriver) -> RecordedSession:
@@ -115,7 +122,7 @@ def test_recorded_drift_is_repaired_under_its_parent(
     driver.load_replace_candidate(intended[platform])
     change = driver.compare_config()
     commands = list(change.commands)
-    leave = PLATFORMS[platform].leave
+    leave = platforms.platform(platform).commands.leave
     # the hand-made line goes, under the VRF it sits in
     removal = commands.index(f"{negate}description added by hand")
     assert (
@@ -168,9 +175,22 @@ def test_recorded_rollback_sends_the_inverse_of_the_commit(intended: dict[str, s
     driver.load_replace_candidate(intended[platform])
     driver.commit_config()
     session = session_of(driver)
-    session.outputs[PLATFORMS[platform].show_config] = intended[platform]  # the device took it
+    took = platforms.platform(platform).commands.show_config
+    session.outputs[took] = intended[platform]  # the device took it
     driver.rollback()
     commit, rollback = session.sent
     assert "undo description added by hand" in commit
     assert "description added by hand" in rollback
     assert "undo route-distinguisher 10.64.0.74:100" in rollback
+
+
+@pytest.mark.parametrize(
+    ("platform", "command"),
+    [("huawei_vrp", "save"), ("h3c_comware", "save force"), ("cisco_ios", "write mem")],
+)
+def test_recorded_save_sends_the_platform_save_command(
+    platform: str, command: str, intended: dict[str, str]
+) -> None:
+    driver = recorded(platform, intended[platform])
+    driver.save_config()
+    assert session_of(driver).saved == [command]
