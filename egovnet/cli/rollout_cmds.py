@@ -41,12 +41,11 @@ from egovnet.cli.common import (
 from egovnet.errors import EgovnetError, SecretError
 from egovnet.model import Network, Node
 from egovnet.render.engine import render_network
-from egovnet.render.view import SharedSecrets, secret_names
-from egovnet.secrets import SecretStore
+from egovnet.secrets import SecretStore, SharedSecrets, secret_names, snmp_credentials
 from lab import runner as lab_runner
 from lab.keys import lab_key
 from nornir_tasks.backup import Masker, commit_backup
-from nornir_tasks.gates import HealthGates, PingProbe, SnmpV3User, snmpv3_probe
+from nornir_tasks.gates import HealthGates, PingProbe, snmpv3_probe
 from nornir_tasks.inventory import Credentials, build_nornir
 from nornir_tasks.report import RolloutReport
 from nornir_tasks.rollout import (
@@ -160,18 +159,10 @@ def lab_ping_probe() -> PingProbe | None:
 
 
 def _snmp(network: Network, store: SecretStore) -> Callable[[Node], bool] | None:
-    users = network.spec.services.snmp.users
+    users = network.services.snmp.users
     if not users:
         return None
-    spec = users[0]
-    user = SnmpV3User(
-        spec.name,
-        spec.auth.upper().replace("SHA256", "SHA-256"),
-        store.get(spec.auth_key.secret),
-        "AES",
-        store.get(spec.priv_key.secret),
-    )
-    return snmpv3_probe(user)
+    return snmpv3_probe(snmp_credentials(users[0], store))
 
 
 def _inventory_commit(inventory: Path) -> str:
