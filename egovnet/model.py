@@ -194,7 +194,7 @@ class BgpSession:
     thousands, and they are derived from the links on demand (`Network.sessions_of`).
 
     >>> BgpSession("zhengding", "sjz-city", "global", "uplink", 1, 3,
-    ...     IPv4Interface("10.64.16.145/31"), IPv4Address("10.64.16.144"), 4200000012).vrf
+    ...     IPv4Address("10.64.16.145"), IPv4Address("10.64.16.144"), 4200000012).vrf
     'default'
     """
 
@@ -207,7 +207,8 @@ class BgpSession:
     port: int
     """`host`'s port of the link (a zone's session runs on that port's sub-interface)."""
     peer_port: int
-    local: IPv4Interface
+    local: IPv4Address
+    """`host`'s address on the link's /31 in `instance` (the far end has the other one)."""
     peer_address: IPv4Address
     peer_asn: int
 
@@ -303,7 +304,7 @@ class Network(_Frozen):
                     role,
                     mine.port,
                     far.port,
-                    IPv4Interface((base + offset, 31)),
+                    IPv4Address(base + offset),
                     IPv4Address(base + 1 - offset),
                     peer_asn,
                 )

@@ -314,7 +314,7 @@ class _Builder:
         other = self.network.node(session.peer)
         port = self.port(naming, session.port)
         inst = session.instance
-        address = Address.of(session.local)
+        address = Address.at(int(session.local), 31)
         description = f"{session.role} to {other.name} port {session.peer_port}"
         if inst == GLOBAL:
             interfaces.append(Interface(port, description, address, "link"))
@@ -334,7 +334,7 @@ class _Builder:
         import_list, export_list = self._filters(node, other, session.role, inst, prefix_lists)
         routing[inst].neighbors.append(
             Neighbor(
-                str(session.peer_address),
+                ip_text(int(session.peer_address)),
                 session.peer_asn,
                 other.name,
                 session.role,

@@ -10,7 +10,7 @@ import pytest
 from nornir.plugins.inventory.simple import SimpleInventory
 
 from egovnet.loader import load_network
-from egovnet.model import GLOBAL, Network
+from egovnet.model import GLOBAL, BgpSession, Network
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -156,6 +156,14 @@ def test_derived_facts_are_in_the_model(sample: Network) -> None:
             assert dept.host.network == dept.prefix
 
 
+def link_subnet(network: Network, session: BgpSession) -> IPv4Network:
+    """The /31 of the link a session runs on, from the links themselves."""
+    for link in network.links_of(session.host):
+        if link.other(session.host).host == session.peer and session.instance in link.subnets:
+            return link.subnets[session.instance]
+    raise AssertionError(f"no link for {session}")
+
+
 def test_every_link_instance_is_one_session_at_each_end(sample: Network) -> None:
     """Both ends agree on a session: addresses swapped, each other's AS, one per instance."""
     sessions = {
@@ -164,8 +172,8 @@ def test_every_link_instance_is_one_session_at_each_end(sample: Network) -> None
     assert len(sessions) == 2 * sum(len(link.subnets) for link in sample.links)
     for (host, peer, instance), mine in sessions.items():
         theirs = sessions[(peer, host, instance)]
-        assert (mine.local.ip, mine.peer_address) == (theirs.peer_address, theirs.local.ip)
-        assert mine.local.network.prefixlen == 31
+        assert (mine.local, mine.peer_address) == (theirs.peer_address, theirs.local)
+        assert IPv4Network(f"{mine.local}/31", strict=False) == link_subnet(sample, mine)
         assert (mine.peer_asn, theirs.peer_asn) == (sample.node(peer).asn, sample.node(host).asn)
         assert {mine.role, theirs.role} in ({"uplink", "downlink"}, {"peer"})
     core = sample.sessions_of("hebei-core-1")
