@@ -452,10 +452,9 @@ def check_interfaces(network: Network, node: Node, platform: str, cfg: Parsed) -
         name = naming.port.format(n=node.internet.port)
         expected.add(name)
         iface = ifaces.get(name)
-        zone = next(z.name for z in network.zones if z.internet and z.name in node.zones)
         assert iface is not None, f"{where}: no internet uplink {name}"
         assert iface.address == node.internet.address
-        assert iface.vrf == zone
+        assert iface.vrf == node.internet_zone
         assert iface.vrf_before_address
 
     assert set(ifaces) == expected, f"{where}: unexpected interfaces {set(ifaces) - expected}"
