@@ -967,3 +967,15 @@ def test_unknown_v2c_host_fails_validate_with_exit_2(run_cli: RunCli, inventory_
     assert [(p["file"], p["field"], p["line"]) for p in problems] == [
         (str(inventory_copy / NETWORK), "services.snmp.v2c.hosts.1", line)
     ]
+
+
+def test_an_exit_needs_an_internet_zone(inventory_copy: Path) -> None:
+    """Without a zone that has internet, the exit's uplink has no VRF to sit in: refused at
+    the exit's tier (before, the render stopped on it with a StopIteration)."""
+    edit(inventory_copy, NETWORK, "    internet: true\n", "    internet: false\n")
+    with pytest.raises(InventoryError) as raised:
+        load_network(inventory_copy)
+    groups = str(inventory_copy / GROUPS)
+    tier = [p for p in raised.value.problems if p.field == "data.tier"]
+    assert [(p.file, p.host) for p in tier] == [(groups, "hebei-exit")]
+    assert "needs a zone with internet: true" in tier[0].message
