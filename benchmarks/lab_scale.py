@@ -22,8 +22,7 @@ from pathlib import Path
 from egovnet.generate import generate_inventory, write_inventory
 from egovnet.loader import load_network
 from egovnet.render.engine import render_network, write_configs
-from egovnet.render.view import SharedSecrets, secret_names
-from egovnet.secrets import SecretStore, env_name
+from egovnet.secrets import SecretStore, SharedSecrets, env_name, secret_names, snmp_credentials
 from lab import guard, runner
 from lab.keys import ensure_lab_key
 from lab.plan import read_plan
@@ -93,10 +92,7 @@ def main() -> None:
 
         guard.apply_guard(network)
         try:
-            users = [
-                runner.SnmpUser(u.name, u.auth, "benchmark", u.priv, "benchmark")
-                for u in network.spec.services.snmp.users
-            ]
+            users = [snmp_credentials(u, store) for u in network.services.snmp.users]
             holders = runner.up(plan, progress=progress, ssh_key=ensure_lab_key(), snmp_users=users)
             converged = runner.wait_converged(plan, timeout=600)
             marks["converged"] = time.perf_counter() - started

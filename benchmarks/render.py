@@ -41,8 +41,8 @@ from egovnet.generate import generate_inventory, write_inventory
 from egovnet.loader import load_network
 from egovnet.model import Network
 from egovnet.render.engine import Renderer, render_network, write_configs
-from egovnet.render.view import SharedSecrets, build_views, secret_names
-from egovnet.secrets import SecretStore, env_name
+from egovnet.render.view import build_views
+from egovnet.secrets import SecretStore, SharedSecrets, env_name, secret_names
 
 T = TypeVar("T")
 

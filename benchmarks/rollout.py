@@ -35,8 +35,7 @@ from typing import Any
 from egovnet.generate import generate_inventory, write_inventory
 from egovnet.loader import load_network
 from egovnet.platforms import lab_platform
-from egovnet.render.view import secret_names
-from egovnet.secrets import env_name
+from egovnet.secrets import env_name, secret_names
 from lab.keys import lab_key
 from nornir_tasks.drivers.frr import FrrDriver
 from nornir_tasks.drivers.ssh import SshParams

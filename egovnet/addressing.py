@@ -24,6 +24,15 @@ LEVELS_WITH_CHILDREN = (0, 1, 2)
 LEAF_LEVEL = 3
 
 
+def management_station(management: IPv4Network) -> IPv4Address:
+    """The NOC's address on the management subnet: its first host, never a node's.
+
+    >>> management_station(IPv4Network("10.255.0.0/24"))
+    IPv4Address('10.255.0.1')
+    """
+    return management.network_address + 1
+
+
 def bits_for(children: int) -> int:
     """Bits needed to number `children` children from slot 1 (slot 0 is the parent's own part).
 

@@ -18,6 +18,7 @@ from egovnet.addressing import (
     bits_for,
     department_leaf_prefixlen,
     link_leaf_bits,
+    management_station,
     nth_subnet,
 )
 from egovnet.drafts import (
@@ -293,7 +294,7 @@ def allocate(
     book = _AddressBook()
     nodes: list[Node] = []
     management = plan.management
-    station = management.network_address + 1
+    station = management_station(management)
     for draft in sorted(drafts.values(), key=lambda d: d.order):
         name, data = draft.name, draft.data
         u = draft.leaf_index
@@ -346,6 +347,7 @@ def allocate(
                 port=plan.uplinks_per_node + 1,
                 address=IPv4Interface((int(subnet.network_address) + 1, 31)),
                 next_hop=subnet.network_address,
+                zone=_internet_zone(loader, draft, zones),
             )
             book.add(subnet, "internet link", name, "")
         labels = _region_labels(draft, drafts)
@@ -388,6 +390,22 @@ def allocate(
     for first, second in book.overlaps():
         _report_overlap(loader, drafts, first, second)
     return nodes, links
+
+
+def _internet_zone(loader: LoadContext, draft: HostDraft, zones: tuple[str, ...]) -> str:
+    """The zone an exit's internet uplink sits in: the first zone with `internet: true` (an
+    exit only carries those). None existing is a problem of the host that asks for one."""
+    if zones:
+        return zones[0]
+    file, line = draft.where("tier")
+    loader.problems.add(
+        file,
+        "data.tier",
+        "an internet exit needs a zone with internet: true in network.yaml, and none has it",
+        host=draft.name,
+        line=line,
+    )
+    return ""
 
 
 def _hand_management(
@@ -551,6 +569,7 @@ def _departments(
                 slot=slot,
                 prefix=prefix,
                 gateway=IPv4Interface((int(prefix.network_address) + 1, prefix.prefixlen)),
+                host=IPv4Interface((int(prefix.network_address) + 2, prefix.prefixlen)),
                 vlan=vlan,
                 description=dept.description,
             )

@@ -33,6 +33,7 @@ from egovnet.addressing import (
     bits_for_count,
     department_leaf_prefixlen,
     link_leaf_bits,
+    management_station,
 )
 
 PROVINCES: tuple[tuple[str, str], ...] = (
@@ -124,7 +125,7 @@ class AddressPlan:
     @property
     def station(self) -> str:
         """The management station: the first host of the management pool."""
-        return str(self.management.network_address + 1)
+        return str(management_station(self.management))
 
 
 # --------------------------------------------------------------------------------------

@@ -4,8 +4,9 @@ The loader works in stages and keeps going after a problem so that one run repor
 them: files (UTF-8, YAML, duplicate keys, plain-text secrets) and shapes (unknown keys,
 types) here; the tree (parents, tiers, cycles, uplinks) in `egovnet.tree_checks`; slots,
 pools and addresses (hand-written ones checked against pools and each other) in
-`egovnet.allocation`. Each stage only runs on what the previous ones left sound, so one
-mistake does not echo as ten.
+`egovnet.allocation`; the policy's and the services' references to hosts and addresses in
+`egovnet.policy` and `egovnet.references`. Each stage only runs on what the previous ones
+left sound, so one mistake does not echo as ten.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from egovnet import schema
+from egovnet.addressing import management_station
 from egovnet.allocation import allocate, assign_slots, check_pools, leaf_indexes, plan_layout
 from egovnet.drafts import (
     DEFAULTS,
@@ -32,7 +34,8 @@ from egovnet.model import (
     Zone,
 )
 from egovnet.perf import bulk_build
-from egovnet.policy import check_policy
+from egovnet.policy import build_policy, check_policy
+from egovnet.references import check_services
 from egovnet.schema import (
     HOST_NAME,
     HostData,
@@ -307,6 +310,7 @@ def _load_network(directory: Path) -> Network:
     leaf_indexes(drafts, layout.hierarchy)
     nodes, links = allocate(loader, drafts, spec, layout)
     check_policy(loader, spec, nodes)
+    check_services(loader, spec, nodes)
     loader.problems.raise_if_any()
     zones = tuple(
         Zone(
@@ -320,6 +324,7 @@ def _load_network(directory: Path) -> Network:
         )
         for name, z in spec.zones.items()
     )
+    plan = spec.address_plan
     return Network.model_construct(
         name=spec.name,
         source=str(loader.directory),
@@ -327,4 +332,11 @@ def _load_network(directory: Path) -> Network:
         zones=zones,
         nodes=tuple(nodes),
         links=tuple(links),
+        loopback_pool=plan.loopbacks,
+        link_pool=plan.links,
+        management_subnet=plan.management,
+        management_station=management_station(plan.management),
+        routing=spec.routing,
+        services=spec.services,
+        policy=build_policy(spec, nodes),
     )

@@ -10,16 +10,29 @@ each zone (`private`, `public`, ...): on real gear each zone is a VPN instance /
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import cached_property
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from egovnet.schema import NetworkSpec, Platform, Tier
+from egovnet.schema import (
+    NetworkSpec,
+    Platform,
+    ProbeSpec,
+    RoutingSpec,
+    ServicesSpec,
+    SnmpUserSpec,
+    Tier,
+)
 
 GLOBAL = "global"
 """Name of the underlay routing instance."""
+
+SnmpUser = SnmpUserSpec
+"""An SNMPv3 user as the model holds it: names, algorithms and `SecretRef`s, never a key.
+`egovnet.secrets.snmp_credentials` resolves it against a `SecretStore`."""
 
 
 class _Frozen(BaseModel):
@@ -38,6 +51,8 @@ class Department(_Frozen):
     slot: int
     prefix: IPv4Network
     gateway: IPv4Interface
+    host: IPv4Interface
+    """The department's host (in the lab: its namespace): the address after the gateway."""
     vlan: int
     description: str | None = None
 
@@ -48,6 +63,9 @@ class InternetUplink(_Frozen):
     port: int
     address: IPv4Interface
     next_hop: IPv4Address
+    zone: str
+    """The internet zone whose routing instance holds the uplink (its VRF; on an FRR exit in
+    the lab, the namespace of its packet filter)."""
 
 
 class Node(_Frozen):
@@ -81,6 +99,11 @@ class Node(_Frozen):
     internet: InternetUplink | None = None
     username: str | None = None
     port: int | None = None
+
+    @property
+    def internet_zone(self) -> str | None:
+        """The zone of the node's internet uplink; None on a node without one."""
+        return self.internet.zone if self.internet is not None else None
 
 
 class LinkEnd(_Frozen):
@@ -126,8 +149,81 @@ class Zone(_Frozen):
     department_prefixlen: int
 
 
+class ZonePolicy(_Frozen):
+    """One zone's effective isolation policy (what network.yaml says, else the default).
+
+    >>> ZonePolicy(zone="public", internet=True, reaches=("public",))
+    ZonePolicy(zone='public', internet=True, reaches=('public',))
+    """
+
+    zone: str
+    internet: bool
+    """Departments reach the internet, through the unified exit and source-NATed."""
+    reaches: tuple[str, ...]
+    """Zones whose departments this zone's departments reach (its own, or none)."""
+
+
+class SharedService(_Frozen):
+    """A department every department of its zone must reach (`isolation.shared_services`)."""
+
+    host: str
+    department: str
+
+
+class Policy(_Frozen):
+    """The isolation policy, checked against the hosts and filled with defaults, so that the
+    audit, the probes and the interconnect matrix read one answer.
+
+    Example: ``Policy(zones={"private": ZonePolicy(...), "public": ZonePolicy(...)},
+    exits=("hebei-exit",), shared_services=(), probes=ProbeSpec())``
+    """
+
+    zones: dict[str, ZonePolicy]
+    exits: tuple[str, ...]
+    """The unified internet exit(s): those the policy names, else every exit-tier host."""
+    shared_services: tuple[SharedService, ...]
+    probes: ProbeSpec
+    """Ports and bounds of the live isolation probes."""
+
+
+@dataclass(frozen=True, slots=True)
+class BgpSession:
+    """One BGP session a node must have: one per link and routing instance on the link.
+
+    A plain dataclass rather than a pydantic model: a national network has tens of
+    thousands, and they are derived from the links on demand (`Network.sessions_of`).
+
+    >>> BgpSession("zhengding", "sjz-city", "global", "uplink", 1, 3,
+    ...     IPv4Address("10.64.16.145"), IPv4Address("10.64.16.144"), 4200000012).vrf
+    'default'
+    """
+
+    host: str
+    peer: str
+    instance: str
+    """`global` (the underlay) or a zone."""
+    role: Literal["uplink", "downlink", "peer"]
+    """What the peer is to `host`: the node it uplinks to, a child, or a same-level peer."""
+    port: int
+    """`host`'s port of the link (a zone's session runs on that port's sub-interface)."""
+    peer_port: int
+    local: IPv4Address
+    """`host`'s address on the link's /31 in `instance` (the far end has the other one)."""
+    peer_address: IPv4Address
+    peer_asn: int
+
+    @property
+    def vrf(self) -> str:
+        """The routing instance as devices name it (`default` for the underlay)."""
+        return "default" if self.instance == GLOBAL else self.instance
+
+
 class Network(_Frozen):
-    """The whole extranet: nodes in inventory order, links, zones and site-wide settings."""
+    """The whole extranet: nodes in inventory order, links, zones and site-wide settings.
+
+    `spec` is network.yaml as written, for the core (loader, allocation, rendering); every
+    part reads the typed attributes below instead.
+    """
 
     name: str
     source: str
@@ -135,6 +231,18 @@ class Network(_Frozen):
     zones: tuple[Zone, ...]
     nodes: tuple[Node, ...]
     links: tuple[Link, ...]
+    loopback_pool: IPv4Network
+    link_pool: IPv4Network
+    management_subnet: IPv4Network
+    management_station: IPv4Address
+    """The NOC's address on the management subnet (its first address): the lab's management
+    bridge and gateway, never a node's."""
+    routing: RoutingSpec
+    """BGP settings every node shares (ASN base, keepalive and hold timers)."""
+    services: ServicesSpec
+    """Site-wide services (NTP, syslog, AAA, SNMP users and v2c hosts, SSH, banner); secrets
+    only as `SecretRef`s."""
+    policy: Policy
 
     @cached_property
     def _by_name(self) -> dict[str, Node]:
@@ -163,6 +271,44 @@ class Network(_Frozen):
         """Every link with `name` at one end."""
         return self._links_by_host[name]
 
+    @cached_property
+    def _sessions(self) -> dict[str, tuple[BgpSession, ...]]:
+        return {}
+
+    def sessions_of(self, name: str) -> tuple[BgpSession, ...]:
+        """Every BGP session node `name` must have, by its port, then instance in the order
+        the link carries them (the underlay first): what its config sets up, what the
+        rollout's gate expects Established and what the exporter labels."""
+        known = self._sessions.get(name)
+        if known is None:
+            known = self._sessions[name] = tuple(self._derive_sessions(name))
+        return known
+
+    def _derive_sessions(self, name: str) -> Iterator[BgpSession]:
+        def port(link: Link) -> int:
+            return (link.upper if link.upper.host == name else link.lower).port
+
+        for link in sorted(self.links_of(name), key=port):
+            upper = link.upper.host == name
+            mine, far = (link.upper, link.lower) if upper else (link.lower, link.upper)
+            role: Literal["uplink", "downlink", "peer"]
+            role = "peer" if link.kind == "peer" else ("downlink" if upper else "uplink")
+            peer_asn = self.node(far.host).asn
+            for instance, subnet in link.subnets.items():
+                base = int(subnet.network_address)
+                offset = 0 if upper else 1
+                yield BgpSession(
+                    name,
+                    far.host,
+                    instance,
+                    role,
+                    mine.port,
+                    far.port,
+                    IPv4Address(base + offset),
+                    IPv4Address(base + 1 - offset),
+                    peer_asn,
+                )
+
     def children(self, name: str | None) -> list[Node]:
         """Nodes whose parent is `name` (`None`: the roots), in slot order."""
         return sorted(self._children.get(name, []), key=lambda n: n.slot)
@@ -181,7 +327,7 @@ class Network(_Frozen):
     def pool(self, instance: str) -> IPv4Network:
         """The pool that an instance's routes are drawn from (the loopbacks for `global`)."""
         if instance == GLOBAL:
-            return self.spec.address_plan.loopbacks
+            return self.loopback_pool
         return self.zone(instance).pool
 
     def walk(self) -> Iterator[tuple[int, Node]]:

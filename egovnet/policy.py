@@ -1,41 +1,27 @@
 """The isolation policy of `network.yaml`, checked against the hosts and filled with defaults.
 
 `schema.IsolationSpec` is what a person writes (mostly nothing: the seeds' policy is the
-default); `ZonePolicy` is the policy each zone ends up with, so that the audit, the probes
-and the interconnect matrix read one answer and never re-derive a default. The policy may
+default); `build_policy` makes the `model.Policy` the loader puts in the model (each zone's
+effective `ZonePolicy`, the exits, the shared services), so that the audit, the probes and
+the interconnect matrix read one answer and never re-derive a default. The policy may
 only tighten the zone model: a zone without `internet: true` has no default route anywhere,
 so a policy letting it out would describe a network that cannot exist.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
 
 from egovnet.drafts import NETWORK, LoadContext
-from egovnet.model import Network, Node
+from egovnet.model import Node, Policy, SharedService, ZonePolicy
 from egovnet.schema import NetworkSpec
 from egovnet.yamlio import line_of
 
 
-@dataclass(frozen=True)
-class ZonePolicy:
-    """One zone's effective policy.
-
-    >>> ZonePolicy("public", internet=True, reaches=("public",))
-    ZonePolicy(zone='public', internet=True, reaches=('public',))
-    """
-
-    zone: str
-    internet: bool
-    """Departments reach the internet, through the unified exit and source-NATed."""
-    reaches: tuple[str, ...]
-    """Zones whose departments this zone's departments reach (its own, or none)."""
-
-
-def zone_policies(spec: NetworkSpec) -> dict[str, ZonePolicy]:
-    """Every zone's effective policy: what `network.yaml` says, else the seeds' default."""
-    result = {}
+def build_policy(spec: NetworkSpec, nodes: Sequence[Node]) -> Policy:
+    """The policy the model holds: every zone's effective policy (what `network.yaml` says,
+    else the seeds' default), the exits, the shared services and the probe settings."""
+    zones = {}
     for name, zone in spec.zones.items():
         written = spec.isolation.zones.get(name)
         internet = zone.internet
@@ -44,22 +30,14 @@ def zone_policies(spec: NetworkSpec) -> dict[str, ZonePolicy]:
         reaches: tuple[str, ...] = (name,)
         if written is not None and written.reaches is not None:
             reaches = tuple(written.reaches)
-        result[name] = ZonePolicy(name, internet, reaches)
-    return result
-
-
-def exit_hosts(network: Network) -> list[str]:
-    """The unified internet exit(s): those the policy names, else every exit-tier host."""
-    named = network.spec.isolation.exits
-    return list(named) if named else [n.name for n in network.nodes if n.tier == "exit"]
-
-
-def shared_services(network: Network) -> list[tuple[str, str]]:
-    """(host, department) of every shared service the policy names."""
-    return [
-        (entry.split("/", 1)[0], entry.split("/", 1)[1])
-        for entry in network.spec.isolation.shared_services
-    ]
+        zones[name] = ZonePolicy(zone=name, internet=internet, reaches=reaches)
+    named = spec.isolation.exits
+    exits = tuple(named) if named else tuple(n.name for n in nodes if n.tier == "exit")
+    shared = tuple(
+        SharedService(host=host, department=department)
+        for host, department in (entry.split("/", 1) for entry in spec.isolation.shared_services)
+    )
+    return Policy(zones=zones, exits=exits, shared_services=shared, probes=spec.isolation.probes)
 
 
 def check_policy(loader: LoadContext, spec: NetworkSpec, nodes: Iterable[Node]) -> None:

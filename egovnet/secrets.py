@@ -3,7 +3,9 @@
 The inventory only ever names a secret (`{secret: snmp-noc-auth}`); its value lives in the
 environment (`EGOVNET_SECRET_SNMP_NOC_AUTH`) or in a secrets file outside version control
 (`$EGOVNET_SECRETS`, or `--secrets FILE`). Values are resolved only where a device needs them
-(rendering, pushing) and never enter the model, logs or `--json` output.
+(rendering, pushing, polling) and never enter the model, logs or `--json` output: the model
+holds `SecretRef`s, and the functions at the end of this module are the one place that turns
+them into values (`SnmpCredentials` for every SNMP user, `SharedSecrets` for a render).
 """
 
 from __future__ import annotations
@@ -13,13 +15,18 @@ import re
 import secrets as stdlib_secrets
 import stat
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 
 from egovnet.errors import ProblemList, SecretError
+from egovnet.schema import SnmpUserSpec, SnmpV2cSpec
 from egovnet.yamlio import LineDict
+
+if TYPE_CHECKING:
+    from egovnet.model import Network
 
 SECRET_KEY = re.compile(
     r"(^|_)(password|passwd|secret|community|key|passphrase|token)$", re.IGNORECASE
@@ -146,3 +153,78 @@ def write_random_secrets(file: Path, names: Iterable[str]) -> list[str]:
         yaml.safe_dump(existing, out, sort_keys=True)
     file.chmod(0o600)
     return added
+
+
+@dataclass(frozen=True)
+class SnmpCredentials:
+    """How to authenticate to an SNMP agent, keys resolved: SNMPv3 USM authPriv (`name`,
+    `auth`/`auth_key`, `priv`/`priv_key`) or a v2c `community`. The one resolved form the
+    renderer, the lab's snmpd, the exporter and the rollout's SNMP gate all take; `repr`
+    hides the keys so that it can be logged.
+
+    >>> SnmpCredentials("v3", "noc", auth_key="k1", priv_key="k2")
+    SnmpCredentials(version='v3', name='noc', group='egov-ro', auth='sha', priv='aes128')
+    """
+
+    version: Literal["v3", "v2c"]
+    name: str = ""
+    group: str = "egov-ro"
+    auth: Literal["sha", "sha256"] = "sha"
+    auth_key: str = field(default="", repr=False)
+    priv: Literal["aes128"] = "aes128"
+    priv_key: str = field(default="", repr=False)
+    community: str = field(default="", repr=False)
+
+
+def snmp_credentials(entry: SnmpUserSpec | SnmpV2cSpec, store: SecretStore) -> SnmpCredentials:
+    """An SNMP user (or the v2c community) of the model with its secrets looked up in `store`;
+    SecretError names the first one that is not set.
+
+    >>> from egovnet.schema import SecretRef
+    >>> user = SnmpUserSpec(name="noc", auth_key=SecretRef(secret="a"),
+    ...     priv_key=SecretRef(secret="p"))
+    >>> store = SecretStore(environ={"EGOVNET_SECRET_A": "k1", "EGOVNET_SECRET_P": "k2"})
+    >>> snmp_credentials(user, store).priv_key
+    'k2'
+    """
+    if isinstance(entry, SnmpV2cSpec):
+        return SnmpCredentials("v2c", community=store.get(entry.community.secret))
+    return SnmpCredentials(
+        "v3",
+        name=entry.name,
+        group=entry.group,
+        auth=entry.auth,
+        auth_key=store.get(entry.auth_key.secret),
+        priv=entry.priv,
+        priv_key=store.get(entry.priv_key.secret),
+    )
+
+
+@dataclass(frozen=True)
+class SharedSecrets:
+    """The secrets a render puts in every node's config, resolved once per run."""
+
+    aaa_key: str
+    snmp_users: list[SnmpCredentials]
+    local_admin: tuple[str, str] | None
+    """(name, password) of the break-glass account, if network.yaml has one."""
+
+    @classmethod
+    def resolve(cls, network: Network, store: SecretStore) -> SharedSecrets:
+        """The AAA key, every SNMP user and the local admin of `network`, from `store`."""
+        services = network.services
+        admin = services.local_admin
+        local = (admin.name, store.get(admin.password.secret)) if admin else None
+        users = [snmp_credentials(user, store) for user in services.snmp.users]
+        return cls(store.get(services.aaa.key.secret), users, local)
+
+
+def secret_names(network: Network) -> list[str]:
+    """Every secret a render of this network needs."""
+    services = network.services
+    names = [services.aaa.key.secret]
+    if services.local_admin is not None:
+        names.append(services.local_admin.password.secret)
+    for user in services.snmp.users:
+        names += [user.auth_key.secret, user.priv_key.secret]
+    return names

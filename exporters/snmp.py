@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 from pysnmp.entity.rfc3413 import cmdgen
@@ -30,12 +30,12 @@ from pysnmp.proto.api import v2c
 from pysnmp.proto.rfc1902 import Null, ObjectName, OctetString
 
 from egovnet.errors import EgovnetError
+from egovnet.secrets import SnmpCredentials
 from exporters.varbinds import BerError, Missing, Value, VarBind, decode_varbinds
 
 __all__ = [
     "ERROR_KINDS",
     "Counters",
-    "Credentials",
     "ErrorKind",
     "Missing",
     "PysnmpSession",
@@ -66,22 +66,6 @@ class SnmpError(EgovnetError, RuntimeError):
     def __init__(self, kind: ErrorKind, message: str) -> None:
         super().__init__(message)
         self.kind = kind
-
-
-@dataclass(frozen=True)
-class Credentials:
-    """How to authenticate to one device: SNMPv3 USM authPriv, or a v2c community.
-
-    Built from the inventory's SNMP user and the secrets store; `repr` hides the keys so a
-    target can be logged.
-    """
-
-    version: Literal["v3", "v2c"]
-    user: str = ""
-    auth: Literal["sha", "sha256"] = "sha"
-    auth_key: str = field(default="", repr=False)
-    priv_key: str = field(default="", repr=False)
-    community: str = field(default="", repr=False)
 
 
 @dataclass
@@ -127,7 +111,7 @@ class PysnmpSession:
         engine: SnmpEngine,
         address: str,
         port: int,
-        credentials: Credentials,
+        credentials: SnmpCredentials,
         *,
         timeout: float,
         retries: int,
@@ -152,7 +136,7 @@ class PysnmpSession:
                 else usmHMAC192SHA256AuthProtocol
             )
             self._auth = UsmUserData(
-                credentials.user,
+                credentials.name,
                 credentials.auth_key,
                 credentials.priv_key,
                 authProtocol=protocol,

@@ -14,8 +14,7 @@ from typing import Literal
 from egovnet import platforms
 from egovnet.errors import Problem, ProblemList
 from egovnet.model import Network, Node
-from egovnet.secrets import SecretStore
-from exporters.snmp import Credentials
+from egovnet.secrets import SecretStore, SnmpCredentials, snmp_credentials
 
 
 @dataclass(frozen=True)
@@ -27,7 +26,7 @@ class Target:
     port: int
     platform: str
     labels: dict[str, str]
-    credentials: Credentials
+    credentials: SnmpCredentials
     timeout: float = 2.0
     retries: int = 2
     interfaces: dict[str, tuple[str, str]] = field(default_factory=dict)
@@ -70,14 +69,14 @@ def links_of(
     ports = record.naming.port
     interfaces: dict[str, tuple[str, str]] = {}
     peers: dict[str, tuple[str, str]] = {}
-    for link in network.links_of(node.name):
-        mine, far = (
-            (link.lower, link.upper) if link.lower.host == node.name else (link.upper, link.lower)
+    for session in network.sessions_of(node.name):
+        # a same-level peer link counts as an uplink at the end that asked for it
+        upward = session.role == "uplink" or (
+            session.role == "peer" and session.peer in node.uplinks
         )
-        role = "uplink" if mine is link.lower else "downlink"
-        interfaces[ports.format(n=mine.port)] = (role, far.host)
-        for instance in link.subnets:
-            peers[str(link.address(far.host, instance).ip)] = (far.host, instance)
+        role = "uplink" if upward else "downlink"
+        interfaces[ports.format(n=session.port)] = (role, session.peer)
+        peers[str(session.peer_address)] = (session.peer, session.instance)
     if node.internet is not None:
         interfaces[ports.format(n=node.internet.port)] = ("internet", "internet")
     return interfaces, peers
@@ -97,27 +96,16 @@ def build_targets(
     inventory's SNMP user (the first, or `user`), or v2c for the hosts `services.snmp.v2c`
     lists. Secrets are resolved now, so a missing one stops the exporter at start.
     `naming="lab"` names interfaces as the lab's FRR does, whatever the node's platform."""
-    snmp = network.spec.services.snmp
+    snmp = network.services.snmp
     users = {u.name: u for u in snmp.users}
     chosen = users.get(user) if user else snmp.users[0]
     if chosen is None:
         raise_problem("services.snmp.users", f"no SNMP user '{user}' (have: {sorted(users)})")
     assert chosen is not None  # noqa: S101 - raise_problem never returns; for mypy
-    v3 = Credentials(
-        "v3",
-        user=chosen.name,
-        auth=chosen.auth,
-        auth_key=store.get(chosen.auth_key.secret),
-        priv_key=store.get(chosen.priv_key.secret),
-    )
-    v2c_hosts: set[str] = set()
-    v2c: Credentials | None = None
-    if snmp.v2c is not None:
-        unknown = sorted(set(snmp.v2c.hosts) - {node.name for node in network.nodes})
-        if unknown:
-            raise_problem("services.snmp.v2c.hosts", f"no such host(s): {', '.join(unknown)}")
-        v2c_hosts = set(snmp.v2c.hosts)
-        v2c = Credentials("v2c", community=store.get(snmp.v2c.community.secret))
+    v3 = snmp_credentials(chosen, store)
+    # `inventory validate` has checked that every v2c host exists
+    v2c_hosts = set(snmp.v2c.hosts) if snmp.v2c is not None else set()
+    v2c = snmp_credentials(snmp.v2c, store) if snmp.v2c is not None else None
     targets = {}
     for node in network.nodes:
         credentials = v2c if (v2c is not None and node.name in v2c_hosts) else v3
@@ -138,7 +126,7 @@ def build_targets(
 
 
 def raise_problem(field: str, message: str) -> None:
-    """Raise an inventory error about `network.yaml`'s SNMP settings."""
+    """Raise an inventory error about the SNMP user asked for."""
     problems = ProblemList()
     problems.problems.append(Problem("network.yaml", field, message))
     problems.raise_if_any()

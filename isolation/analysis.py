@@ -19,7 +19,6 @@ from ipaddress import IPv4Address, IPv4Network
 import networkx as nx
 
 from egovnet.model import GLOBAL, Network
-from egovnet.policy import exit_hosts, zone_policies
 from isolation.config import DeviceConfig, Interface
 from isolation.findings import Finding
 from isolation.routing import DISCARD, EXTERNAL, Instance, Route, RoutingState, compute
@@ -43,8 +42,12 @@ class Uplink:
 
 def internal_pools(network: Network) -> list[IPv4Network]:
     """The extranet's own address space: zone pools, loopbacks, links, management."""
-    plan = network.spec.address_plan
-    return [*(z.pool for z in network.zones), plan.loopbacks, plan.links, plan.management]
+    return [
+        *(z.pool for z in network.zones),
+        network.loopback_pool,
+        network.link_pool,
+        network.management_subnet,
+    ]
 
 
 def _listing(items: list[str]) -> str:
@@ -60,11 +63,11 @@ class Audit:
         self.configs = configs
         self.pools = internal_pools(network)
         self.state: RoutingState = compute(configs, self.pools)
-        self.policy = zone_policies(network.spec)
-        self.exits = set(exit_hosts(network))
+        self.policy = network.policy.zones
+        self.exits = set(network.policy.exits)
         self.closed = {z for z, p in self.policy.items() if not p.internet}
         """Zones whose departments must never reach the internet."""
-        self.management = network.spec.address_plan.management
+        self.management = network.management_subnet
         self.uplinks = [
             Uplink(host, interface)
             for host, config in configs.items()

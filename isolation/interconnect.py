@@ -26,7 +26,6 @@ from prometheus_client import CollectorRegistry, Gauge, generate_latest
 
 from egovnet import platforms
 from egovnet.model import GLOBAL, Network, Node
-from egovnet.policy import exit_hosts, shared_services, zone_policies
 from isolation.access import LabAccess, LabNames
 from isolation.probes import (
     Flow,
@@ -86,16 +85,17 @@ def matrix(network: Network, names: LabNames, port: str | None = None) -> list[F
     """Every pair of the matrix as a flow (see the module docstring); uplink probes leave by
     the interface `port` names (default: the lab platform's port naming)."""
     port = port or platforms.lab_platform().naming.port
-    policy = zone_policies(network.spec)
+    policy = network.policy.zones
     cores = [n for n in network.nodes if n.parent is None]
     hosts = department_hosts(network, names)
     at: dict[tuple[str, str], list[tuple[str, IPv4Address]]] = {}
     for host, router, zone, address in hosts:
         at.setdefault((router, zone), []).append((host, address))
     shared = [
-        (names.department_host(h, d), network.node(h), d) for h, d in shared_services(network)
+        (names.department_host(s.host, s.department), network.node(s.host), s.department)
+        for s in network.policy.shared_services
     ]
-    probes = network.spec.isolation.probes
+    probes = network.policy.probes
     flows: list[Flow] = []
 
     def add(
@@ -146,7 +146,7 @@ def matrix(network: Network, names: LabNames, port: str | None = None) -> list[F
         for shared_host, shared_node, dept in shared:
             for d in shared_node.departments:
                 if shared_node.name != router and d.name == dept and d.zone == zone:
-                    targets.append(("shared", shared_host, d.gateway.ip + 1))
+                    targets.append(("shared", shared_host, d.host.ip))
         for kind, target, address in targets:
             add(host, node, zone, (target, address, zone), kind, ("icmp", "tcp"))
         for other_zone in (z for z in node.zones if z != zone):
@@ -154,7 +154,7 @@ def matrix(network: Network, names: LabNames, port: str | None = None) -> list[F
                 target_other = (other, other_address, other_zone)
                 add(host, node, zone, target_other, "must-not", ("icmp", "tcp"), allowed=False)
         if not policy[zone].internet:
-            for exit_host in exit_hosts(network):
+            for exit_host in network.policy.exits:
                 internet = (names.internet_host(exit_host), names.internet_server, "internet")
                 add(host, node, zone, internet, "must-not", ("icmp", "tcp"), allowed=False)
     for node in network.nodes:
@@ -195,7 +195,7 @@ def matrix(network: Network, names: LabNames, port: str | None = None) -> list[F
             if core.name != node.name:
                 core_target = (core.name, core.loopback, GLOBAL)
                 add(node.name, node, GLOBAL, core_target, "core", ("reach",), source=node.loopback)
-    for exit_host in exit_hosts(network):
+    for exit_host in network.policy.exits:
         internet_host = names.internet_host(exit_host)
         for host, _router, zone, address in hosts:
             add(
@@ -233,9 +233,9 @@ def check(
 ) -> list[PairResult]:
     """Run the matrix in the lab; listeners and the internet host's routes only meanwhile."""
     flows = matrix(network, names)
-    probes = network.spec.isolation.probes
+    probes = network.policy.probes
     hosts = sorted({(f.target, f.dst) for f in flows if "tcp" in f.protocols})
-    exit_host = exit_hosts(network)[0]
+    exit_host = network.policy.exits[0]
     uplink = network.node(exit_host).internet
     assert uplink is not None  # noqa: S101 - an exit has its uplink (validated)
     reachable_hosts = [h for h in hosts if h[0] in lab.nodes()]

@@ -19,7 +19,6 @@ from ipaddress import IPv4Address
 
 from egovnet import platforms
 from egovnet.model import Network
-from egovnet.policy import exit_hosts, shared_services, zone_policies
 from isolation.access import LabAccess, LabNames
 from isolation.analysis import Audit
 from isolation.config import DeviceConfig
@@ -44,7 +43,7 @@ SOURCE = "probe"
 
 def running_lab_configs(lab: LabAccess, network: Network) -> dict[str, DeviceConfig]:
     """Every router's running FRR config, plus each exit's ruleset in its internet zone."""
-    exits = set(exit_hosts(network))
+    exits = set(network.policy.exits)
 
     def one(host: str) -> tuple[str, DeviceConfig | None]:
         done = lab.run(host, ["vtysh", "-N", host, "-c", "show running-config"])
@@ -52,10 +51,9 @@ def running_lab_configs(lab: LabAccess, network: Network) -> dict[str, DeviceCon
             return host, None
         config = parse_frr(done.stdout, host, f"{host}:running-config")
         if host in exits:
-            zone = next(
-                z.name for z in network.zones if z.internet and z.name in network.node(host).zones
+            ruleset = lab.run(
+                host, ["nft", "list", "ruleset"], zone=network.node(host).internet_zone
             )
-            ruleset = lab.run(host, ["nft", "list", "ruleset"], zone=zone)
             parse_nft(ruleset.stdout, config, f"{host}:nft list ruleset")
         return host, config
 
@@ -95,9 +93,9 @@ def _targets(
 
 def audit_flows(network: Network, names: LabNames) -> list[Flow]:
     """What the audit probes, and what the policy says of each flow."""
-    policy = zone_policies(network.spec)
-    shared = {names.department_host(h, d) for h, d in shared_services(network)}
-    probes = network.spec.isolation.probes
+    policy = network.policy.zones
+    shared = {names.department_host(s.host, s.department) for s in network.policy.shared_services}
+    probes = network.policy.probes
     every = PROTOCOLS
     hosts = department_hosts(network, names)
     flows = []
@@ -118,7 +116,7 @@ def audit_flows(network: Network, names: LabNames) -> list[Flow]:
                     udp_port=probes.udp_port,
                 )
             )
-        for exit_host in exit_hosts(network):
+        for exit_host in network.policy.exits:
             flows.append(
                 Flow(
                     src,
@@ -147,7 +145,7 @@ def audit_flows(network: Network, names: LabNames) -> list[Flow]:
                 tcp_port=22,
             )
         )
-    for exit_host in exit_hosts(network):
+    for exit_host in network.policy.exits:
         internet = names.internet_host(exit_host)
         for dst, _r, dst_zone, address in hosts:
             flows.append(
@@ -198,7 +196,7 @@ def probe_findings(
     routes: dict[tuple[str, IPv4Address], dict[str, object]],
 ) -> Iterator[Finding]:
     owners = data_plane_addresses(network)
-    exits = exit_hosts(network)
+    exits = network.policy.exits
     exit_addresses = {
         uplink.address.ip for e in exits if (uplink := network.node(e).internet) is not None
     }
@@ -287,7 +285,7 @@ def _path_findings(
     if hops and hops[0] is None and route.get("gateway"):
         hops[0] = str(route["gateway"])  # the first router's answer was rate-limited away
     shown = "hops " + " > ".join(h or "*" for h in hops)
-    management = network.spec.address_plan.management
+    management = network.management_subnet
     for hop in (IPv4Address(h) for h in hops if h):
         if hop in management:
             yield Finding(
@@ -320,7 +318,7 @@ def _path_findings(
                 f"{before} and {after} are not linked in the inventory; {shown}",
                 SOURCE,
             )
-    if flow.target_zone == "internet" and not set(routers) & set(exit_hosts(network)):
+    if flow.target_zone == "internet" and not set(routers) & set(network.policy.exits):
         yield Finding(
             "unified-exit",
             next((r for r in reversed(routers) if r), flow.router),
@@ -355,9 +353,9 @@ def live_audit(
     stages["routing tables"] = time.perf_counter() - started
     started = time.perf_counter()
     flows = audit_flows(network, names)
-    probes = network.spec.isolation.probes
+    probes = network.policy.probes
     hosts = sorted({(f.target, f.dst) for f in flows if f.target_zone != "management"})
-    exit_host = exit_hosts(network)[0]
+    exit_host = network.policy.exits[0]
     uplink = network.node(exit_host).internet
     with listeners(lab, hosts, probes.tcp_port, probes.udp_port):
         assert uplink is not None  # noqa: S101 - an exit has its uplink (validated)

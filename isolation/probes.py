@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
 from typing import Any
 
@@ -68,11 +68,6 @@ class Result:
     def ok(self, proto: str | None = None) -> bool:
         wanted = [proto] if proto else list(self.answers)
         return any(self.answers.get(p, {}).get("ok") for p in wanted)
-
-
-def host_address(gateway: IPv4Interface) -> IPv4Address:
-    """A department host's address: the one after its gateway (the topology's convention)."""
-    return gateway.ip + 1
 
 
 def data_plane_addresses(network: Network) -> dict[IPv4Address, str]:
@@ -149,8 +144,12 @@ def run_flows(lab: LabAccess, flows: Sequence[Flow], timeout: float, trace: bool
 
 
 def internal_prefixes(network: Network) -> list[IPv4Network]:
-    plan = network.spec.address_plan
-    return [*(z.pool for z in network.zones), plan.loopbacks, plan.management, plan.links]
+    return [
+        *(z.pool for z in network.zones),
+        network.loopback_pool,
+        network.management_subnet,
+        network.link_pool,
+    ]
 
 
 @contextmanager
@@ -196,7 +195,7 @@ def department_hosts(network: Network, names: LabNames) -> list[tuple[str, str, 
             names.department_host(node.name, dept.name),
             node.name,
             dept.zone,
-            host_address(dept.gateway),
+            dept.host.ip,
         )
         for node in network.nodes
         for dept in node.departments

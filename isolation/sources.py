@@ -10,10 +10,9 @@ from pathlib import Path
 
 from egovnet import platforms
 from egovnet.model import Network, Node
-from egovnet.policy import exit_hosts
 from egovnet.render.engine import render_network
 from egovnet.render.packet_filter import HEADER, ruleset_in_place, split
-from egovnet.render.view import SharedSecrets
+from egovnet.secrets import SharedSecrets
 from isolation.config import ANY, DeviceConfig, FilterRule, PacketFilter, Where
 from isolation.parse_frr import parse_nft
 
@@ -73,7 +72,7 @@ def add_policy_firewall(network: Network, configs: dict[str, DeviceConfig]) -> N
     """Give each exit the firewall the policy asks for, where its rendered config has none of
     its own: replies only inward, source NAT outward. FRR exits render theirs (the nftables
     section); the vendor templates do not render the exit's ACL and NAT yet."""
-    for host in exit_hosts(network):
+    for host in network.policy.exits:
         config = configs.get(host)
         port = internet_port(network.node(host), config.platform) if config else None
         if config is None or port is None or port not in config.interfaces:

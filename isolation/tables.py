@@ -14,7 +14,6 @@ from ipaddress import IPv4Network
 from typing import Any
 
 from egovnet.model import GLOBAL, Network
-from egovnet.policy import exit_hosts, zone_policies
 from isolation.access import LabAccess
 from isolation.analysis import internal_pools
 from isolation.findings import Finding
@@ -93,10 +92,10 @@ def table_findings(
     the exit's internet-facing table; no internet-facing route outside the exit; and every
     table holding exactly the prefixes the intended configurations imply."""
     pools = internal_pools(network)
-    policy = zone_policies(network.spec)
+    policy = network.policy.zones
     closed = {z for z, p in policy.items() if not p.internet}
-    exits = set(exit_hosts(network))
-    inside = [network.zone(z).pool for z in closed] + [network.spec.address_plan.management]
+    exits = set(network.policy.exits)
+    inside = [network.zone(z).pool for z in closed] + [network.management_subnet]
 
     def internal(prefix: IPv4Network) -> bool:
         return any(prefix.subnet_of(pool) for pool in pools)

@@ -73,7 +73,7 @@ def lab_prefixes(network: Network) -> list[IPv4Network]:
 
 def management_prefix(network: Network) -> IPv4Network:
     """The one lab prefix the root namespace reaches: the management subnet."""
-    return network.spec.address_plan.management
+    return network.management_subnet
 
 
 def preflight(

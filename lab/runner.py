@@ -25,6 +25,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from egovnet.errors import EgovnetError
+from egovnet.secrets import SnmpCredentials
 from lab.plan import LabNode, LabPlan
 
 MARK = "egovnet-lab"
@@ -41,17 +42,6 @@ SNMP_DIR = "/run/egovnet-snmp"
 """snmpd's config and persistent state, and SNMPCONFPATH for FRR's AgentX sub-agents."""
 AGENTX_SOCKET = "tcp:127.0.0.1:705"
 """Loopback is per node, so every node has its own master agent on the same port."""
-
-
-@dataclass(frozen=True)
-class SnmpUser:
-    """An SNMPv3 user for the lab's snmpd (authPriv: graded protection asks for it)."""
-
-    name: str
-    auth: str
-    auth_key: str
-    priv: str
-    priv_key: str
 
 
 SSHD = "/usr/sbin/sshd"
@@ -304,7 +294,7 @@ def up(
     host: Sequence[str] = (),
     progress: Callable[[str, int, int], None] = lambda _phase, _done, _total: None,
     ssh_key: str | None = None,
-    snmp_users: Sequence[SnmpUser] = (),
+    snmp_users: Sequence[SnmpCredentials] = (),
     bare: bool = False,
 ) -> list[Holder]:
     """Bring the plan up; idempotent: a plan already up is left as it is.
@@ -374,7 +364,7 @@ def _up(
     host: Sequence[str],
     progress: Callable[[str, int, int], None],
     ssh_key: str | None,
-    snmp_users: Sequence[SnmpUser],
+    snmp_users: Sequence[SnmpCredentials],
 ) -> list[Holder]:
     nodes = list(plan.nodes.values())
     _raise_inotify_limit(len(plan.routers()))
@@ -442,7 +432,7 @@ def _up(
 
 
 def _boot(
-    holder: Holder, node: LabNode, ssh_key: str | None, snmp_users: Sequence[SnmpUser]
+    holder: Holder, node: LabNode, ssh_key: str | None, snmp_users: Sequence[SnmpCredentials]
 ) -> None:
     """Run a node's exec commands, then on a router: snmpd (the AgentX master), FRR (LabError
     if it rejects a line) and, with a lab key, sshd on the management address."""
@@ -460,7 +450,7 @@ def _boot(
         _start_sshd(holder, node, ssh_key)
 
 
-def _start_snmpd(holder: Holder, node: LabNode, users: Sequence[SnmpUser]) -> None:
+def _start_snmpd(holder: Holder, node: LabNode, users: Sequence[SnmpCredentials]) -> None:
     """snmpd on the management address, SNMPv3 users only (authPriv), master for AgentX so
     that FRR's zebra and bgpd answer IF-MIB and BGP4-MIB through it."""
     holder.enter("install", "-d", "-m", "0700", SNMP_DIR, f"{SNMP_DIR}/persist")

@@ -22,7 +22,8 @@ from typing import Any
 
 from nornir.core import Nornir
 
-from egovnet.model import GLOBAL, Network, Node
+from egovnet.model import Network, Node
+from egovnet.secrets import SnmpCredentials
 from nornir_tasks.drivers.base import BgpPeer
 from nornir_tasks.tasks import bgp_neighbors
 
@@ -49,14 +50,8 @@ class GateResult:
 
 
 def expected_peers(network: Network, host: str) -> dict[tuple[str, str], str]:
-    """(vrf, peer address) -> peer host, for every BGP session the model implies."""
-    peers: dict[tuple[str, str], str] = {}
-    for link in network.links_of(host):
-        other = link.other(host).host
-        for instance in link.subnets:
-            vrf = "default" if instance == GLOBAL else instance
-            peers[(vrf, str(link.address(other, instance).ip))] = other
-    return peers
+    """(vrf, peer address) -> peer host, for every BGP session the model says `host` has."""
+    return {(s.vrf, str(s.peer_address)): s.peer for s in network.sessions_of(host)}
 
 
 def bgp_gate(
@@ -191,24 +186,16 @@ class HealthGates:
             time.sleep(self.interval)
 
 
-@dataclass(frozen=True)
-class SnmpV3User:
-    """An SNMPv3 authPriv user as the NOC queries with it. Repr hides the keys."""
-
-    name: str
-    auth: str
-    auth_key: str
-    priv: str
-    priv_key: str
-
-    def __repr__(self) -> str:
-        return f"SnmpV3User({self.name!r}, {self.auth}/{self.priv}, keys hidden)"
+NET_SNMP_AUTH = {"sha": "SHA", "sha256": "SHA-256"}
+NET_SNMP_PRIV = {"aes128": "AES"}
+"""The inventory's algorithm names as net-snmp's snmp.conf spells them."""
 
 
-def snmpv3_probe(user: SnmpV3User, timeout: float = 2.0) -> SnmpProbe:
+def snmpv3_probe(user: SnmpCredentials, timeout: float = 2.0) -> SnmpProbe:
     """A probe asking each node's agent (on its management address) for sysUpTime with
-    net-snmp's `snmpget`. The keys go through a private snmp.conf, never the command line,
-    where any local user could read them in the process list."""
+    net-snmp's `snmpget`, as the SNMPv3 `user`. The keys go through a private snmp.conf,
+    never the command line, where any local user could read them in the process list."""
+    auth, priv = NET_SNMP_AUTH[user.auth], NET_SNMP_PRIV[user.priv]
 
     def answers(node: Node) -> bool:
         with tempfile.TemporaryDirectory(prefix="egovnet-snmp-") as conf_dir:
@@ -216,8 +203,8 @@ def snmpv3_probe(user: SnmpV3User, timeout: float = 2.0) -> SnmpProbe:
             conf.touch(mode=0o600)
             conf.write_text(
                 f"defSecurityName {user.name}\ndefSecurityLevel authPriv\n"
-                f"defAuthType {user.auth}\ndefAuthPassphrase {user.auth_key}\n"
-                f"defPrivType {user.priv}\ndefPrivPassphrase {user.priv_key}\n",
+                f"defAuthType {auth}\ndefAuthPassphrase {user.auth_key}\n"
+                f"defPrivType {priv}\ndefPrivPassphrase {user.priv_key}\n",
                 encoding="utf-8",
             )
             env = {"PATH": os.environ.get("PATH", ""), "SNMPCONFPATH": conf_dir}

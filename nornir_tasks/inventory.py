@@ -108,13 +108,6 @@ def host_data(network: Network, node: Node) -> dict[str, Any]:
     }
 
 
-def internet_zone(network: Network, node: Node) -> str | None:
-    """The exit's internet zone (its packet filter's namespace in the lab); None elsewhere."""
-    if node.internet is None:
-        return None
-    return next(z.name for z in network.zones if z.internet and z.name in node.zones)
-
-
 def build_inventory(
     network: Network, credentials: Credentials, platform: str | None = None
 ) -> Inventory:
@@ -129,7 +122,7 @@ def build_inventory(
                 "host": node.name,
                 "key_file": credentials.key_file,
                 "timeout": credentials.timeout,
-                "packet_filter_netns": internet_zone(network, node),
+                "packet_filter_netns": node.internet_zone,
             }
         )
         hosts[node.name] = Host(

@@ -91,8 +91,7 @@ def _zone_setup(network: Network, node: Node) -> list[str]:
     for dept in node.departments:
         moved[dept.zone].append(naming.department_name(dept.vlan))
     if node.internet is not None:  # the exit's internet port sits in the internet zone's VRF
-        zone = next(z.name for z in network.zones if z.internet and z.name in node.zones)
-        moved[zone].append(naming.port_name(node.internet.port))
+        moved[node.internet.zone].append(naming.port_name(node.internet.port))
     commands: list[str] = []
     for zone, interfaces in moved.items():
         commands.append(f"ip netns add {zone}")
@@ -101,17 +100,16 @@ def _zone_setup(network: Network, node: Node) -> list[str]:
         commands += [f"ip netns exec {zone} ip link set {name} up" for name in sorted(interfaces)]
         commands.append(f"ip netns exec {zone} sysctl -qw net.ipv4.ip_forward=1")
     if node.internet is not None:
-        commands += _exit_firewall(network, node)
+        commands += _exit_firewall(node.internet.zone)
     if commands:
         commands.append("/usr/lib/frr/frrinit.sh restart")
     return commands
 
 
-def _exit_firewall(network: Network, node: Node) -> list[str]:
+def _exit_firewall(zone: str) -> list[str]:
     """Load the exit's firewall and NAT into its internet zone: the ruleset is the config's
     packet-filter section (`egovnet.render.packet_filter`), loaded by one `nft -f`. A bare
     config has none, and the exit then has no ruleset until a rollout brings it."""
-    zone = next(z.name for z in network.zones if z.internet and z.name in node.zones)
     pick = f"sed -n 's/^{PREFIX.rstrip()} \\{{0,1\\}}//p' /etc/frr/frr.conf 2>/dev/null"
     return [f'sh -c "{pick} | ip netns exec {zone} nft -f -"']
 
@@ -129,7 +127,7 @@ def _host_node(commands: list[str], labels: dict[str, str]) -> dict[str, Any]:
 
 def clab_topology(network: Network) -> dict[str, Any]:
     """The containerlab topology of `network` as plain data (see the module docstring)."""
-    management = network.spec.address_plan.management
+    management = network.management_subnet
     nodes: dict[str, Any] = {}
     links: list[dict[str, Any]] = []
     for node in network.nodes:
@@ -171,14 +169,13 @@ def clab_topology(network: Network) -> dict[str, Any]:
     for node in network.nodes:
         for dept in node.departments:
             host = department_host(node, dept.name)
-            address = IPv4Interface((int(dept.gateway.ip) + 1, dept.prefix.prefixlen))
             labels = {
                 "egovnet-role": "department",
                 "egovnet-zone": dept.zone,
                 "egovnet-node": node.name,
             }
             commands = [
-                f"ip address add {address} dev eth1",
+                f"ip address add {dept.host} dev eth1",
                 f"ip route add default via {dept.gateway.ip}",
             ]
             nodes[host] = _host_node(commands, labels)
@@ -202,7 +199,7 @@ def clab_topology(network: Network) -> dict[str, Any]:
         "mgmt": {
             "network": f"{LAB_NAME}-mgmt",
             "ipv4-subnet": str(management),
-            "ipv4-gw": str(management.network_address + 1),
+            "ipv4-gw": str(network.management_station),
         },
         "topology": {"nodes": nodes, "links": links},
     }

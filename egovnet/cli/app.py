@@ -43,13 +43,18 @@ from egovnet.errors import EgovnetError, InventoryError, SecretError
 from egovnet.generate import generate_inventory, write_inventory
 from egovnet.loader import load_network
 from egovnet.render.engine import render_network, write_configs
-from egovnet.render.view import SharedSecrets, secret_names
-from egovnet.secrets import env_name, write_random_secrets
+from egovnet.secrets import (
+    SharedSecrets,
+    env_name,
+    secret_names,
+    snmp_credentials,
+    write_random_secrets,
+)
 from lab import guard
 from lab import runner as lab_runner
 from lab.keys import ensure_lab_key
 from lab.plan import TopologyError, read_plan
-from lab.runner import LabError, NodeStatus, SnmpUser
+from lab.runner import LabError, NodeStatus
 from topology.clab import CONFIG_DIR, clab_topology, write_clab
 
 app = typer.Typer(
@@ -395,10 +400,7 @@ def lab_up(
     store = secret_store(secrets, as_json)
     if store.missing(secret_names(network)):
         fail(SecretError("secrets not set: run `egovnet secrets init` for a lab"), as_json)
-    snmp_users = [
-        SnmpUser(u.name, u.auth, store.get(u.auth_key.secret), u.priv, store.get(u.priv_key.secret))
-        for u in network.spec.services.snmp.users
-    ]
+    snmp_users = [snmp_credentials(u, store) for u in network.services.snmp.users]
     if topology is None:
         topology = write_clab(network, DEFAULT_TOPOLOGY)
         configs = render_network(

@@ -32,7 +32,7 @@ from egovnet.cli.common import (
 from egovnet.errors import EgovnetError
 from egovnet.model import Network
 from egovnet.render.engine import render_network
-from egovnet.render.view import SharedSecrets
+from egovnet.secrets import SharedSecrets
 from egovnet.wiring.devices import (
     DEVICE_PASSWORD,
     DeviceSession,

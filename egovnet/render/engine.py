@@ -17,7 +17,8 @@ import jinja2
 from egovnet import platforms
 from egovnet.model import Network
 from egovnet.perf import bulk_build
-from egovnet.render.view import NodeView, SharedSecrets, iter_views
+from egovnet.render.view import NodeView, iter_views
+from egovnet.secrets import SharedSecrets
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
 MANIFEST = ".egovnet-render.json"

@@ -16,11 +16,10 @@ from ipaddress import IPv4Interface, IPv4Network
 
 from egovnet import platforms
 from egovnet.addressing import dotted_mask, ip_text
-from egovnet.model import GLOBAL, Link, Network, Node
+from egovnet.model import GLOBAL, BgpSession, Network, Node
 from egovnet.platforms import Naming
 from egovnet.render.packet_filter import embed, exit_ruleset
-from egovnet.schema import SnmpUserSpec
-from egovnet.secrets import SecretStore
+from egovnet.secrets import SharedSecrets, SnmpCredentials
 
 DEFAULT_ROUTE = IPv4Network("0.0.0.0/0")
 
@@ -110,16 +109,6 @@ class RoutingInstance:
     neighbors: list[Neighbor] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class SnmpUser:
-    name: str
-    group: str
-    auth: str
-    auth_key: str
-    priv: str
-    priv_key: str
-
-
 @dataclass
 class NodeView:
     """Everything a template needs for one node."""
@@ -140,7 +129,7 @@ class NodeView:
     aaa_servers: list[str]
     aaa_key: str
     local_admin: tuple[str, str] | None
-    snmp_users: list[SnmpUser]
+    snmp_users: list[SnmpCredentials]
     snmp_location: str
     banner: str
     idle_timeout: int
@@ -148,47 +137,6 @@ class NodeView:
     packet_filter: str = ""
     """FRR exits: the nftables ruleset of the internet zone, as the config's comment
     section (`egovnet.render.packet_filter`); empty elsewhere."""
-
-
-@dataclass(frozen=True)
-class SharedSecrets:
-    """Secret values resolved once per render run, not once per node."""
-
-    aaa_key: str
-    snmp_users: list[SnmpUser]
-    local_admin: tuple[str, str] | None
-    """(name, password) of the break-glass account, if network.yaml has one."""
-
-    @classmethod
-    def resolve(cls, network: Network, store: SecretStore) -> SharedSecrets:
-        services = network.spec.services
-
-        def user(spec: SnmpUserSpec) -> SnmpUser:
-            return SnmpUser(
-                spec.name,
-                spec.group,
-                spec.auth,
-                store.get(spec.auth_key.secret),
-                spec.priv,
-                store.get(spec.priv_key.secret),
-            )
-
-        admin = services.local_admin
-        local = (admin.name, store.get(admin.password.secret)) if admin else None
-        return cls(
-            store.get(services.aaa.key.secret), [user(u) for u in services.snmp.users], local
-        )
-
-
-def secret_names(network: Network) -> list[str]:
-    """Every secret a render of this network needs."""
-    services = network.spec.services
-    names = [services.aaa.key.secret]
-    if services.local_admin is not None:
-        names.append(services.local_admin.password.secret)
-    for user in services.snmp.users:
-        names += [user.auth_key.secret, user.priv_key.secret]
-    return names
 
 
 def _list_name(instance: str, direction: str, who: str) -> str:
@@ -204,10 +152,10 @@ class _Builder:
         self.pools = {inst: network.pool(inst) for inst in network.instances()}
         self.internet = {zone.name: zone.internet for zone in network.zones}
         self.vlans = {zone.name: zone.vlan for zone in network.zones}
-        spec = network.spec
-        self.ntp = [str(a) for a in spec.services.ntp]
-        self.syslog = [str(a) for a in spec.services.syslog]
-        self.aaa_servers = [str(a) for a in spec.services.aaa.servers]
+        services = network.services
+        self.ntp = [str(a) for a in services.ntp]
+        self.syslog = [str(a) for a in services.syslog]
+        self.aaa_servers = [str(a) for a in services.aaa.servers]
 
     def port(self, naming: Naming, number: int) -> str:
         return naming.port.format(n=number)
@@ -241,11 +189,8 @@ class _Builder:
         }
         prefix_lists: dict[str, list[PrefixRule]] = {}
         routing[GLOBAL].networks.append(Prefix.of(IPv4Network(node.loopback)))
-        for link in sorted(
-            network.links_of(node.name),
-            key=lambda lk: (lk.upper if lk.upper.host == node.name else lk.lower).port,
-        ):
-            self._link(node, link, naming, interfaces, routing, prefix_lists)
+        for session in network.sessions_of(node.name):
+            self._session(node, session, naming, interfaces, routing, prefix_lists)
         trunk = None
         if node.departments and naming.department_trunk is not None:
             trunk = self.port(naming, naming.department_trunk)
@@ -268,7 +213,7 @@ class _Builder:
             routing[dept.zone].networks.append(Prefix.of(dept.prefix))
         packet_filter = ""
         if node.internet is not None:
-            zone = next(z for z in node.zones if self.internet[z])
+            zone = node.internet.zone
             if record.renders_exit_filter:  # vendor exits: ACL and NAT not rendered yet
                 port = self.port(naming, node.internet.port)
                 packet_filter = embed(zone, exit_ruleset(port))
@@ -298,71 +243,68 @@ class _Builder:
             platform=platform_name,
             router_id=str(node.loopback),
             asn=node.asn,
-            keepalive=network.spec.routing.keepalive,
-            hold=network.spec.routing.hold,
+            keepalive=network.routing.keepalive,
+            hold=network.routing.hold,
             interfaces=interfaces,
             instances=[routing[inst] for inst in instances],
             prefix_lists=dict(sorted(prefix_lists.items())),
             vrfs=[(zone, rd[zone], zone) for zone in node.zones],
             ntp=self.ntp,
             syslog=self.syslog,
-            aaa_protocol=network.spec.services.aaa.protocol,
+            aaa_protocol=network.services.aaa.protocol,
             aaa_servers=self.aaa_servers,
             aaa_key=self.secrets.aaa_key,
             local_admin=self.secrets.local_admin,
             snmp_users=self.secrets.snmp_users,
-            snmp_location=network.spec.services.snmp.location,
-            banner=network.spec.services.banner,
-            idle_timeout=network.spec.services.ssh.idle_timeout_minutes,
+            snmp_location=network.services.snmp.location,
+            banner=network.services.banner,
+            idle_timeout=network.services.ssh.idle_timeout_minutes,
             network_name=network.name,
             packet_filter=packet_filter,
         )
 
-    def _link(
+    def _session(
         self,
         node: Node,
-        link: Link,
+        session: BgpSession,
         naming: Naming,
         interfaces: list[Interface],
         routing: dict[str, RoutingInstance],
         prefix_lists: dict[str, list[PrefixRule]],
     ) -> None:
-        network = self.network
-        mine = link.upper if link.upper.host == node.name else link.lower
-        far = link.other(node.name)
-        other = network.node(far.host)
-        port = self.port(naming, mine.port)
-        if link.kind == "peer":
-            role = "peer"
-        elif mine is link.lower:
-            role = "uplink"
+        """The interface a session runs on (the port, or its sub-interface in a zone) and the
+        BGP neighbour with its filters."""
+        other = self.network.node(session.peer)
+        port = self.port(naming, session.port)
+        inst = session.instance
+        address = Address.at(int(session.local), 31)
+        description = f"{session.role} to {other.name} port {session.peer_port}"
+        if inst == GLOBAL:
+            interfaces.append(Interface(port, description, address, "link"))
         else:
-            role = "downlink"
-        mine_offset = 0 if mine is link.upper else 1
-        for inst, subnet in link.subnets.items():
-            base = int(subnet.network_address)
-            address = Address.at(base + mine_offset, 31)
-            far_address = ip_text(base + 1 - mine_offset)
-            description = f"{role} to {other.name} port {far.port}"
-            if inst == GLOBAL:
-                interfaces.append(Interface(port, description, address, "link"))
-            else:
-                vlan = self.vlans[inst]
-                interfaces.append(
-                    Interface(
-                        naming.subinterface.format(port=port, vlan=vlan),
-                        f"{description} zone {inst}",
-                        address,
-                        "link",
-                        vrf=inst,
-                        vlan=vlan,
-                        parent=port,
-                    )
+            vlan = self.vlans[inst]
+            interfaces.append(
+                Interface(
+                    naming.subinterface.format(port=port, vlan=vlan),
+                    f"{description} zone {inst}",
+                    address,
+                    "link",
+                    vrf=inst,
+                    vlan=vlan,
+                    parent=port,
                 )
-            import_list, export_list = self._filters(node, other, role, inst, prefix_lists)
-            routing[inst].neighbors.append(
-                Neighbor(far_address, other.asn, other.name, role, import_list, export_list)
             )
+        import_list, export_list = self._filters(node, other, session.role, inst, prefix_lists)
+        routing[inst].neighbors.append(
+            Neighbor(
+                ip_text(int(session.peer_address)),
+                session.peer_asn,
+                other.name,
+                session.role,
+                import_list,
+                export_list,
+            )
+        )
 
     def _filters(
         self,

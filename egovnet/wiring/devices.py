@@ -19,14 +19,13 @@ from nornir.core import Nornir
 from nornir.core.task import AggregatedResult, Result
 
 from egovnet.model import Network, Node
-from egovnet.render.view import secret_names
-from egovnet.secrets import SecretStore
+from egovnet.secrets import SecretStore, secret_names, snmp_credentials
 from egovnet.wiring.lab import lab_ping_probe
 from egovnet.workflows.backup import CommitBackup, Provenance
 from egovnet.workflows.ports import Failed, RolloutRequest, Say, silent
 from lab.keys import lab_key
 from nornir_tasks.backup import Masker, commit_backup
-from nornir_tasks.gates import HealthGates, SnmpV3User, snmpv3_probe
+from nornir_tasks.gates import HealthGates, snmpv3_probe
 from nornir_tasks.inventory import Credentials, build_nornir
 from nornir_tasks.report import RolloutReport
 from nornir_tasks.rollout import Rollout, RolloutContext, RolloutOptions
@@ -51,18 +50,10 @@ def masker(network: Network, store: SecretStore) -> Masker:
 
 
 def snmp_probe(network: Network, store: SecretStore) -> Callable[[Node], bool] | None:
-    users = network.spec.services.snmp.users
+    users = network.services.snmp.users
     if not users:
         return None
-    spec = users[0]
-    user = SnmpV3User(
-        spec.name,
-        spec.auth.upper().replace("SHA256", "SHA-256"),
-        store.get(spec.auth_key.secret),
-        "AES",
-        store.get(spec.priv_key.secret),
-    )
-    return snmpv3_probe(user)
+    return snmpv3_probe(snmp_credentials(users[0], store))
 
 
 def inventory_commit(inventory: Path) -> str:

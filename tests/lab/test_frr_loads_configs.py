@@ -48,8 +48,7 @@ import pytest
 from egovnet.loader import load_network
 from egovnet.model import GLOBAL, Network, Node
 from egovnet.render.engine import render_network
-from egovnet.render.view import SharedSecrets, secret_names
-from egovnet.secrets import SecretStore, env_name
+from egovnet.secrets import SecretStore, SharedSecrets, env_name, secret_names
 
 ROOT = Path(__file__).resolve().parents[2]
 FRR = Path("/usr/lib/frr")

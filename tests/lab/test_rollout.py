@@ -27,8 +27,7 @@ from egovnet.loader import load_network
 from egovnet.model import Network
 from egovnet.render.engine import render_network
 from egovnet.render.packet_filter import PREFIX, normalize, split
-from egovnet.render.view import SharedSecrets
-from egovnet.secrets import SecretStore
+from egovnet.secrets import SecretStore, SharedSecrets
 from egovnet.wiring.lab import lab_ping_probe
 from lab.keys import lab_key
 from lab.runner import SSH_DIR, find_holders

@@ -88,6 +88,9 @@ def test_secrets_init_then_render_and_no_secret_in_json(tmp_path: Path) -> None:
     assert shown.returncode == 0
     model = json.loads(shown.stdout)
     assert len(model["nodes"]) == 13
+    assert model["management_station"] == "10.64.8.1"
+    assert model["policy"]["exits"] == ["hebei-exit"]
+    assert model["services"]["snmp"]["users"][0]["auth_key"] == {"secret": "snmp-noc-auth"}
     assert not any(value in shown.stdout for value in values)
     render = egovnet("render", "--secrets", str(secrets), "-o", str(tmp_path / "o"), secrets=False)
     assert render.returncode == 0, render.stderr

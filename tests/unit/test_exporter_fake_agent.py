@@ -20,10 +20,9 @@ from pyasn1.codec.ber import decoder, encoder
 from pysnmp.proto import api
 
 from egovnet.loader import load_network
-from egovnet.secrets import SecretStore
+from egovnet.secrets import SecretStore, SnmpCredentials
 from exporters.modules import Module
 from exporters.server import Exporter
-from exporters.snmp import Credentials
 from exporters.targets import Target, build_targets
 from exporters.walk import WalkLimits
 from tests.unit.conftest import SAMPLE
@@ -141,7 +140,7 @@ def exporter_for() -> Iterator[MakeExporter]:
             targets["zhengding"],
             address="127.0.0.1",
             port=agent.port,
-            credentials=Credentials("v2c", community="fake"),
+            credentials=SnmpCredentials("v2c", community="fake"),
         )
         exporter = Exporter({"zhengding": target}, {"fake": MODULE}, limits=limits)
         made.append(exporter)

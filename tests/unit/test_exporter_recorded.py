@@ -235,16 +235,14 @@ def test_v2c_only_for_the_hosts_network_yaml_lists(inventory_copy: Path) -> None
     assert "legacy-community" not in repr(targets["zunhua"])
 
 
-def test_v2c_for_a_host_not_in_the_inventory_is_refused(inventory_copy: Path) -> None:
+def test_v2c_for_a_host_not_in_the_inventory_is_refused_at_load(inventory_copy: Path) -> None:
     network_yaml = inventory_copy / "network.yaml"
     text = network_yaml.read_text(encoding="utf-8").replace(
         "  ssh:\n", "    v2c:\n      community: {secret: c}\n      hosts: [nowhere]\n  ssh:\n", 1
     )
     network_yaml.write_text(text, encoding="utf-8")
-    with pytest.raises(InventoryError, match=r"services\.snmp\.v2c\.hosts: no such host.*nowhere"):
-        build_targets(
-            load_network(inventory_copy), SecretStore(environ=FAKE | {"EGOVNET_SECRET_C": "c"})
-        )
+    with pytest.raises(InventoryError, match=r"services\.snmp\.v2c\.hosts\.0: no host 'nowhere'"):
+        load_network(inventory_copy)
 
 
 TABLE = (1, 3, 6, 1, 4, 1, 99999, 1)

@@ -24,10 +24,9 @@ from pathlib import Path
 import pytest
 
 from egovnet.loader import load_network
-from egovnet.secrets import SecretStore
+from egovnet.secrets import SecretStore, SnmpCredentials
 from exporters.modules import MODULE_DIR, load_modules
 from exporters.server import Exporter, serve, via_device
-from exporters.snmp import Credentials
 from exporters.targets import build_targets
 from tests.unit.conftest import SAMPLE
 
@@ -107,12 +106,12 @@ def exporter(
     )
     targets = build_targets(load_network(SAMPLE), store, timeout=0.5, retries=1)
     targets["zhengding"] = replace(targets["zhengding"], address="127.0.0.1", port=snmpd)
-    wrong = Credentials("v3", user="noc", auth_key="not-the-key", priv_key=PRIV)
+    wrong = SnmpCredentials("v3", name="noc", auth_key="not-the-key", priv_key=PRIV)
     targets["jingxing"] = replace(
         targets["jingxing"], address="127.0.0.1", port=snmpd, credentials=wrong
     )
     targets["luancheng"] = replace(targets["luancheng"], address="127.0.0.1", port=silent)
-    v2c = Credentials("v2c", community=COMMUNITY)
+    v2c = SnmpCredentials("v2c", community=COMMUNITY)
     targets["dingzhou"] = replace(
         targets["dingzhou"], address="127.0.0.1", port=snmpd, credentials=v2c
     )

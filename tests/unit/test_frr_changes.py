@@ -11,8 +11,7 @@ import pytest
 
 from egovnet.loader import load_network
 from egovnet.render.engine import render_network
-from egovnet.render.view import SharedSecrets, secret_names
-from egovnet.secrets import SecretStore, env_name
+from egovnet.secrets import SecretStore, SharedSecrets, env_name, secret_names
 from nornir_tasks.drivers.frr_reload import change_commands, change_text, syntax_errors
 
 pytestmark = pytest.mark.frr

@@ -19,8 +19,7 @@ from egovnet.generate import generate_inventory, write_inventory
 from egovnet.loader import load_network
 from egovnet.model import Network
 from egovnet.render.engine import render_network, write_configs
-from egovnet.render.view import SharedSecrets, secret_names
-from egovnet.secrets import SecretStore, env_name
+from egovnet.secrets import SecretStore, SharedSecrets, env_name, secret_names
 
 ROOT = Path(__file__).resolve().parents[2]
 VTYSH = shutil.which("vtysh") or "/usr/bin/vtysh"

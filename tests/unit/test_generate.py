@@ -20,8 +20,7 @@ from egovnet.generate import (
 from egovnet.loader import load_network
 from egovnet.model import Network
 from egovnet.render.engine import render_network
-from egovnet.render.view import SharedSecrets, secret_names
-from egovnet.secrets import SecretStore, env_name
+from egovnet.secrets import SecretStore, SharedSecrets, env_name, secret_names
 
 SIZES = [(1, 1, 1, 1), (1, 3, 3, 2), (1, 11, 13, 4), (2, 3, 2, 3), (1, 0, 0, 0)]
 

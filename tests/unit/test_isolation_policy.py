@@ -9,7 +9,7 @@ from pathlib import Path
 from typer.testing import Result
 
 from egovnet.loader import load_network
-from egovnet.policy import exit_hosts, shared_services, zone_policies
+from egovnet.model import SharedService
 
 RunCli = Callable[[Sequence[str]], Result]
 
@@ -24,13 +24,13 @@ def add_policy(inventory: Path, text: str) -> int:
 
 def test_absent_policy_is_the_seeds_policy(sample_inventory: Path) -> None:
     network = load_network(sample_inventory)
-    policies = zone_policies(network.spec)
+    policies = network.policy.zones
     assert policies["private"].internet is False
     assert policies["public"].internet is True
     assert policies["private"].reaches == ("private",)
     assert policies["public"].reaches == ("public",)
-    assert exit_hosts(network) == ["hebei-exit"]
-    assert shared_services(network) == []
+    assert network.policy.exits == ("hebei-exit",)
+    assert network.policy.shared_services == ()
 
 
 def test_a_province_tightens_the_public_zone(inventory_copy: Path) -> None:
@@ -40,10 +40,12 @@ def test_a_province_tightens_the_public_zone(inventory_copy: Path) -> None:
         "  shared_services: [hebei-core-1/zhengwufuwu]\n",
     )
     network = load_network(inventory_copy)
-    policies = zone_policies(network.spec)
+    policies = network.policy.zones
     assert policies["public"].internet is False
     assert policies["public"].reaches == ()
-    assert shared_services(network) == [("hebei-core-1", "zhengwufuwu")]
+    assert network.policy.shared_services == (
+        SharedService(host="hebei-core-1", department="zhengwufuwu"),
+    )
 
 
 def test_loosening_and_unknown_names_are_refused_with_file_line_field(

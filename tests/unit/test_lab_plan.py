@@ -32,7 +32,7 @@ def test_plan_is_the_network_of_the_inventory(sample: Network, clab_file: Path) 
         lab_node = plan.nodes[node.name]
         assert lab_node.management == node.management.ip
         assert lab_node.config == clab_file.parent / "configs" / f"{node.name}.cfg"
-    assert plan.management == sample.spec.address_plan.management
+    assert plan.management == sample.management_subnet
     hosts = [n for n in plan.nodes.values() if n.role != "router"]
     assert all(n.management is None for n in hosts)
     underlay = {

@@ -10,7 +10,7 @@ import pytest
 from nornir.plugins.inventory.simple import SimpleInventory
 
 from egovnet.loader import load_network
-from egovnet.model import GLOBAL, Network
+from egovnet.model import GLOBAL, BgpSession, Network
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -141,3 +141,41 @@ def test_nornir_reads_the_sample_as_a_simple_inventory() -> None:
     assert inventory.hosts["zhengding"]["tier"] == "county"
     assert inventory.hosts["hebei-core-1"].platform == "huawei_vrp"
     assert inventory.hosts["zhengding"].platform == "frr"
+
+
+def test_derived_facts_are_in_the_model(sample: Network) -> None:
+    """What parts used to work out for themselves, each from the one place it comes from."""
+    assert sample.node("hebei-exit").internet_zone == "public"
+    assert sample.node("hebei-core-1").internet_zone is None
+    assert sample.management_station == IPv4Address("10.64.8.1")
+    assert sample.management_station in sample.management_subnet
+    assert all(n.management.ip != sample.management_station for n in sample.nodes)
+    for node in sample.nodes:
+        for dept in node.departments:
+            assert dept.host.ip == dept.gateway.ip + 1, (node.name, dept.name)
+            assert dept.host.network == dept.prefix
+
+
+def link_subnet(network: Network, session: BgpSession) -> IPv4Network:
+    """The /31 of the link a session runs on, from the links themselves."""
+    for link in network.links_of(session.host):
+        if link.other(session.host).host == session.peer and session.instance in link.subnets:
+            return link.subnets[session.instance]
+    raise AssertionError(f"no link for {session}")
+
+
+def test_every_link_instance_is_one_session_at_each_end(sample: Network) -> None:
+    """Both ends agree on a session: addresses swapped, each other's AS, one per instance."""
+    sessions = {
+        (s.host, s.peer, s.instance): s for n in sample.nodes for s in sample.sessions_of(n.name)
+    }
+    assert len(sessions) == 2 * sum(len(link.subnets) for link in sample.links)
+    for (host, peer, instance), mine in sessions.items():
+        theirs = sessions[(peer, host, instance)]
+        assert (mine.local, mine.peer_address) == (theirs.peer_address, theirs.local)
+        assert IPv4Network(f"{mine.local}/31", strict=False) == link_subnet(sample, mine)
+        assert (mine.peer_asn, theirs.peer_asn) == (sample.node(peer).asn, sample.node(host).asn)
+        assert {mine.role, theirs.role} in ({"uplink", "downlink"}, {"peer"})
+    core = sample.sessions_of("hebei-core-1")
+    assert [s.port for s in core] == sorted(s.port for s in core)
+    assert {s.vrf for s in core} == {"default", "private", "public"}

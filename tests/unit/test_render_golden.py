@@ -15,8 +15,7 @@ from egovnet.loader import load_network
 from egovnet.model import Network
 from egovnet.platforms import platform_names
 from egovnet.render.engine import render_network
-from egovnet.render.view import SharedSecrets, secret_names
-from egovnet.secrets import SecretStore, env_name
+from egovnet.secrets import SecretStore, SharedSecrets, env_name, secret_names
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = Path(__file__).resolve().parent / "golden"

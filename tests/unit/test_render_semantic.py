@@ -25,8 +25,7 @@ from egovnet import platforms
 from egovnet.loader import load_network
 from egovnet.model import GLOBAL, Network, Node
 from egovnet.render.engine import render_network
-from egovnet.render.view import SharedSecrets, secret_names
-from egovnet.secrets import SecretStore, env_name
+from egovnet.secrets import SecretStore, SharedSecrets, env_name, secret_names
 
 INVENTORY = Path(__file__).parents[2] / "inventory"
 VENDORS = ("huawei_vrp", "h3c_comware", "cisco_ios")
@@ -452,10 +451,9 @@ def check_interfaces(network: Network, node: Node, platform: str, cfg: Parsed) -
         name = naming.port.format(n=node.internet.port)
         expected.add(name)
         iface = ifaces.get(name)
-        zone = next(z.name for z in network.zones if z.internet and z.name in node.zones)
         assert iface is not None, f"{where}: no internet uplink {name}"
         assert iface.address == node.internet.address
-        assert iface.vrf == zone
+        assert iface.vrf == node.internet_zone
         assert iface.vrf_before_address
 
     assert set(ifaces) == expected, f"{where}: unexpected interfaces {set(ifaces) - expected}"
@@ -482,7 +480,7 @@ def check_bgp(network: Network, node: Node, platform: str, cfg: Parsed) -> None:
     where = f"{platform}/{node.name}"
     assert cfg.asns == {node.asn}, f"{where}: local AS"
     assert cfg.router_ids == {str(node.loopback)}, f"{where}: router id"
-    routing = network.spec.routing
+    routing = network.routing
     assert cfg.timers == {(routing.keepalive, routing.hold)}, f"{where}: timers"
     peers = expected_peers(network, node)
     keys = {instance_key(inst) for inst in peers}
@@ -560,7 +558,7 @@ class Services:
 
 
 def services(platform: str, network: Network) -> Services:
-    s = network.spec.services
+    s = network.services
     users = s.snmp.users
     aaa_key = fake_value(s.aaa.key.secret)
     idle = s.ssh.idle_timeout_minutes
@@ -780,10 +778,10 @@ def test_output_is_deterministic_and_tidy(platform: str) -> None:
 @pytest.mark.parametrize("platform", VENDORS)
 def test_radius_instead_of_tacacs(platform: str) -> None:
     network = sample()
-    spec = network.spec
-    aaa = spec.services.aaa.model_copy(update={"protocol": "radius"})
-    services_ = spec.services.model_copy(update={"aaa": aaa})
-    radius = network.model_copy(update={"spec": spec.model_copy(update={"services": services_})})
+    aaa = network.services.aaa.model_copy(update={"protocol": "radius"})
+    radius = network.model_copy(
+        update={"services": network.services.model_copy(update={"aaa": aaa})}
+    )
     node = radius.nodes[0]
     text = render_network(radius, secrets_for(radius), platform)[node.name]
     cfg = parse(platform, text)
@@ -843,7 +841,7 @@ def test_checks_catch_a_bad_neighbour(platform: str, mistake: str) -> None:
 def test_checks_catch_a_leaked_secret(platform: str) -> None:
     network = sample()
     node = network.nodes[0]
-    value = fake_value(network.spec.services.aaa.key.secret)
+    value = fake_value(network.services.aaa.key.secret)
     cfg = mutated(platform, node.name, "\n", f"\n! {value}\n")
     with pytest.raises(AssertionError, match="outside SNMP/AAA"):
         check_secrets(network, node, platform, cfg)

@@ -19,7 +19,7 @@ from egovnet.loader import load_network
 from egovnet.model import GLOBAL, Network
 from egovnet.render.engine import render_network
 from egovnet.render.packet_filter import exit_ruleset, normalize
-from egovnet.render.view import SharedSecrets
+from egovnet.secrets import SharedSecrets
 from topology.clab import FRR_IMAGE, clab_topology, render_clab
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -90,7 +90,7 @@ def test_every_router_is_an_frr_node_with_its_management_address(
         assert entry["mgmt-ipv4"] == str(node.management.ip)
         assert f"configs/{node.name}.cfg:/etc/frr/frr.conf" in entry["binds"]
         assert entry["labels"]["egovnet-platform"] == node.platform
-    assert topology["mgmt"]["ipv4-subnet"] == str(sample.spec.address_plan.management)
+    assert topology["mgmt"]["ipv4-subnet"] == str(sample.management_subnet)
 
 
 def test_links_are_the_models_links_plus_departments_and_internet(

@@ -12,11 +12,15 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from typer.testing import Result
+
+from egovnet.errors import InventoryError, Problem
+from egovnet.loader import load_network
 
 RunCli = Callable[[Sequence[str]], Result]  # the `run_cli` fixture of conftest.py
 
@@ -850,3 +854,128 @@ def test_network_name_is_printed_literally(run_cli: RunCli, inventory_copy: Path
     result = validate(run_cli, inventory_copy)
     assert result.exit_code == 0, result.output
     assert "河北 [/] [red]test is valid: 13 nodes" in result.stdout
+
+
+# ------------------------------------------------- cross-references, as a table of cases
+
+
+@dataclass(frozen=True)
+class Case:
+    """One mistake (replace `old` by `new` in `file`) and the one problem it must give: on
+    the line where `needle` stands after the edit, at `field`, saying `message`."""
+
+    id: str
+    file: str
+    old: str
+    new: str
+    needle: str
+    field: str
+    message: str
+    host: str | None = None
+
+
+V2C_UNKNOWN_HOST = Case(
+    "v2c-host-unknown",
+    NETWORK,
+    "  ssh:\n",
+    "    v2c:\n      community: {secret: snmp-legacy}\n      hosts: [zunhua, nowhere]\n  ssh:\n",
+    "hosts: [zunhua, nowhere]",
+    "services.snmp.v2c.hosts.1",
+    "no host 'nowhere' in hosts.yaml",
+)
+
+CROSS_REFERENCES = [
+    V2C_UNKNOWN_HOST,
+    Case(
+        "snmp-user-twice",
+        NETWORK,
+        "        priv_key: {secret: snmp-noc-priv}\n",
+        "        priv_key: {secret: snmp-noc-priv}\n"
+        "      - {name: noc, auth_key: {secret: a}, priv_key: {secret: b}}\n",
+        "- {name: noc, auth_key",
+        "services.snmp.users.1.name",
+        "SNMP user 'noc' is defined twice",
+    ),
+    Case(
+        "ntp-on-a-loopback",
+        NETWORK,
+        "  ntp: [10.64.8.1]",
+        "  ntp: [10.64.8.1, 10.64.0.0]",
+        "ntp: [10.64.8.1, 10.64.0.0]",
+        "services.ntp.1",
+        "10.64.0.0 is a router's address (loopback of hebei-core-1): name a server's address",
+    ),
+    Case(
+        "syslog-in-the-link-pool",
+        NETWORK,
+        "  syslog: [10.64.8.1]",
+        "  syslog: [10.64.31.250]",
+        "syslog: [10.64.31.250]",
+        "services.syslog.0",
+        "10.64.31.250 is a router's address (in address_plan.links, which only routers use): "
+        "name a server's address",
+    ),
+    Case(
+        "aaa-on-a-management-address",
+        NETWORK,
+        "    servers: [10.64.8.1]",
+        "    servers: [10.64.8.2]",
+        "servers: [10.64.8.2]",
+        "services.aaa.servers.0",
+        "10.64.8.2 is a router's address (management address of hebei-core-1): "
+        "name a server's address",
+    ),
+    Case(
+        "policy-exit-unknown",
+        NETWORK,
+        "routing:\n",
+        "isolation:\n  exits: [nowhere]\nrouting:\n",
+        "exits: [nowhere]",
+        "isolation.exits.0",
+        "no host 'nowhere' in hosts.yaml",
+    ),
+    Case(
+        "policy-shared-service-unknown-host",
+        NETWORK,
+        "routing:\n",
+        "isolation:\n  shared_services: [nowhere/finance]\nrouting:\n",
+        "shared_services: [nowhere/finance]",
+        "isolation.shared_services.0",
+        "no host 'nowhere' in hosts.yaml",
+    ),
+]
+
+
+@pytest.mark.parametrize("case", CROSS_REFERENCES, ids=lambda case: case.id)
+def test_cross_reference_is_refused(inventory_copy: Path, case: Case) -> None:
+    """The loader (so `inventory validate` and every part) refuses the inventory with one
+    problem naming file, line and field: no part has to check it again."""
+    edit(inventory_copy, case.file, case.old, case.new)
+    line = line_no(inventory_copy, case.file, case.needle)
+    with pytest.raises(InventoryError) as raised:
+        load_network(inventory_copy)
+    file = str(inventory_copy / case.file)
+    assert raised.value.problems == [Problem(file, case.field, case.message, case.host, line)]
+
+
+def test_unknown_v2c_host_fails_validate_with_exit_2(run_cli: RunCli, inventory_copy: Path) -> None:
+    case = V2C_UNKNOWN_HOST
+    edit(inventory_copy, case.file, case.old, case.new)
+    line = line_no(inventory_copy, case.file, case.needle)
+    expect(validate(run_cli, inventory_copy), at(inventory_copy / NETWORK, line, None, case.field))
+    problems = json_problems(validate(run_cli, inventory_copy, "--json"))
+    assert [(p["file"], p["field"], p["line"]) for p in problems] == [
+        (str(inventory_copy / NETWORK), "services.snmp.v2c.hosts.1", line)
+    ]
+
+
+def test_an_exit_needs_an_internet_zone(inventory_copy: Path) -> None:
+    """Without a zone that has internet, the exit's uplink has no VRF to sit in: refused at
+    the exit's tier (before, the render stopped on it with a StopIteration)."""
+    edit(inventory_copy, NETWORK, "    internet: true\n", "    internet: false\n")
+    with pytest.raises(InventoryError) as raised:
+        load_network(inventory_copy)
+    groups = str(inventory_copy / GROUPS)
+    tier = [p for p in raised.value.problems if p.field == "data.tier"]
+    assert [(p.file, p.host) for p in tier] == [(groups, "hebei-exit")]
+    assert "needs a zone with internet: true" in tier[0].message

@@ -18,8 +18,7 @@ import pytest
 from egovnet import platforms
 from egovnet.loader import load_network
 from egovnet.render.engine import render_network
-from egovnet.render.view import SharedSecrets, secret_names
-from egovnet.secrets import SecretStore, env_name
+from egovnet.secrets import SecretStore, SharedSecrets, env_name, secret_names
 from nornir_tasks.drivers.base import CommitFailedError
 from nornir_tasks.drivers.ssh import SshParams
 from nornir_tasks.drivers.vendor import VendorCliDriver
