@@ -40,13 +40,14 @@ from egovnet.cli.common import (
 )
 from egovnet.errors import EgovnetError, SecretError
 from egovnet.model import Network, Node
+from egovnet.probes import SnmpV3User
 from egovnet.render.engine import render_network
 from egovnet.render.view import SharedSecrets, secret_names
 from egovnet.secrets import SecretStore
 from lab import runner as lab_runner
 from lab.keys import lab_key
 from nornir_tasks.backup import Masker, commit_backup
-from nornir_tasks.gates import HealthGates, PingProbe, SnmpV3User, snmpv3_probe
+from nornir_tasks.gates import HealthGates, PingProbe, snmpv3_probe
 from nornir_tasks.inventory import Credentials, build_nornir
 from nornir_tasks.report import RolloutReport
 from nornir_tasks.rollout import (
