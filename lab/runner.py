@@ -25,6 +25,7 @@ from pathlib import Path
 
 from egovnet.errors import EgovnetError
 from egovnet.probes import snmp_answers, ssh_answers
+from egovnet.secret_files import write_private
 from lab.plan import LabNode, LabPlan
 
 MARK = "egovnet-lab"
@@ -472,8 +473,9 @@ def _start_snmpd(holder: Holder, node: LabNode, users: Sequence[SnmpUser]) -> No
         f"rouser {u.name} priv\n"
         for u in users
     )
-    holder.path(f"{SNMP_DIR}/snmpd.conf").write_text(
-        f"agentAddress udp:{node.management}:161\nmaster agentx\n{agentx}{users_text}"
+    write_private(  # it holds the SNMPv3 keys
+        holder.path(f"{SNMP_DIR}/snmpd.conf"),
+        f"agentAddress udp:{node.management}:161\nmaster agentx\n{agentx}{users_text}",
     )
     holder.enter(
         "env",
