@@ -21,7 +21,7 @@ from prometheus_client.core import (
 from prometheus_client.registry import Collector
 
 from exporters.modules import IndexPart, Module, Table, parse_oid
-from exporters.snmp import ErrorKind, Missing, Session, SnmpError, Value
+from exporters.snmp import ERROR_KINDS, ErrorKind, Missing, Session, SnmpError, Value
 from exporters.targets import Target
 from exporters.walk import Rows, WalkLimits, WalkMemory, walk_columns
 
@@ -194,9 +194,25 @@ def _add_topology(target: Target, labels: dict[str, str]) -> None:
         labels["neighbor"], labels["vrf"] = target.peers[labels["peer"]]
 
 
+ERRORS_NAME = "egov_snmp_scrape_errors"
+ERRORS_HELP = "Module reads that failed in this scrape, by kind."
+
+
+def error_counts(result: Scrape) -> dict[str, float]:
+    """Failed module reads of one scrape per error kind, in the order of `ERROR_KINDS`
+    (only kinds that occurred: a healthy scrape has none)."""
+    counts = dict.fromkeys(ERROR_KINDS, 0.0)
+    for _module, kind, _message in result.errors:
+        counts[kind] += 1
+    return {kind: count for kind, count in counts.items() if count}
+
+
 class ScrapeCollector(Collector):
     """Exposes one `Scrape`: the device's series with the target's inventory labels, and
-    `egov_snmp_up` / `egov_snmp_scrape_duration_seconds` for this scrape.
+    `egov_snmp_up` / `egov_snmp_scrape_duration_seconds` / `egov_snmp_scrape_errors{kind}`
+    for this scrape. These per-target series exist here only, never in the exporter's own
+    `/metrics`: Prometheus then holds one `egov_snmp_up` per device, with the inventory
+    labels that alert routing matches on.
 
     `/snmp` answers with `exporters.exposition.render_scrape`, which writes the same text
     several times faster; this collector is the prometheus-client form of it (for a
@@ -223,6 +239,10 @@ class ScrapeCollector(Collector):
         for module, seconds in sorted(result.durations.items()):
             duration.add_metric([*base.values(), module], seconds)
         yield duration
+        errors = GaugeMetricFamily(ERRORS_NAME, ERRORS_HELP, labels=[*base, "kind"])
+        for kind, count in error_counts(result).items():
+            errors.add_metric([*base.values(), kind], count)
+        yield errors
         for family in result.families:
             names = sorted({key for labels, _ in family.samples for key in labels})
             metric: GaugeMetricFamily | CounterMetricFamily

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 
 from prometheus_client.utils import floatToGoString
 
-from exporters.collect import Scrape
+from exporters.collect import ERRORS_HELP, ERRORS_NAME, Scrape, error_counts
 
 
 def _number(value: float) -> str:
@@ -59,8 +59,9 @@ def _family(
 
 
 def render_scrape(result: Scrape) -> bytes:
-    """The exposition of one scrape: `egov_snmp_up`, the per-module durations, then the
-    device's families, every series with the target's inventory labels."""
+    """The exposition of one scrape: `egov_snmp_up`, the per-module durations, the failed
+    module reads by kind, then the device's families, every series with the target's
+    inventory labels."""
     base = result.target.labels
     cache: dict[tuple[str, ...], str] = {}
     lines = _family(
@@ -79,6 +80,15 @@ def render_scrape(result: Scrape) -> bytes:
         base,
         [({"module": m}, s) for m, s in sorted(result.durations.items())],
         ["module"],
+        cache,
+    )
+    lines += _family(
+        ERRORS_NAME,
+        "gauge",
+        ERRORS_HELP,
+        base,
+        [({"kind": kind}, count) for kind, count in error_counts(result).items()],
+        ["kind"],
         cache,
     )
     for family in result.families:

@@ -184,39 +184,44 @@ class Exporter:
 
 
 class ExporterCollector(Collector):
-    """The exporter's own health, per target: last up and duration, errors by kind,
-    packets sent and retried, scrapes."""
+    """The exporter's own health, over all its targets: failed module reads by kind, packets
+    sent and retried, scrapes served.
+
+    Nothing here is per target. A device's `egov_snmp_up` and scrape durations are in its
+    `/snmp` answer, with its inventory labels; had `/metrics` a copy of them too (it once
+    had, labelled `host` and `tier` only), Prometheus would hold two `egov_snmp_up` per
+    device and `EgovDeviceUnreachable` would fire twice, once without the `city` label that
+    Alertmanager routes a city's NOC on. Per target figures stay in `Exporter.snapshot()`."""
 
     def __init__(self, exporter: Exporter) -> None:
         self._exporter = exporter
 
     def collect(self) -> Iterator[Metric]:
-        stats = self._exporter.snapshot()
-        targets = self._exporter.targets
-        labels = ["host", "tier"]
-        up = GaugeMetricFamily("egov_snmp_up", "Outcome of the last scrape (1 ok).", labels=labels)
-        seconds = GaugeMetricFamily(
-            "egov_snmp_scrape_duration_seconds", "Seconds the last scrape took.", labels=labels
-        )
+        stats = self._exporter.snapshot().values()
         errors = CounterMetricFamily(
-            "egov_snmp_errors", "Failed module reads by kind.", labels=[*labels, "kind"]
+            "egov_snmp_errors", "Failed module reads by kind, over all targets.", labels=["kind"]
         )
-        sent = CounterMetricFamily("egov_snmp_packets_sent", "SNMP requests sent.", labels=labels)
-        retried = CounterMetricFamily(
-            "egov_snmp_packets_retried", "SNMP requests sent again after a timeout.", labels=labels
+        for kind in ERROR_KINDS:
+            errors.add_metric([kind], sum(s.errors[kind] for s in stats))
+        yield errors
+        yield CounterMetricFamily(
+            "egov_snmp_packets_sent",
+            "SNMP requests sent, over all targets.",
+            value=sum(s.counters.sent for s in stats),
         )
-        scrapes = CounterMetricFamily("egov_snmp_scrapes", "Scrapes served.", labels=labels)
-        for name, stat in stats.items():
-            values = [name, targets[name].labels["tier"]]
-            if stat.scrapes:
-                up.add_metric(values, stat.up)
-                seconds.add_metric(values, stat.seconds)
-            for kind, count in stat.errors.items():
-                errors.add_metric([*values, kind], count)
-            sent.add_metric(values, stat.counters.sent)
-            retried.add_metric(values, stat.counters.retried)
-            scrapes.add_metric(values, stat.scrapes)
-        yield from (up, seconds, errors, sent, retried, scrapes)
+        yield CounterMetricFamily(
+            "egov_snmp_packets_retried",
+            "SNMP requests sent again after a timeout, over all targets.",
+            value=sum(s.counters.retried for s in stats),
+        )
+        yield CounterMetricFamily(
+            "egov_snmp_scrapes",
+            "Scrapes served, over all targets.",
+            value=sum(s.scrapes for s in stats),
+        )
+        yield GaugeMetricFamily(
+            "egov_snmp_targets", "Inventory hosts the exporter can scrape.", value=len(stats)
+        )
 
 
 def render(collector: Collector) -> bytes:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -25,6 +24,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from egovnet.errors import EgovnetError
+from egovnet.probes import snmp_answers, ssh_answers
+from egovnet.secret_files import write_private
 from egovnet.secrets import SnmpCredentials
 from lab.plan import LabNode, LabPlan
 
@@ -462,8 +463,9 @@ def _start_snmpd(holder: Holder, node: LabNode, users: Sequence[SnmpCredentials]
         f"rouser {u.name} priv\n"
         for u in users
     )
-    holder.path(f"{SNMP_DIR}/snmpd.conf").write_text(
-        f"agentAddress udp:{node.management}:161\nmaster agentx\n{agentx}{users_text}"
+    write_private(  # it holds the SNMPv3 keys
+        holder.path(f"{SNMP_DIR}/snmpd.conf"),
+        f"agentAddress udp:{node.management}:161\nmaster agentx\n{agentx}{users_text}",
     )
     holder.enter(
         "env",
@@ -588,40 +590,6 @@ class NodeStatus:
             and self.ssh is not False
             and self.snmp is not False
         )
-
-
-def snmp_answers(address: str) -> bool:
-    """Whether an SNMPv3 agent answers on `address`, with no credential: its reply to an
-    unknown user (a report PDU) proves it is there, and no secret enters the check."""
-    probe = subprocess.run(
-        [
-            "snmpget",
-            "-v3",
-            "-u",
-            "egovnet-probe",
-            "-l",
-            "noAuthNoPriv",
-            "-t",
-            "2",
-            "-r",
-            "1",
-            address,
-            "1.3.6.1.2.1.1.5.0",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    return "Unknown user name" in probe.stderr
-
-
-def ssh_answers(address: str, timeout: float = 2.0) -> bool:
-    """Whether an SSH server answers on `address` (its banner, from the root namespace)."""
-    try:
-        with socket.create_connection((address, 22), timeout=timeout) as connection:
-            return connection.recv(4).startswith(b"SSH-")
-    except OSError:
-        return False
 
 
 def bgp_sessions(holder: Holder) -> tuple[int, int]:

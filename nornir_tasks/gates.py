@@ -9,20 +9,16 @@ from differs: the lab runs them in the node's namespace, production from a jump 
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence, Set
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
 from nornir.core import Nornir
 
 from egovnet.model import Network, Node
+from egovnet.probes import snmp_answers, ssh_answers
 from egovnet.secrets import SnmpCredentials
 from nornir_tasks.drivers.base import BgpPeer
 from nornir_tasks.tasks import bgp_neighbors
@@ -78,15 +74,6 @@ def reach_targets(network: Network, node: Node) -> list[Node]:
     names = [n for n in (node.parent, *node.uplinks) if n]
     names += [n.name for n in network.nodes if n.tier == "province" and n.name != node.name]
     return [network.node(name) for name in dict.fromkeys(names)]
-
-
-def ssh_answers(address: str, port: int = 22, timeout: float = 3.0) -> bool:
-    """An SSH server greets on `address` (a TCP connect and the `SSH-` banner, no login)."""
-    try:
-        with socket.create_connection((address, port), timeout=timeout) as sock:
-            return sock.recv(64).startswith(b"SSH-")
-    except OSError:
-        return False
 
 
 @dataclass
@@ -186,49 +173,13 @@ class HealthGates:
             time.sleep(self.interval)
 
 
-NET_SNMP_AUTH = {"sha": "SHA", "sha256": "SHA-256"}
-NET_SNMP_PRIV = {"aes128": "AES"}
-"""The inventory's algorithm names as net-snmp's snmp.conf spells them."""
-
-
 def snmpv3_probe(user: SnmpCredentials, timeout: float = 2.0) -> SnmpProbe:
-    """A probe asking each node's agent (on its management address) for sysUpTime with
-    net-snmp's `snmpget`, as the SNMPv3 `user`. The keys go through a private snmp.conf,
-    never the command line, where any local user could read them in the process list."""
-    auth, priv = NET_SNMP_AUTH[user.auth], NET_SNMP_PRIV[user.priv]
+    """A probe reading sysUpTime from each node's agent (on its management address) as the
+    NOC's user: the agent answers, and still takes the NOC's keys after the change. Through
+    pysnmp (`egovnet.probes`), so that no net-snmp tool is needed and no key is ever on a
+    command line."""
 
     def answers(node: Node) -> bool:
-        with tempfile.TemporaryDirectory(prefix="egovnet-snmp-") as conf_dir:
-            conf = Path(conf_dir) / "snmp.conf"
-            conf.touch(mode=0o600)
-            conf.write_text(
-                f"defSecurityName {user.name}\ndefSecurityLevel authPriv\n"
-                f"defAuthType {auth}\ndefAuthPassphrase {user.auth_key}\n"
-                f"defPrivType {priv}\ndefPrivPassphrase {user.priv_key}\n",
-                encoding="utf-8",
-            )
-            env = {"PATH": os.environ.get("PATH", ""), "SNMPCONFPATH": conf_dir}
-            try:
-                done = subprocess.run(  # noqa: S603 - fixed tool, address from the model
-                    [
-                        "/usr/bin/snmpget",  # Debian package snmp
-                        "-v3",
-                        "-t",
-                        str(timeout),
-                        "-r",
-                        "1",
-                        "-On",
-                        str(node.management.ip),
-                        "1.3.6.1.2.1.1.3.0",
-                    ],
-                    capture_output=True,
-                    text=True,
-                    check=False,
-                    env=env,
-                    timeout=timeout * 3 + 5,
-                )
-            except (FileNotFoundError, subprocess.TimeoutExpired):
-                return False
-        return done.returncode == 0 and "Timeticks" in done.stdout
+        return snmp_answers(str(node.management.ip), user=user, timeout=timeout)
 
     return answers

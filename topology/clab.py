@@ -28,6 +28,7 @@ import yaml
 from egovnet import platforms
 from egovnet.model import GLOBAL, Network, Node
 from egovnet.render.packet_filter import PREFIX
+from egovnet.secret_files import private_directory
 
 FRR_IMAGE = "quay.io/frrouting/frr:8.4.4"
 """The FRR release Debian 12 ships, so both runners run the same routing code."""
@@ -219,10 +220,11 @@ def render_clab(network: Network) -> str:
 def write_clab(network: Network, path: Path) -> Path:
     """Write the topology file and the FRR daemons file it binds (`<its folder>/configs/`).
 
-    The router configs themselves are written by the renderer into the same folder.
+    The router configs themselves are written by the renderer into the same folder, which
+    is therefore made private (0700): configs may hold secrets.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    (path.parent / CONFIG_DIR).mkdir(exist_ok=True)
+    private_directory(path.parent / CONFIG_DIR)
     (path.parent / CONFIG_DIR / DAEMONS_FILE).write_text(DAEMONS, encoding="utf-8")
     path.write_text(render_clab(network), encoding="utf-8")
     return path

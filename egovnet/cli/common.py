@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
-from rich.console import Console
+from rich.console import Console, ConsoleDimensions
 from rich.markup import escape
 from rich.progress import (
     BarColumn,
@@ -35,9 +35,34 @@ from egovnet.secrets import SecretStore
 EXIT_OK, EXIT_FOUND, EXIT_BAD_INPUT = 0, 1, 2
 DEFAULT_SECRETS = Path(".secrets/secrets.yaml")
 
+UNBOUNDED_WIDTH = 10_000
+"""Columns of a console that is not a terminal: wider than any table or tree line."""
+
+
+class ReportConsole(Console):
+    """A rich Console that keeps every cell whole when its output is not a terminal.
+
+    Rich assumes 80 columns where it finds no terminal (CI logs, `| tee`, a file) and cuts
+    table cells to fit (`hebei-co…`), so a log loses the very host names it is read for.
+    Off a terminal this console is unbounded (tables and trees take their natural width;
+    nothing here expands to the full width); on one, or with `COLUMNS` set, rich's own
+    width holds. Asked on every write, since the output stream can change (a test's)."""
+
+    @property
+    def size(self) -> ConsoleDimensions:
+        found = super().size
+        if self._width is None and not self.is_terminal and "COLUMNS" not in self._environ:
+            return ConsoleDimensions(UNBOUNDED_WIDTH, found.height)
+        return found
+
+    @size.setter
+    def size(self, new_size: tuple[int, int]) -> None:
+        self._width, self._height = new_size
+
+
 # emoji off: "hosts.yaml:100:" must not turn into "hosts.yaml💯"
-out = Console(highlight=False, soft_wrap=True, emoji=False)
-err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
+out = ReportConsole(highlight=False, soft_wrap=True, emoji=False)
+err = ReportConsole(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 
 class State:

@@ -18,6 +18,7 @@ from egovnet import platforms
 from egovnet.model import Network
 from egovnet.perf import bulk_build
 from egovnet.render.view import NodeView, iter_views
+from egovnet.secret_files import make_private, private_directory, write_private
 from egovnet.secrets import SharedSecrets
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -87,11 +88,14 @@ def write_configs(
 ) -> WriteReport:
     """Write one file per host; skip files already identical; remove stale ones we wrote before.
 
-    Each file is written to a temporary name and renamed, so a crash never leaves a
-    half-written config that a later push could pick up.
+    Configs hold secrets in clear (the AAA key, the local admin password, SNMPv3 keys):
+    each is written 0600 (`egovnet.secret_files`: to a temporary name and renamed, so a
+    crash never leaves a half-written config that a later push could pick up), in a
+    directory made 0700; one of an earlier render (it has our manifest) is narrowed to 0700
+    and its files to 0600, a directory the user already had keeps its own modes.
     """
-    directory.mkdir(parents=True, exist_ok=True)
     manifest = directory / MANIFEST
+    private_directory(directory, narrow=manifest.exists())
     previous: set[str] = set()
     if manifest.exists():
         try:
@@ -106,11 +110,10 @@ def write_configs(
         path = directory / name
         data = text.encode("utf-8")
         if path.exists() and path.read_bytes() == data:
+            make_private(path)
             unchanged += 1
         else:
-            tmp = path.with_name(f".{name}.tmp")
-            tmp.write_bytes(data)
-            tmp.replace(path)
+            write_private(path, data)
             written += 1
         if progress:
             progress(1)

@@ -135,18 +135,27 @@ def test_prometheus_scrapes_every_inventory_target_with_its_labels(stack: dict[s
     assert zhengding["city"] == "石家庄市"
     assert zhengding["county"] == "正定县"
     assert zhengding["job"] == "egov_snmp"
+    # the exporter's own /metrics is another scrape job: once it has been read, Prometheus
+    # still holds one egov_snmp_up per router (the exporter's job adds none without labels)
+    wait_for(
+        "the exporter's own job scraped",
+        lambda: query(prometheus, 'up{job="egov_exporter"} == 1'),
+    )
+    assert len(query(prometheus, "egov_snmp_up")) == 13
+    assert query(prometheus, "count(egov_snmp_up)")[0]["value"][1] == "13"
     if not stack["no_lab"]:
         pytest.skip("a lab is up on this machine: its devices answer")
     # no lab: nothing routed over its bridge, so every device is down, and no packet was sent
     assert {row["value"][1] for row in rows} == {"0"}
-    # the exporter's own /metrics is another scrape job: wait until it has been read
     refused = wait_for(
         "13 targets refused as unroutable",
         lambda: (
-            len(r := query(prometheus, 'egov_snmp_errors_total{kind="unroutable"} > 0')) == 13 and r
+            len(r := query(prometheus, 'egov_snmp_scrape_errors{kind="unroutable"} > 0')) == 13
+            and r
         ),
     )
-    assert len(refused) == 13
+    assert {row["metric"]["host"] for row in refused} == set(by_host)
+    assert query(prometheus, 'egov_snmp_errors_total{kind="unroutable"} > 0')
     assert query(prometheus, "sum(egov_snmp_packets_sent_total)")[0]["value"][1] == "0"
     assert not find_holders(), "a lab came up during the test: run it again"
 
