@@ -17,18 +17,15 @@ also proves the agent still accepts the NOC's keys.
 
 from __future__ import annotations
 
-import asyncio
 import socket
 import threading
-from collections.abc import Coroutine
 from concurrent.futures import TimeoutError as FutureTimeout
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from pysnmp.hlapi.v3arch.asyncio import (
     ContextData,
     ObjectIdentity,
     ObjectType,
-    SnmpEngine,
     UdpTransportTarget,
     UsmUserData,
     get_cmd,
@@ -39,6 +36,7 @@ from pysnmp.hlapi.v3arch.asyncio import (
 from pysnmp.proto import errind
 
 from egovnet.secrets import SnmpCredentials
+from egovnet.snmp_loop import SnmpLoop
 
 __all__ = [
     "PROBE_USER",
@@ -78,19 +76,7 @@ class SnmpProber:
     worker threads and the lab's status loop hand their requests to it side by side."""
 
     def __init__(self) -> None:
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(
-            target=self._loop.run_forever, name="snmp-probe", daemon=True
-        )
-        self._thread.start()
-        self._engine: SnmpEngine = self._run(self._make_engine(), 30.0)
-
-    @staticmethod
-    async def _make_engine() -> SnmpEngine:
-        return SnmpEngine()
-
-    def _run(self, coroutine: Coroutine[Any, Any, T], timeout: float) -> T:
-        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout)
+        self._snmp = SnmpLoop("snmp-probe")
 
     def answers(
         self,
@@ -106,7 +92,7 @@ class SnmpProber:
         Without `user`, any answer counts, the unknown-user report included (no secret is
         needed or sent); with `user`, only a sysUpTime read with its keys."""
         try:
-            return self._run(
+            return self._snmp.run(
                 self._answers(address, port, user, timeout, retries),
                 (timeout + 1.0) * (retries + 1) + 5.0,
             )
@@ -131,7 +117,7 @@ class SnmpProber:
             (address, port), timeout=timeout, retries=retries
         )
         indication, status, _index, _varbinds = await get_cmd(
-            self._engine,
+            self._snmp.engine,
             auth,
             transport,
             ContextData(),
@@ -144,15 +130,7 @@ class SnmpProber:
 
     def close(self) -> None:
         """Stop the loop (the engine's sockets close with it)."""
-
-        async def stop() -> None:
-            self._engine.close_dispatcher()
-
-        try:
-            self._run(stop(), 5.0)
-        finally:
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(5.0)
+        self._snmp.close()
 
     def __enter__(self) -> SnmpProber:
         return self

@@ -15,19 +15,19 @@ import json
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Coroutine, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, TypeVar
+from typing import TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
-from pysnmp.hlapi.v3arch.asyncio import SnmpEngine
 
+from egovnet.snmp_loop import SnmpLoop
 from exporters.collect import Scrape, scrape
 from exporters.engine import make_engine
 from exporters.exposition import render_scrape
@@ -80,29 +80,15 @@ class Exporter:
         self._max_in_flight = max_in_flight
         self._sessions: dict[str, Session] = {}
         self._memory = {name: WalkMemory() for name in targets}
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="snmp", daemon=True)
-        self._thread.start()
-        self._engine: SnmpEngine = self._run(self._make_engine(), 30.0)
+        self._snmp = SnmpLoop("snmp", make_engine)
+        self._limit = self._snmp.run(self._make_limit(), 5.0)
 
-    async def _make_engine(self) -> SnmpEngine:
-        self._limit = asyncio.Semaphore(self._max_in_flight)
-        return make_engine()
-
-    def _run(self, coroutine: Coroutine[Any, Any, T], timeout: float) -> T:
-        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout)
+    async def _make_limit(self) -> asyncio.Semaphore:
+        return asyncio.Semaphore(self._max_in_flight)  # bound to the SNMP loop, made on it
 
     def close(self) -> None:
         """Stop the SNMP loop (the engine's sockets close with it)."""
-
-        async def stop() -> None:
-            self._engine.close_dispatcher()
-
-        try:
-            self._run(stop(), 5.0)
-        finally:
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(5.0)
+        self._snmp.close()
 
     def resolve(self, target: str | None, modules: str | None) -> tuple[Target, list[Module]]:
         """The target and modules a request names, or BadRequestError saying what is wrong."""
@@ -122,7 +108,7 @@ class Exporter:
     def _session(self, target: Target) -> Session:
         if target.name not in self._sessions:
             self._sessions[target.name] = PysnmpSession(
-                self._engine,
+                self._snmp.engine,
                 target.address,
                 target.port,
                 target.credentials,
@@ -155,7 +141,7 @@ class Exporter:
                     ("*", "unroutable", f"{target.address} is not reached through the lab")
                 )
             else:
-                result = self._run(self._scrape(target, modules, deadline), deadline + 5.0)
+                result = self._snmp.run(self._scrape(target, modules, deadline), deadline + 5.0)
         except FutureTimeout:
             result = Scrape(target, tuple(m.name for m in modules), seconds=deadline)
             result.errors.append(("*", "deadline", f"scrape exceeded {deadline:g}s"))
