@@ -73,7 +73,7 @@ def _config_findings(network: Network, source: Source, directory: Path | None) -
 
 
 def live_findings(network: Network, stages: dict[str, float]) -> list[Finding]:
-    access = RunnerAccess()
+    access = RunnerAccess(network.lab_name)
     return live_audit(network, access, lab_names(network), stages)
 
 
@@ -175,7 +175,7 @@ def interconnect_check(
     network = load(as_json)
     started = time.perf_counter()
     try:
-        pairs = interconnect.check(network, RunnerAccess(), lab_names(network))
+        pairs = interconnect.check(network, RunnerAccess(network.lab_name), lab_names(network))
     except EgovnetError as exc:
         fail(exc, as_json)
     seconds = time.perf_counter() - started

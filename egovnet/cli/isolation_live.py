@@ -15,7 +15,7 @@ from egovnet.errors import EgovnetError
 from egovnet.model import Network
 from isolation.access import Completed, LabNames
 from lab.runner import Holder, find_holders
-from topology.clab import INTERNET_NODE, INTERNET_SERVER, LAB_NAME, department_host
+from topology.clab import INTERNET_NODE, INTERNET_SERVER, department_host
 
 
 class LabNotUpError(EgovnetError, RuntimeError):
@@ -44,9 +44,10 @@ class _Process:
 
 @dataclass
 class RunnerAccess:
-    """`LabAccess` over `lab.runner`'s holders (all of the node's namespaces)."""
+    """`LabAccess` over `lab.runner`'s holders (all of the node's namespaces) of one lab,
+    the inventory's (`Network.lab_name`): never another lab's nodes of the same names."""
 
-    lab: str = LAB_NAME
+    lab: str
     holders: dict[str, Holder] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

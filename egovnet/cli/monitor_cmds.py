@@ -38,7 +38,7 @@ from exporters.promconfig import TIMINGS, Endpoints, write_config
 from exporters.server import Exporter, serve, via_device
 from exporters.targets import build_targets
 from exporters.walk import WalkLimits
-from lab.runner import BRIDGE as LAB_BRIDGE
+from lab.names import bridge as lab_bridge
 
 monitor_app = typer.Typer(
     help="Monitoring from the inventory: Prometheus, Alertmanager and the SNMP exporter.",
@@ -100,7 +100,8 @@ def exporter_command(
         typer.Option(
             "--lab",
             help="Lab devices: interfaces named as the lab's FRR names them (ethN), and no "
-            "packet to an address not routed over the lab's management bridge.",
+            "packet to an address not routed over the management bridge of the inventory's "
+            "lab.",
         ),
     ] = False,
 ) -> None:
@@ -130,7 +131,7 @@ def exporter_command(
         found,
         limits=WalkLimits(pdu_bytes, streams),
         max_in_flight=max_in_flight,
-        route_check=via_device(LAB_BRIDGE) if lab else None,
+        route_check=via_device(lab_bridge(network.lab_name)) if lab else None,
     )
     try:
         server = serve(exporter, host, port)

@@ -140,10 +140,11 @@ def render_intended(
         fail(exc, as_json)
 
 
-def lab_ping_probe() -> PingProbe | None:
-    """Pings from inside the lab's node namespaces, when the lab runs here."""
+def lab_ping_probe(lab: str) -> PingProbe | None:
+    """Pings from inside the node namespaces of lab `lab` (the inventory's), when it runs
+    here; never from another lab's nodes of the same names."""
     try:
-        holders = {holder.node: holder for holder in lab_runner.find_holders()}
+        holders = {holder.node: holder for holder in lab_runner.find_holders(lab)}
     except OSError:
         return None
     if not holders:
@@ -416,7 +417,10 @@ def execute_rollout(
     it was written. Shared by `rollout` and `isolation enforce`."""
     network, store, nornir = session.network, session.store, session.nornir
     gates = HealthGates(
-        network, ping=lab_ping_probe(), snmp=_snmp(network, store), timeout=gate_timeout
+        network,
+        ping=lab_ping_probe(network.lab_name),
+        snmp=_snmp(network, store),
+        timeout=gate_timeout,
     )
     context = RolloutContext(_operator(), str(state.inventory), _inventory_commit(state.inventory))
 
