@@ -13,8 +13,19 @@ from pathlib import Path
 
 import pytest
 
+from lab.names import lab_tag
+from lab.runner import find_holders
 from tests.console import EGOVNET, environment
 from tests.labkit import TestLab
+
+
+def tag_twin(lab: str) -> str:
+    """Another lab name with the same tag as `lab` (a few thousand hashes away)."""
+    return next(
+        name
+        for name in (f"egvt-twin-{n}" for n in range(1_000_000))
+        if lab_tag(name) == lab_tag(lab)
+    )
 
 
 @pytest.fixture(scope="module")
@@ -75,6 +86,17 @@ def test_a_crashed_daemon_shows_in_status_and_shell_reaches_vtysh(
         assert shell.returncode == 0
         # its uplink peer, shijiazhuang's AS
         assert str(kit.network.node("shijiazhuang").asn) in shell.stdout
+        twin = tag_twin(kit.lab)
+        clash = tmp_path / "clash"
+        shutil.copytree(kit.inventory, clash)
+        network_yaml = clash / "network.yaml"
+        text = network_yaml.read_text(encoding="utf-8")
+        network_yaml.write_text(text.replace(f"name: {kit.lab}", f"name: {twin}"))
+        (tmp_path / "clash-work").mkdir()
+        refused = kit.egovnet("lab", "up", cwd=tmp_path / "clash-work", inventory=clash)
+        assert refused.returncode == 2
+        assert f"the running lab {kit.lab} has the same tag {lab_tag(twin)}" in refused.stderr
+        assert not find_holders(twin)
         holder = kit.holders()["zhengding"]
         subprocess.run(
             ["nsenter", "-t", str(holder.pid), "-p", "-m", "pkill", "-9", "-x", "bgpd"], check=True
