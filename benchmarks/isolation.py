@@ -9,10 +9,12 @@ Stages of the configuration audit, timed separately on a generated national inve
 * routing: every routing instance's table computed (BGP propagation through the filters);
 * questions: the policy's questions (networkx paths, inbound forwarding, ...).
 
-With `--live` (root): takes the lab lock, brings the sample lab up, times the live audit's
-stages (running configs, routing tables, probes) and `interconnect check`, then takes the lab
-down. Figures are printed, never asserted; the goals are 30 s for the national config audit
-and 60 s for the live checks of a 150-node province.
+With `--live` (root): takes the sandbox lock, brings up a copy of the sample as a lab of its
+own (`egvb-isolation`, addresses clear of this machine and of any lab up here: lab/sandbox.py),
+times the live audit's stages (running configs, routing tables, probes) and `interconnect
+check`, then takes that lab down; a lab already up here (the demo) is never touched.
+Figures are printed, never asserted; the goals are 30 s for the national config audit and
+60 s for the live checks of a 150-node province.
 
 Run: ``.venv/bin/python benchmarks/isolation.py [--provinces N] [--platform P] [--live]``
 (or ``-m benchmarks.isolation``).
@@ -45,10 +47,12 @@ from isolation import interconnect
 from isolation.analysis import Audit
 from isolation.live import live_audit
 from isolation.sources import intended_configs
+from lab.sandbox import SANDBOX_LOCK, sandbox_inventory
 
 T = TypeVar("T")
 ROOT = Path(__file__).resolve().parents[1]
-LOCK = Path("/run/egovnet-lab.lock")
+LAB = "egvb-isolation"
+SECRETS = Path(".secrets/secrets.yaml")
 
 
 def timed(label: str, work: Callable[[], T]) -> T:
@@ -77,8 +81,15 @@ def config_audit(provinces: int, platform: str) -> None:
 
 
 def egovnet(inventory: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`egovnet` in the inventory's own folder (its build/ stays there), with the secrets
+    file of the directory the benchmark runs from, if there is one."""
     command = [str(Path(sys.executable).parent / "egovnet"), "-i", str(inventory), *args]
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    env = dict(os.environ)
+    if SECRETS.exists():
+        env.setdefault("EGOVNET_SECRETS", str(SECRETS.resolve()))
+    done = subprocess.run(
+        command, capture_output=True, text=True, check=False, cwd=inventory.parent, env=env
+    )
     if done.returncode not in {0, 1}:  # 1: up, but lab status found a node unhealthy
         raise RuntimeError(f"{' '.join(args)}: {done.stderr.strip() or done.stdout[-500:]}")
     return done
@@ -92,15 +103,16 @@ def lab_up(inventory: Path) -> None:
         print(f"  (lab up: {len(unhealthy)} node(s) not healthy: {', '.join(unhealthy[:5])})")
 
 
-def live(inventory: Path) -> None:
-    network = load_network(inventory)
-    print(f"live checks on the lab of {inventory} (waiting for the lab lock):")
-    with LOCK.open("a") as lock:
+def live(source: Path) -> None:
+    print(f"live checks on a lab of {source} (waiting for the sandbox lock):")
+    with SANDBOX_LOCK.open("a") as lock, tempfile.TemporaryDirectory() as tmp:
         fcntl.flock(lock, fcntl.LOCK_EX)
+        inventory = Path(tmp) / "inventory"
+        network = sandbox_inventory(source, inventory, LAB)
         try:
             timed("lab up", lambda: lab_up(inventory))
             stages: dict[str, float] = {}
-            access = RunnerAccess()
+            access = RunnerAccess(network.lab_name)
             findings = live_audit(network, access, lab_names(network), stages)
             for stage, seconds in stages.items():
                 print(f"  {stage:<16} {seconds:7.2f} s")
@@ -114,7 +126,7 @@ def live(inventory: Path) -> None:
                 "goal <= 60 s for a 150-router province)"
             )
         finally:
-            egovnet(inventory, "lab", "down")
+            egovnet(inventory, "lab", "down", "--lab", LAB)
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
@@ -127,7 +139,7 @@ def main() -> int:
         "--live-inventory",
         type=Path,
         default=ROOT / "inventory",
-        help="the inventory whose lab --live brings up (default: the sample)",
+        help="the inventory a copy of which --live brings up (default: the sample)",
     )
     options = parser.parse_args()
     config_audit(options.provinces, options.platform)

@@ -7,12 +7,15 @@ memory per router (zebra + bgpd + staticd), and time to tear down. Goals from th
 <= 120 s to converged and <= 40 MiB per router on 2 cores. Figures are printed, never asserted.
 
 Run: ``.venv/bin/python benchmarks/lab_scale.py [--counties K] [--departments D]``.
-Everything it creates is removed at the end, also on failure or Ctrl-C.
+The lab is its own (`egvb-lab-scale`, addresses clear of this machine and of any lab up here:
+lab/sandbox.py), so a lab already up (the demo) is never touched. Everything it creates is
+removed at the end, also on failure or Ctrl-C.
 """
 
 from __future__ import annotations
 
 import argparse
+import fcntl
 import os
 import statistics
 import tempfile
@@ -20,13 +23,15 @@ import time
 from pathlib import Path
 
 from egovnet.generate import generate_inventory, write_inventory
-from egovnet.loader import load_network
 from egovnet.render.engine import render_network, write_configs
 from egovnet.secrets import SecretStore, SharedSecrets, env_name, secret_names, snmp_credentials
-from lab import guard, runner
+from lab import runner, session
 from lab.keys import ensure_lab_key
 from lab.plan import read_plan
+from lab.sandbox import SANDBOX_LOCK, sandbox_inventory
 from topology.clab import CONFIG_DIR, write_clab
+
+LAB = "egvb-lab-scale"
 
 
 def rss_kib(pid: int) -> int:
@@ -68,21 +73,22 @@ def main() -> None:
     args = parser.parse_args()
     if os.geteuid() != 0:
         raise SystemExit("the lab needs root")
-    with tempfile.TemporaryDirectory(prefix="egovnet-lab-scale-") as work:
+    with (
+        tempfile.TemporaryDirectory(prefix="egovnet-lab-scale-") as work,
+        SANDBOX_LOCK.open("a") as lock,
+    ):
+        fcntl.flock(lock, fcntl.LOCK_EX)
         directory = Path(work)
         write_inventory(
-            generate_inventory(1, args.cities, args.counties, args.departments), directory / "inv"
+            generate_inventory(1, args.cities, args.counties, args.departments),
+            directory / "generated",
         )
-        network = load_network(directory / "inv")
+        network = sandbox_inventory(directory / "generated", directory / "inv", LAB)
         store = SecretStore(environ={env_name(n): "benchmark" for n in secret_names(network)})
-        topology = write_clab(network, directory / "lab" / "egovnet.clab.yml")
+        topology = write_clab(network, directory / "lab" / f"{LAB}.clab.yml")
         configs = render_network(network, SharedSecrets.resolve(network, store), "frr")
         write_configs(configs, topology.parent / CONFIG_DIR)
         plan = read_plan(topology)
-        routes, nameservers = guard.read_host()
-        conflicts = guard.preflight(network, routes, nameservers)
-        if conflicts:
-            raise SystemExit("; ".join(conflicts))
         marks: dict[str, float] = {}
         started = time.perf_counter()
 
@@ -90,18 +96,26 @@ def main() -> None:
             if done == total:
                 marks[phase] = time.perf_counter() - started
 
-        guard.apply_guard(network)
         try:
             users = [snmp_credentials(u, store) for u in network.services.snmp.users]
-            holders = runner.up(plan, progress=progress, ssh_key=ensure_lab_key(), snmp_users=users)
-            converged = runner.wait_converged(plan, timeout=600)
-            marks["converged"] = time.perf_counter() - started
+            report = session.up(
+                network,
+                plan,
+                ssh_key=ensure_lab_key(),
+                snmp_users=users,
+                timeout=600,
+                progress=progress,
+            )
+            converged = report.converged_after
+            marks["converged"] = marks.pop("convergence")
+            holders = runner.find_holders(plan.name)
             routers = [h for h in holders if plan.nodes[h.node].role == "router"]
             memory = [router_rss(h) / 1024 for h in routers]
+        except runner.LabError as exc:
+            raise SystemExit(str(exc)) from exc
         finally:
             down_started = time.perf_counter()
-            runner.down(plan.name)
-            guard.remove_guard()
+            session.down(plan.name)
             teardown = time.perf_counter() - down_started
     print(
         f"egovnet lab scale: {len(plan.routers())} routers, {len(plan.nodes)} nodes, "

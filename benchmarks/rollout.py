@@ -12,8 +12,10 @@ through the real console script:
 - one SSH session to one router (login, `show running-config`, logout), the unit against
   which the per-node push cost is compared.
 
-Figures are printed, never asserted. The lab is taken down at the end, also on failure.
-Holds /run/egovnet-lab.lock (one lab per machine) for the whole run.
+Figures are printed, never asserted. The lab is its own (`egvb-rollout`, addresses clear of
+this machine and of any lab up here: lab/sandbox.py), so a lab already up (the demo) is never
+touched; it is taken down at the end, also on failure. Holds the sandbox lock (benchmarks and
+test sessions take turns) for the whole run.
 
 Run: ``.venv/bin/python benchmarks/rollout.py [--counties K]``.
 """
@@ -33,15 +35,16 @@ from pathlib import Path
 from typing import Any
 
 from egovnet.generate import generate_inventory, write_inventory
-from egovnet.loader import load_network
+from egovnet.model import Network
 from egovnet.platforms import lab_platform
 from egovnet.secrets import env_name, secret_names
 from lab.keys import lab_key
+from lab.sandbox import SANDBOX_LOCK, sandbox_inventory
 from nornir_tasks.drivers.frr import FrrDriver
 from nornir_tasks.drivers.ssh import SshParams
 
 EGOVNET = Path(sys.executable).parent / "egovnet"
-LAB_LOCK = Path("/run/egovnet-lab.lock")
+LAB = "egvb-rollout"
 
 
 def run(
@@ -123,6 +126,13 @@ def touch_every_router(inventory: Path) -> None:
     network_yaml.write_text(text.replace("keepalive: 3", "keepalive: 4"), encoding="utf-8")
 
 
+def province(directory: Path, inventory: Path, cities: int, counties: int) -> Network:
+    """A generated province as this benchmark's own lab, at addresses clear of this machine."""
+    generated = directory / "generated"
+    write_inventory(generate_inventory(1, cities, counties, 2), generated)
+    return sandbox_inventory(generated, inventory, LAB)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cities", type=int, default=11)
@@ -132,13 +142,12 @@ def main() -> None:
         raise SystemExit("the lab needs root")
     with (
         tempfile.TemporaryDirectory(prefix="egovnet-rollout-bench-") as work,
-        LAB_LOCK.open("a") as lock,
+        SANDBOX_LOCK.open("a") as lock,
     ):
         fcntl.flock(lock, fcntl.LOCK_EX)
         directory = Path(work)
         inventory = directory / "inv"
-        write_inventory(generate_inventory(1, args.cities, args.counties, 2), inventory)
-        network = load_network(inventory)
+        network = province(directory, inventory, args.cities, args.counties)
         env = {k: v for k, v in os.environ.items() if not k.startswith("EGOVNET_")}
         env |= {env_name(name): "benchmark-secret" for name in secret_names(network)}
         env["EGOVNET_INVENTORY"] = str(inventory)
@@ -189,7 +198,7 @@ def main() -> None:
                 f"  the same rollout again                  {seconds:7.1f} s ({again['outcome']})"
             )
         finally:
-            run(env, directory, "lab", "down")
+            run(env, directory, "lab", "down", "--lab", LAB)
 
 
 if __name__ == "__main__":

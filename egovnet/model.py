@@ -263,6 +263,11 @@ class Network(_Frozen):
             index.setdefault(node.parent, []).append(node)
         return index
 
+    @property
+    def lab_name(self) -> str:
+        """The name of this inventory's lab on a machine (network.yaml `lab.name`)."""
+        return self.spec.lab.name
+
     def node(self, name: str) -> Node:
         """The node called `name` (KeyError if there is none)."""
         return self._by_name[name]

@@ -20,6 +20,9 @@ TIERS = ("national", "province", "city", "county", "exit")
 HOST_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 SECRET_NAME = r"^[a-z0-9][a-z0-9_-]{0,62}$"  # noqa: S105 - a name pattern, not a secret
 DEPARTMENT_NAME = r"^[a-z0-9][a-z0-9_-]{0,30}$"
+LAB_NAME = r"^[a-z][a-z0-9-]{0,15}$"
+"""Short: it marks the lab's processes on a machine (`egovnet-lab:NAME:NODE`)."""
+DEFAULT_LAB = "egovnet"
 
 Tier = Literal["national", "province", "city", "county", "exit"]
 
@@ -225,6 +228,14 @@ class IsolationSpec(_Strict):
     probes: ProbeSpec = Field(default_factory=ProbeSpec)
 
 
+class LabSpec(_Strict):
+    """`lab:` in network.yaml: the name of this inventory's lab on a machine. Everything the
+    lab creates there is marked with it, so two labs (a demo and a test run) never touch
+    each other's nodes, links or guard."""
+
+    name: Annotated[str, Field(pattern=LAB_NAME)] = DEFAULT_LAB
+
+
 class NetworkSpec(_Strict):
     """`network.yaml`: everything about the network that is not a host."""
 
@@ -234,6 +245,7 @@ class NetworkSpec(_Strict):
     routing: RoutingSpec = Field(default_factory=RoutingSpec)
     services: ServicesSpec
     isolation: IsolationSpec = Field(default_factory=IsolationSpec)
+    lab: LabSpec = Field(default_factory=LabSpec)
 
     @field_validator("zones")
     @classmethod

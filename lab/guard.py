@@ -14,6 +14,11 @@ The lab must never route anything off this machine. Three layers, from DESIGN.md
    root namespace can never become a path between lab nodes (the false-pass trap of
    containerlab's management bridge).
 
+Everything is per lab (lab/names.py): its own table, its own metric on its routes, its own
+interface prefix. Another lab's routes and devices are conflicts like any route of this
+machine (so two labs never overlap), except the simulated internet's unreachable route, the
+same guard in every lab (that internet lives inside namespaces only).
+
 The functions here compute; `apply_guard` / `remove_guard` run `ip` and `nft`, in the
 namespace they are given (tests give them a throwaway one).
 """
@@ -28,17 +33,12 @@ from ipaddress import IPv4Address, IPv4Network, collapse_addresses
 from pathlib import Path
 
 from egovnet.model import Network
+from lab.names import guard_metric, guard_table, interface_prefix, is_guard_metric
 
 FORBIDDEN = IPv4Network("192.0.2.0/24")
 SIMULATED_INTERNET = IPv4Network("198.18.0.0/15")
 """The lab's internet (RFC 2544 benchmarking space, not a private range): blocked as a whole,
 so no probe towards 'the internet' can ever leave through this machine's uplink."""
-NFT_TABLE = "egovnet_guard"
-GUARD_METRIC = 4242
-"""Marks the guard's unreachable routes, so removal finds them without the inventory."""
-LAB_INTERFACE_PREFIX = "egv"
-"""Every interface the lab puts in the root namespace starts with this (the management bridge
-and its veth ends), so one nftables rule covers them all."""
 
 
 @dataclass(frozen=True)
@@ -83,6 +83,7 @@ def preflight(
 ) -> list[str]:
     """Every reason the lab must not start on this machine; empty when it may."""
     problems: list[str] = []
+    own_devices = interface_prefix(network.lab_name)
     lab = [*lab_prefixes(network), management_prefix(network)]
     for prefix in lab:
         if prefix.overlaps(FORBIDDEN):
@@ -94,8 +95,8 @@ def preflight(
                         f"lab prefix {prefix} contains this machine's gateway {route.gateway}"
                     )
                 continue
-            if route.device.startswith(LAB_INTERFACE_PREFIX):
-                continue  # the lab's own routes (a lab already up): not a conflict
+            if route.device.startswith(own_devices):
+                continue  # this lab's own routes (it is up already): not a conflict
             if prefix.overlaps(route.destination):
                 problems.append(
                     f"lab prefix {prefix} overlaps the route {route.destination} "
@@ -109,8 +110,11 @@ def preflight(
     return problems
 
 
-def parse_routes(ip_json: str) -> list[HostRoute]:
-    """IPv4 routes from `ip -j -4 route show table all`, local and broadcast ones included."""
+def parse_routes(ip_json: str, lab: str) -> list[HostRoute]:
+    """IPv4 routes from `ip -j -4 route show table all`, local and broadcast ones included,
+    but for the guard routes of `lab` itself and any lab's route over the simulated internet.
+    """
+    own = guard_metric(lab)
     routes = []
     for entry in json.loads(ip_json or "[]"):
         destination = entry.get("dst", "")
@@ -120,8 +124,12 @@ def parse_routes(ip_json: str) -> list[HostRoute]:
             network = IPv4Network(destination, strict=False)
         except ValueError:
             continue  # IPv6 or a multicast oddity
-        if entry.get("type") == "unreachable" and entry.get("metric") == GUARD_METRIC:
-            continue  # the guard of a lab already up: its own routes, not a conflict
+        if entry.get("type") == "unreachable":
+            metric = entry.get("metric")
+            if metric == own:
+                continue  # the guard of this lab, already up: its own routes, not a conflict
+            if network == SIMULATED_INTERNET and is_guard_metric(metric):
+                continue  # another lab's guard of the same simulated internet
         gateway = IPv4Address(entry["gateway"]) if "gateway" in entry else None
         routes.append(HostRoute(network, entry.get("dev", ""), gateway))
     return routes
@@ -144,8 +152,9 @@ def parse_resolv_conf(text: str) -> list[IPv4Address]:
     return servers
 
 
-def read_host(netns: Sequence[str] = ()) -> tuple[list[HostRoute], list[IPv4Address]]:
-    """This machine's routes (in `netns`, the root namespace by default) and nameservers."""
+def read_host(lab: str, netns: Sequence[str] = ()) -> tuple[list[HostRoute], list[IPv4Address]]:
+    """This machine's routes as `lab` must see them (`parse_routes`; in `netns`, the root
+    namespace by default) and its nameservers."""
     output = subprocess.run(
         [*netns, "ip", "-j", "-4", "route", "show", "table", "all"],
         capture_output=True,
@@ -154,17 +163,19 @@ def read_host(netns: Sequence[str] = ()) -> tuple[list[HostRoute], list[IPv4Addr
     ).stdout
     resolv = Path("/etc/resolv.conf")
     servers = parse_resolv_conf(resolv.read_text()) if resolv.exists() else []
-    return parse_routes(output), servers
+    return parse_routes(output, lab), servers
 
 
-def nft_ruleset() -> str:
-    """The nftables table that keeps the root namespace from forwarding lab traffic."""
+def nft_ruleset(lab: str) -> str:
+    """The lab's nftables table: the root namespace forwards nothing from or to its
+    interfaces (the bridge and veths named after the lab, lab/names.py)."""
+    devices = interface_prefix(lab)
     return (
-        f"table inet {NFT_TABLE} {{\n"
+        f"table inet {guard_table(lab)} {{\n"
         "  chain forward {\n"
         "    type filter hook forward priority -300; policy accept;\n"
-        f'    iifname "{LAB_INTERFACE_PREFIX}*" counter drop\n'
-        f'    oifname "{LAB_INTERFACE_PREFIX}*" counter drop\n'
+        f'    iifname "{devices}*" counter drop\n'
+        f'    oifname "{devices}*" counter drop\n'
         "  }\n"
         "}\n"
     )
@@ -172,25 +183,30 @@ def nft_ruleset() -> str:
 
 def guard_commands(network: Network) -> list[list[str]]:
     """The `ip` commands of the unreachable routes, in order (nftables is applied apart)."""
+    metric = str(guard_metric(network.lab_name))
     return [
-        ["ip", "route", "replace", "unreachable", str(prefix), "metric", str(GUARD_METRIC)]
+        ["ip", "route", "replace", "unreachable", str(prefix), "metric", metric]
         for prefix in lab_prefixes(network)
     ]
 
 
 def apply_guard(network: Network, netns: Sequence[str] = ()) -> None:
-    """Install the nftables table, then the unreachable routes, in `netns` (a command prefix
-    such as `("nsenter", "--net=/run/netns/x")`; empty for the root namespace)."""
-    subprocess.run([*netns, "nft", "-f", "-"], input=nft_ruleset(), text=True, check=True)
+    """Install the lab's nftables table, then its unreachable routes, in `netns` (a command
+    prefix such as `("nsenter", "--net=/run/netns/x")`; empty for the root namespace)."""
+    ruleset = nft_ruleset(network.lab_name)
+    subprocess.run([*netns, "nft", "-f", "-"], input=ruleset, text=True, check=True)
     for command in guard_commands(network):
         subprocess.run([*netns, *command], check=True)
 
 
-def remove_guard(netns: Sequence[str] = ()) -> int:
-    """Remove what `apply_guard` installed, found by its marks (idempotent); routes removed.
+def remove_guard(lab: str, netns: Sequence[str] = ()) -> int:
+    """Remove what `apply_guard` installed for `lab`, found by its marks (idempotent); the
+    routes removed. Another lab's guard is left as it is.
 
-    Needs no inventory: `lab down` must work after the inventory changed or broke.
+    Needs no inventory, only the lab's name: `lab down` must work after the inventory
+    changed or broke.
     """
+    metric = guard_metric(lab)
     listing = subprocess.run(
         [*netns, "ip", "-j", "-4", "route", "show", "type", "unreachable"],
         capture_output=True,
@@ -199,7 +215,7 @@ def remove_guard(netns: Sequence[str] = ()) -> int:
     ).stdout
     removed = 0
     for entry in json.loads(listing or "[]"):
-        if entry.get("metric") == GUARD_METRIC:
+        if entry.get("metric") == metric:
             subprocess.run(
                 [
                     *netns,
@@ -209,13 +225,15 @@ def remove_guard(netns: Sequence[str] = ()) -> int:
                     "unreachable",
                     entry["dst"],
                     "metric",
-                    str(GUARD_METRIC),
+                    str(metric),
                 ],
                 check=False,
                 capture_output=True,
             )
             removed += 1
     subprocess.run(
-        [*netns, "nft", "delete", "table", "inet", NFT_TABLE], check=False, capture_output=True
+        [*netns, "nft", "delete", "table", "inet", guard_table(lab)],
+        check=False,
+        capture_output=True,
     )
     return removed

@@ -8,7 +8,8 @@ tmpfs over /run and /etc/frr (its own /run/netns, so FRR's netns VRF backend see
 node's zone namespaces, named after the zones), FRR daemons with pathspace `-N <node>`.
 
 The root namespace gets only the management bridge and one veth end per router on it, after
-the guard (lab/guard.py) is in place. `host` is a command prefix for "the root namespace":
+the guard (lab/guard.py) is in place, all named after the lab (lab/names.py): `down` of one
+lab removes its own and never another's. `host` is a command prefix for "the root namespace":
 empty on a real machine, an `nsenter` into a scratch namespace in tests.
 """
 
@@ -27,10 +28,10 @@ from egovnet.errors import EgovnetError
 from egovnet.probes import snmp_answers, ssh_answers
 from egovnet.secret_files import write_private
 from egovnet.secrets import SnmpCredentials
+from lab.names import bridge, interface_prefix, lab_tag, management_veth
 from lab.plan import LabNode, LabPlan
 
 MARK = "egovnet-lab"
-BRIDGE = "egv-mgmt"
 FRR = Path("/usr/lib/frr")
 DAEMONS = ("zebra", "bgpd", "staticd")
 SNMP_DAEMONS = ("zebra", "bgpd")
@@ -126,6 +127,13 @@ def find_holders(lab: str | None = None) -> list[Holder]:
         if lab is None or lab_name == lab:
             holders.append(Holder(lab_name, node, pid))
     return sorted(holders, key=lambda h: h.node)
+
+
+def tag_clashes(lab: str) -> list[str]:
+    """Other labs running here whose tag is `lab`'s: their root-namespace names would be
+    this lab's (lab/names.py), so `lab up` must not start beside them."""
+    tag = lab_tag(lab)
+    return sorted({h.lab for h in find_holders() if h.lab != lab and lab_tag(h.lab) == tag})
 
 
 def _run(host: Sequence[str], *argv: str, check: bool = True) -> str:
@@ -311,13 +319,19 @@ def up(
     """
     if os.geteuid() != 0:
         raise LabError("the lab needs root (network namespaces, veths, nftables)")
+    clashes = tag_clashes(plan.name)
+    if clashes:
+        raise LabError(
+            f"lab {plan.name} would share its interface names (tag {lab_tag(plan.name)}) with "
+            f"the running lab {', '.join(clashes)}: give one of them another lab name"
+        )
     existing = {h.node for h in find_holders(plan.name)}
     if existing == set(plan.nodes):
         return find_holders(plan.name)
     if existing:
         raise LabError(
             f"lab {plan.name} is partly up ({len(existing)} of {len(plan.nodes)} nodes): "
-            "run `egovnet lab down` first"
+            f"run `egovnet lab down --lab {plan.name}` first"
         )
     if bare:
         nodes = {name: replace(node, config=None) for name, node in plan.nodes.items()}
@@ -376,9 +390,11 @@ def _up(
         if node.role == "router":
             _prepare_router(holders[node.name])
         progress("namespaces", index, len(nodes))
-    _run(host, "ip", "link", "add", BRIDGE, "type", "bridge")
-    _run(host, "ip", "address", "add", f"{plan.gateway}/{plan.management.prefixlen}", "dev", BRIDGE)
-    _run(host, "ip", "link", "set", BRIDGE, "up")
+    lab_bridge = bridge(plan.name)
+    _run(host, "ip", "link", "add", lab_bridge, "type", "bridge")
+    gateway = f"{plan.gateway}/{plan.management.prefixlen}"
+    _run(host, "ip", "address", "add", gateway, "dev", lab_bridge)
+    _run(host, "ip", "link", "set", lab_bridge, "up")
     for index, link in enumerate(plan.links, 1):
         (a_node, a_if), (b_node, b_if) = link.a, link.b
         a, b = holders[a_node], holders[b_node]
@@ -403,7 +419,7 @@ def _up(
         progress("links", index, len(plan.links))
     for index, node in enumerate(n for n in nodes if n.management is not None):
         holder = holders[node.name]
-        outside = f"egv-m{index}"
+        outside = management_veth(plan.name, index)
         _run(
             host,
             "ip",
@@ -418,7 +434,7 @@ def _up(
             "netns",
             str(holder.pid),
         )
-        _run(host, "ip", "link", "set", outside, "master", BRIDGE, "up")
+        _run(host, "ip", "link", "set", outside, "master", lab_bridge, "up")
         holder.enter(
             "ip", "address", "add", f"{node.management}/{plan.management.prefixlen}", "dev", "eth0"
         )
@@ -509,7 +525,7 @@ def _start_sshd(holder: Holder, node: LabNode, public_key: str) -> None:
 
 
 def down(lab: str, *, host: Sequence[str] = ()) -> list[str]:
-    """Remove every node of `lab` and the management bridge; the nodes removed.
+    """Remove every node of `lab` and its management bridge and veths; the nodes removed.
 
     Works from what exists (holders found in /proc), so it also cleans up after a `lab up`
     that was killed half-way. Killing a node's PID 1 ends all its processes, and its
@@ -533,7 +549,7 @@ def down(lab: str, *, host: Sequence[str] = ()) -> list[str]:
     # The kernel frees a dead node's namespace, and with it the root end of its management
     # veth, a moment later and asynchronously: delete what is left and wait until it is gone.
     def links_gone() -> bool:
-        names = _lab_links(host)
+        names = _lab_links(host, lab)
         for name in names:
             _run(host, "ip", "link", "del", name, check=False)
         return not names
@@ -542,13 +558,14 @@ def down(lab: str, *, host: Sequence[str] = ()) -> list[str]:
     return removed
 
 
-def _lab_links(host: Sequence[str]) -> list[str]:
-    """The lab's interfaces in the root namespace: the management bridge and veth ends."""
+def _lab_links(host: Sequence[str], lab: str) -> list[str]:
+    """The lab's interfaces in the root namespace: its management bridge and veth ends."""
+    own = interface_prefix(lab)
     listing = _run(host, "ip", "-o", "link", "show", check=False)
     names = [
         line.split(":")[1].strip().split("@")[0] for line in listing.splitlines() if ":" in line
     ]
-    return [name for name in names if name == BRIDGE or name.startswith("egv-m")]
+    return [name for name in names if name.startswith(own)]
 
 
 def _marked_processes(lab: str) -> list[int]:

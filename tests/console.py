@@ -21,9 +21,14 @@ FAKE_SECRETS = {
 }
 
 
+LAB_KEY = "EGOVNET_LAB_KEY"
+"""Set by tests/conftest.py to the session's own lab key, and passed on: never the user's."""
+
+
 def environment(inventory: Path | None = None, *, secrets: bool = True) -> dict[str, str]:
-    """This process's environment without any EGOVNET_ variable, then the test's own."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("EGOVNET_")}
+    """This process's environment without any EGOVNET_ variable but the session's lab key
+    (tests/conftest.py), then the test's own."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EGOVNET_") or k == LAB_KEY}
     if secrets:
         env |= FAKE_SECRETS
     if inventory is not None:

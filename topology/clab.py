@@ -48,7 +48,6 @@ zebra_options="  -A 127.0.0.1 -s 90000000 -n"
 bgpd_options="   -A 127.0.0.1"
 staticd_options="-A 127.0.0.1"
 """
-LAB_NAME = "egovnet"
 CONFIG_DIR = "configs"
 """Where the rendered FRR configs sit, relative to the topology file."""
 
@@ -195,10 +194,11 @@ def clab_topology(network: Network) -> dict[str, Any]:
             )
             router_end = f"{node.name}:{naming.port_name(node.internet.port)}"
             links.append({"endpoints": [router_end, f"{name}:eth1"]})
+    # the inventory's lab name: the lab runner marks everything it creates with it
     return {
-        "name": LAB_NAME,
+        "name": network.lab_name,
         "mgmt": {
-            "network": f"{LAB_NAME}-mgmt",
+            "network": f"{network.lab_name}-mgmt",
             "ipv4-subnet": str(management),
             "ipv4-gw": str(network.management_station),
         },

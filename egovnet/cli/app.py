@@ -43,6 +43,7 @@ from egovnet.errors import EgovnetError, InventoryError, SecretError
 from egovnet.generate import generate_inventory, write_inventory
 from egovnet.loader import load_network
 from egovnet.render.engine import render_network, write_configs
+from egovnet.schema import DEFAULT_LAB
 from egovnet.secrets import (
     SharedSecrets,
     env_name,
@@ -50,8 +51,8 @@ from egovnet.secrets import (
     snmp_credentials,
     write_random_secrets,
 )
-from lab import guard
 from lab import runner as lab_runner
+from lab import session as lab_session
 from lab.keys import ensure_lab_key
 from lab.plan import TopologyError, read_plan
 from lab.runner import LabError, NodeStatus
@@ -341,15 +342,39 @@ def topology_clab(
 
 # ----------------------------------------------------------------------------- lab
 
-DEFAULT_TOPOLOGY = Path("build/lab/egovnet.clab.yml")
+TOPOLOGY_DIR = Path("build/lab")
 TopologyOption = Annotated[
     Path | None,
     typer.Option(
         "--topology",
         help="A .clab.yml to deploy. Default: generated from the inventory into "
-        f"{DEFAULT_TOPOLOGY}.",
+        f"{TOPOLOGY_DIR}/LAB.clab.yml.",
     ),
 ]
+LabOption = Annotated[
+    str | None,
+    typer.Option(
+        "--lab",
+        help=f"Lab name (the topology's `name`). Default: the inventory's lab.name, or "
+        f"'{DEFAULT_LAB}' when the inventory does not load.",
+    ),
+]
+
+
+def default_topology(lab: str) -> Path:
+    """Where `lab up` writes the lab's topology, and `lab status` reads it."""
+    return TOPOLOGY_DIR / f"{lab}.clab.yml"
+
+
+def _lab_name(lab: str | None) -> str:
+    """The lab a command acts on: as given, else the inventory's, else the default one.
+    Never fails on a broken inventory: `lab down` must work after a crash or an edit."""
+    if lab is not None:
+        return lab
+    try:
+        return load_network(state.inventory).lab_name
+    except (EgovnetError, OSError):
+        return DEFAULT_LAB
 
 
 def _require_root(as_json: bool) -> None:
@@ -393,7 +418,8 @@ def lab_up(
 
     Before any link exists the guard is installed (unreachable routes for the lab's prefixes,
     an nftables table dropping forwarding on lab interfaces), and the inventory is refused if
-    its prefixes touch this machine's routes, gateway or nameservers. Idempotent.
+    its prefixes touch this machine's routes, gateway or nameservers, or another lab's.
+    Idempotent.
     """
     _require_root(as_json)
     network = load(as_json)
@@ -402,73 +428,57 @@ def lab_up(
         fail(SecretError("secrets not set: run `egovnet secrets init` for a lab"), as_json)
     snmp_users = [snmp_credentials(u, store) for u in network.services.snmp.users]
     if topology is None:
-        topology = write_clab(network, DEFAULT_TOPOLOGY)
+        topology = write_clab(network, default_topology(network.lab_name))
         configs = render_network(
             network, SharedSecrets.resolve(network, store), registry.LAB.platform
         )
         write_configs(configs, topology.parent / CONFIG_DIR)
     try:
         plan = read_plan(topology)
-    except TopologyError as exc:
-        fail(exc, as_json)
-    routes, nameservers = guard.read_host()
-    conflicts = guard.preflight(network, routes, nameservers)
-    if conflicts:
-        fail(
-            EgovnetError("the lab would touch this machine's network: " + "; ".join(conflicts)),
-            as_json,
-        )
-    started = time.perf_counter()
-    guard.apply_guard(network)
-
-    try:
         with phase_bars(enabled=not as_json) as phase_done:
-            lab_runner.up(
+            report = lab_session.up(
+                network,
                 plan,
-                progress=phase_done,
                 ssh_key=ensure_lab_key(),
                 snmp_users=snmp_users,
                 bare=bare,
+                timeout=timeout,
+                progress=phase_done,
             )
-            converged = 0.0
-            if not bare:
-                phase_done("convergence", 0, 1)
-                converged = lab_runner.wait_converged(plan, timeout)
-                phase_done("convergence", 1, 1)
-    except LabError as exc:
+    except (TopologyError, LabError) as exc:
         fail(exc, as_json)
-    rows = lab_runner.status(plan)
-    healthy = all(row.healthy for row in rows)
     summary = {
-        "ok": healthy,
-        "lab": plan.name,
-        "nodes": len(plan.nodes),
-        "seconds": round(time.perf_counter() - started, 1),
-        "converged_after": round(converged, 1),
-        "status": [asdict(row) | {"healthy": row.healthy} for row in rows],
+        "ok": report.healthy,
+        "lab": report.lab,
+        "nodes": report.nodes,
+        "seconds": report.seconds,
+        "converged_after": report.converged_after,
+        "status": [asdict(row) | {"healthy": row.healthy} for row in report.status],
     }
     if as_json:
         emit_json(summary)
     else:
-        _print_status(rows)
+        _print_status(report.status)
         state = "bare (FRR unconfigured)" if bare else "BGP converged"
         out.print(
-            f"[bold green]✓[/] lab {plan.name} up: {len(plan.nodes)} nodes in "
-            f"{summary['seconds']}s, {state}; take it down with `egovnet lab down`"
+            f"[bold green]✓[/] lab {report.lab} up: {report.nodes} nodes in "
+            f"{report.seconds}s, {state}; take it down with `egovnet lab down`"
         )
-    if not healthy:
+    if not report.healthy:
         raise typer.Exit(EXIT_FOUND)
 
 
 @lab_app.command("status")
-def lab_status(topology: TopologyOption = None, as_json: JsonOption = False) -> None:
+def lab_status(
+    topology: TopologyOption = None, lab: LabOption = None, as_json: JsonOption = False
+) -> None:
     """Every node: running, FRR daemons, BGP sessions up of configured. Exit 1 if any is not."""
     _require_root(as_json)
     try:
-        plan = read_plan(topology or DEFAULT_TOPOLOGY)
+        plan = read_plan(topology or default_topology(_lab_name(lab)))
     except TopologyError as exc:
         fail(exc, as_json)
-    rows = lab_runner.status(plan)
+    rows = lab_session.status(plan)
     healthy = all(row.healthy for row in rows)
     if as_json:
         emit_json(
@@ -490,14 +500,15 @@ def lab_shell(
     command: Annotated[
         str | None, typer.Option("-c", "--command", help="Run one command and exit.")
     ] = None,
-    lab: Annotated[str, typer.Option(help="Lab name (the topology's `name`).")] = "egovnet",
+    lab: LabOption = None,
 ) -> None:
     """Open vtysh on a router (a shell on a host), or run one command there with -c."""
     _require_root(False)
-    holders = {h.node: h for h in lab_runner.find_holders(lab)}
+    name = _lab_name(lab)
+    holders = {h.node: h for h in lab_runner.find_holders(name)}
     if host not in holders:
         known = ", ".join(sorted(holders)[:8]) or "none: is the lab up?"
-        fail(EgovnetError(f"no node '{host}' in lab {lab} (nodes: {known})"), False)
+        fail(EgovnetError(f"no node '{host}' in lab {name} (nodes: {known})"), False)
     holder = holders[host]
     enter = ["nsenter", "-t", str(holder.pid), "-m", "-u", "-n", "-p"]
     is_router = holder.path(f"/etc/frr/{host}/vtysh.conf").exists()
@@ -509,22 +520,27 @@ def lab_shell(
 
 
 @lab_app.command("down")
-def lab_down(
-    lab: Annotated[str, typer.Option(help="Lab name (the topology's `name`).")] = "egovnet",
-    as_json: JsonOption = False,
-) -> None:
-    """Remove every node, link and process of the lab, the management bridge and the guard.
+def lab_down(lab: LabOption = None, as_json: JsonOption = False) -> None:
+    """Remove every node, link and process of the lab, its management bridge and its guard;
+    nothing of another lab.
 
     Works from what exists on the machine, so it also cleans up after a killed `lab up`.
     """
     _require_root(as_json)
-    removed = lab_runner.down(lab)
-    routes = guard.remove_guard()
+    report = lab_session.down(_lab_name(lab))
     if as_json:
-        emit_json({"ok": True, "lab": lab, "removed": removed, "guard_routes_removed": routes})
+        emit_json(
+            {
+                "ok": True,
+                "lab": report.lab,
+                "removed": report.removed,
+                "guard_routes_removed": report.guard_routes_removed,
+            }
+        )
     else:
         out.print(
-            f"[bold green]✓[/] lab {escape(lab)} down: {len(removed)} nodes removed, guard removed"
+            f"[bold green]✓[/] lab {escape(report.lab)} down: {len(report.removed)} nodes "
+            "removed, guard removed"
         )
 
 

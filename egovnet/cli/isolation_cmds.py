@@ -145,7 +145,7 @@ def interconnect_check(
     network = load(as_json)
     started = time.perf_counter()
     try:
-        pairs = interconnect.check(network, RunnerAccess(), lab_names(network))
+        pairs = interconnect.check(network, RunnerAccess(network.lab_name), lab_names(network))
     except EgovnetError as exc:
         fail(exc, as_json)
     seconds = time.perf_counter() - started

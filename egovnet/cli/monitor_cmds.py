@@ -100,7 +100,8 @@ def exporter_command(
         typer.Option(
             "--lab",
             help="Lab devices: interfaces named as the lab's FRR names them (ethN), and no "
-            "packet to an address not routed over the lab's management bridge.",
+            "packet to an address not routed over the management bridge of the inventory's "
+            "lab.",
         ),
     ] = False,
 ) -> None:
@@ -130,7 +131,7 @@ def exporter_command(
         found,
         limits=WalkLimits(pdu_bytes, streams),
         max_in_flight=max_in_flight,
-        route_check=lab_route_check() if lab else None,
+        route_check=lab_route_check(network.lab_name) if lab else None,
     )
     try:
         server = serve(exporter, host, port)

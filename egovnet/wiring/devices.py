@@ -181,7 +181,7 @@ class NornirRollout:
         settings = self.settings
         gates = HealthGates(
             network,
-            ping=lab_ping_probe(),
+            ping=lab_ping_probe(network.lab_name),
             snmp=snmp_probe(network, store),
             timeout=settings.gate_timeout,
         )

@@ -27,7 +27,7 @@ RolloutRunReport = RolloutRun[RolloutReport]
 
 
 def live_findings(network: Network, stages: dict[str, float]) -> list[Finding]:
-    access = RunnerAccess()
+    access = RunnerAccess(network.lab_name)
     return live_audit(network, access, lab_names(network), stages)
 
 

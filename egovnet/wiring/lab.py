@@ -15,9 +15,10 @@ from egovnet.model import Network, Node
 from exporters.server import via_device
 from isolation.access import Completed, LabNames
 from lab import runner as lab_runner
-from lab.runner import BRIDGE, Holder, find_holders
+from lab.names import bridge as lab_bridge
+from lab.runner import Holder, find_holders
 from nornir_tasks.gates import PingProbe
-from topology.clab import INTERNET_NODE, INTERNET_SERVER, LAB_NAME, department_host
+from topology.clab import INTERNET_NODE, INTERNET_SERVER, department_host
 
 
 class LabNotUpError(EgovnetError, RuntimeError):
@@ -46,9 +47,10 @@ class _Process:
 
 @dataclass
 class RunnerAccess:
-    """`LabAccess` over `lab.runner`'s holders (all of the node's namespaces)."""
+    """`LabAccess` over `lab.runner`'s holders (all of the node's namespaces) of one lab,
+    the inventory's (`Network.lab_name`): never another lab's nodes of the same names."""
 
-    lab: str = LAB_NAME
+    lab: str
     holders: dict[str, Holder] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -101,10 +103,11 @@ def lab_names(network: Network) -> LabNames:
     )
 
 
-def lab_ping_probe() -> PingProbe | None:
-    """Pings from inside the lab's node namespaces, when the lab runs here."""
+def lab_ping_probe(lab: str) -> PingProbe | None:
+    """Pings from inside the node namespaces of lab `lab` (the inventory's), when it runs
+    here; never from another lab's nodes of the same names."""
     try:
-        holders = {holder.node: holder for holder in lab_runner.find_holders()}
+        holders = {holder.node: holder for holder in lab_runner.find_holders(lab)}
     except OSError:
         return None
     if not holders:
@@ -120,7 +123,8 @@ def lab_ping_probe() -> PingProbe | None:
     return ping
 
 
-def lab_route_check() -> Callable[[str], bool]:
-    """The exporter's guard in the lab: True only for an address routed over the lab's
-    management bridge, so no SNMP packet leaves for a network outside the lab."""
-    return via_device(BRIDGE)
+def lab_route_check(lab: str) -> Callable[[str], bool]:
+    """The exporter's guard in lab `lab`: True only for an address routed over that lab's
+    management bridge, so no SNMP packet leaves for a network outside the lab (nor for
+    another lab's routers)."""
+    return via_device(lab_bridge(lab))

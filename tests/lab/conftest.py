@@ -16,11 +16,12 @@ from pathlib import Path
 
 import pytest
 
+from lab import session
+from lab.runner import find_holders
+from lab.sandbox import SANDBOX_LOCK
+from tests.labkit import TestLab, lab_name, make_test_lab
+
 LAB_DIR = Path(__file__).resolve().parent
-# One root namespace, one management bridge, one guard: two lab sessions on one machine would
-# tear down each other's nodes. Every lab test session (and anyone driving the lab by hand
-# meanwhile: `flock /run/egovnet-lab.lock egovnet lab up`) holds this lock.
-LAB_LOCK = Path("/run/egovnet-lab.lock")
 FRR_DAEMONS = Path("/usr/lib/frr")
 REQUIRED_DAEMONS = ("zebra", "bgpd", "staticd")
 REQUIRED_TOOLS = (
@@ -84,10 +85,37 @@ def lab_requirements() -> None:
 
 @pytest.fixture(scope="session", autouse=True)
 def lab_lock(lab_requirements: None) -> Iterator[None]:
-    """Wait for any other lab session on this machine to finish before touching the lab."""
-    with LAB_LOCK.open("a") as handle:
+    """Wait for any other test session (or benchmark) on this machine to finish: their labs
+    have this session's names and addresses. A user's lab (the demo) needs no turn: the
+    test labs never touch it."""
+    with SANDBOX_LOCK.open("a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@pytest.fixture(scope="module")
+def test_lab(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[TestLab]:
+    """The module's own lab: a sandboxed copy of the sample (tests/labkit.py) named after the
+    module. After the module, nothing of it may be left on the machine (whatever is, is
+    removed by this lab's name only), and every node of any other lab (the demo) must still
+    run as the same process: either is reported as the module's error."""
+    name = lab_name(request.module.__name__)
+    session.down(name)  # what a killed run of this very module left: this lab's name only
+    others = {(h.lab, h.node, h.pid) for h in find_holders() if h.lab != name}
+    directory = tmp_path_factory.mktemp(name)
+    kit = make_test_lab(directory, name)
+    yield kit
+    left = kit.leftovers()
+    if left:
+        kit.down(directory)
+    gone = others - {(h.lab, h.node, h.pid) for h in find_holders()}
+    problems = [f"lab {name} left behind: {', '.join(left)}"] if left else []
+    if gone:
+        problems.append(f"nodes of other labs gone: {sorted(gone)[:5]}")
+    if problems:
+        pytest.fail("; ".join(problems))

@@ -4,10 +4,11 @@
 refused at load time. So three representative nodes of the sample inventory get real zebra,
 bgpd and staticd and their rendered config through `vtysh -f`: `hebei-core-1` (a root: peer
 link, downlinks, departments in both zones), `hebei-exit` (public zone only, internet port,
-static default in the VRF) and `zhengding` (a county). Every line must be accepted, and each
-address must land on its interface in the VRF the model puts it in. The last tests load a
-config with one bogus line, and a good config with bgpd stopped, and expect the check to
-report both: it is known to be able to fail.
+static default in the VRF) and `zhengding` (a county), in the module's own copy of the sample
+(tests/labkit.py: its own addresses; the daemon checks see only the node's own processes).
+Every line must be accepted, and each address must land on its interface in the VRF the
+model puts it in. The last tests load a config with one bogus line, and a good config with
+bgpd stopped, and expect the check to report both: it is known to be able to fail.
 
 How a node is isolated (findings of the lab spike, applied):
 
@@ -45,12 +46,11 @@ from typing import Any
 
 import pytest
 
-from egovnet.loader import load_network
 from egovnet.model import GLOBAL, Network, Node
 from egovnet.render.engine import render_network
 from egovnet.secrets import SecretStore, SharedSecrets, env_name, secret_names
+from tests.labkit import TestLab
 
-ROOT = Path(__file__).resolve().parents[2]
 FRR = Path("/usr/lib/frr")
 DAEMONS = ("zebra", "bgpd", "staticd")
 DEFAULT_VRF = "default"
@@ -107,8 +107,7 @@ def ports(network: Network, node: Node) -> list[Port]:
                 result.append(Port(f"eth{port}.{vlan}", instance, address))
     result += [Port(f"dept{d.vlan}", d.zone, d.gateway) for d in node.departments]
     if node.internet is not None:
-        zone = next(z.name for z in network.zones if z.internet and z.name in node.zones)
-        result.append(Port(f"eth{node.internet.port}", zone, node.internet.address))
+        result.append(Port(f"eth{node.internet.port}", node.internet.zone, node.internet.address))
     return result
 
 
@@ -278,12 +277,21 @@ def _start_daemons(node: FrrNode) -> None:
     wait_for(f"bgpd and staticd of {name} to connect to zebra", clients_connected)
 
 
-def _daemons_of(name: str) -> list[str]:
-    """Command lines of FRR daemons started with `-N name` (what `pgrep -f` would find),
-    matched exactly on the argument vector so `-N zhengding` never matches `-N zhengding-2`."""
+def _pid_namespace(pid: int) -> str:
+    """The PID namespace of a process, as /proc shows it (`pid:[4026532...]`)."""
+    return str(Path(f"/proc/{pid}/ns/pid").readlink())
+
+
+def _daemons_of(name: str, namespace: str) -> list[str]:
+    """Command lines of FRR daemons started with `-N name` in the node's own PID namespace
+    (what `pgrep -f` would find there), matched exactly on the argument vector so
+    `-N zhengding` never matches `-N zhengding-2`, and never a daemon of another lab's node
+    of the same name (the demo runs a `hebei-core-1` too)."""
     found = []
     for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
         with suppress(OSError):
+            if str((cmdline.parent / "ns" / "pid").readlink()) != namespace:
+                continue
             argv = cmdline.read_bytes().decode(errors="replace").split("\0")
             if argv[0] in {str(FRR / d) for d in DAEMONS} and any(
                 pair == ("-N", name) for pair in itertools.pairwise(argv)
@@ -292,7 +300,9 @@ def _daemons_of(name: str) -> list[str]:
     return found
 
 
-def _tear_down(holder: subprocess.Popen[bytes], init_pid: int | None, name: str) -> None:
+def _tear_down(
+    holder: subprocess.Popen[bytes], init_pid: int | None, namespace: str | None, name: str
+) -> None:
     """Kill the node's PID namespace and check that nothing of it survives.
 
     SIGKILL, because the init of a PID namespace ignores other signals from outside; its death
@@ -304,10 +314,12 @@ def _tear_down(holder: subprocess.Popen[bytes], init_pid: int | None, name: str)
             os.kill(init_pid, signal.SIGKILL)
     holder.kill()
     holder.wait(timeout=WAIT)
+    if namespace is None:
+        return  # the node never started: nothing of it can be running
     try:
-        wait_for(f"the daemons of {name} to exit", lambda: not _daemons_of(name))
+        wait_for(f"the daemons of {name} to exit", lambda: not _daemons_of(name, namespace))
     except LabError as error:
-        raise LabError(f"{error}: {_daemons_of(name)}") from None
+        raise LabError(f"{error}: {_daemons_of(name, namespace)}") from None
 
 
 @contextmanager
@@ -330,14 +342,16 @@ def frr_node(name: str, zones: Iterable[str], node_ports: Sequence[Port]) -> Ite
         stderr=subprocess.DEVNULL,
     )
     init_pid: int | None = None
+    namespace: str | None = None
     try:
         init_pid = _namespace_init(holder, name)
+        namespace = _pid_namespace(init_pid)
         node = FrrNode(name, init_pid)
         _populate(node, zones, node_ports)
         _start_daemons(node)
         yield node
     finally:
-        _tear_down(holder, init_pid, name)
+        _tear_down(holder, init_pid, namespace, name)
 
 
 @dataclass(frozen=True)
@@ -351,8 +365,9 @@ class Loaded:
 
 
 @pytest.fixture(scope="module")
-def network() -> Network:
-    return load_network(ROOT / "inventory")
+def network(test_lab: TestLab) -> Network:
+    """The module's own copy of the sample (tests/labkit.py): its own addresses."""
+    return test_lab.network
 
 
 @pytest.fixture(scope="module")

@@ -18,29 +18,41 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from ipaddress import IPv4Address
 from pathlib import Path
 from typing import Any
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from egovnet.model import Network
 from isolation.probes import AGENT
-from lab.runner import find_holders
-from tests.console import ROOT
-from tests.console import egovnet as run_egovnet
+from tests.labkit import TestLab
 
-INVENTORY = ROOT / "inventory"
 Findings = set[tuple[str, str, str, str, str]]
 """(rule, host, zone, subject, source) of every finding."""
 
 
+KIT: list[TestLab] = []
+"""The module's own lab (tests/labkit.py), set by the `workdir` fixture for the helpers."""
+
+
+def kit() -> TestLab:
+    return KIT[0]
+
+
+def network() -> Network:
+    return kit().network
+
+
 def egovnet(*args: str, cwd: Path, timeout: float = 240) -> subprocess.CompletedProcess[str]:
-    return run_egovnet(*args, cwd=cwd, inventory=INVENTORY, timeout=timeout)
+    return kit().egovnet(*args, cwd=cwd, timeout=timeout)
 
 
 def in_node(node: str, *argv: str, zone: str | None = None) -> subprocess.CompletedProcess[str]:
-    """A command in a node's namespaces (in a router's zone namespace with `zone`)."""
-    holder = {h.node: h for h in find_holders("egovnet")}[node]
+    """A command in a node's namespaces (in a router's zone namespace with `zone`), of this
+    module's lab."""
+    holder = kit().holders()[node]
     inside = ["ip", "netns", "exec", zone, *argv] if zone else list(argv)
     return subprocess.run(
         ["nsenter", "-t", str(holder.pid), "-m", "-u", "-n", *inside],
@@ -66,15 +78,15 @@ def root(*argv: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture(scope="module")
-def workdir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+def workdir(test_lab: TestLab, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     directory = tmp_path_factory.mktemp("isolation")
-    assert not find_holders("egovnet"), "a lab is already up on this machine: egovnet lab down"
+    KIT[:] = [test_lab]
     try:
         result = egovnet("lab", "up", "--json", cwd=directory)
         assert result.returncode == 0, result.stdout + result.stderr
         yield directory
     finally:
-        down = egovnet("lab", "down", "--json", cwd=directory)
+        down = test_lab.down(directory)
         assert down.returncode == 0, down.stderr
 
 
@@ -139,8 +151,15 @@ def test_a_clean_lab_audits_clean(workdir: Path) -> None:
     assert set(report["seconds"]) >= {"running configs", "routing tables", "probes"}
 
 
+def uplink_address(node: str, parent: str, instance: str) -> str:
+    """The address of `parent`'s end of its link to `node` in `instance`."""
+    [link] = [link for link in network().links_of(node) if link.other(node).host == parent]
+    return str(link.address(parent, instance).ip)
+
+
 def test_static_default_in_a_county_private_vrf(workdir: Path) -> None:
-    route = "ip route 0.0.0.0/0 10.64.16.148"  # toward shijiazhuang, i.e. toward the exit
+    toward = uplink_address("zhengding", "shijiazhuang", "private")  # i.e. toward the exit
+    route = f"ip route 0.0.0.0/0 {toward}"
     vtysh("zhengding", "configure terminal", "vrf private", route, "exit-vrf")
 
     def undo() -> None:  # already gone after a successful enforce: harmless then
@@ -165,8 +184,10 @@ def test_static_default_in_a_county_private_vrf(workdir: Path) -> None:
 
 
 def test_redistribution_leaks_private_prefixes_at_the_exit(workdir: Path) -> None:
-    route = "ip route 10.80.0.0/16 10.64.19.136"  # the private pool, into the public VRF
-    bgp = "router bgp 4200000056 vrf public"
+    private = str(network().zone("private").pool)
+    core_1 = uplink_address("hebei-exit", "hebei-core-1", "public")
+    route = f"ip route {private} {core_1}"  # the private pool, into the public VRF
+    bgp = f"router bgp {network().node('hebei-exit').asn} vrf public"
     vtysh(
         "hebei-exit",
         "configure terminal",
@@ -198,7 +219,7 @@ def test_redistribution_leaks_private_prefixes_at_the_exit(workdir: Path) -> Non
         assert code == 1
         found = findings(report)
         for source in ("config", "table"):
-            leak = ("no-private-prefix-at-exit", "hebei-exit", "public", "10.80.0.0/16", source)
+            leak = ("no-private-prefix-at-exit", "hebei-exit", "public", private, source)
             assert leak in found, found
         assert report["hosts_to_repair"] == ["hebei-exit"]
         # enforced from the running configs read over SSH, as on a network without a lab
@@ -265,7 +286,7 @@ def rogue_isp(city: str, zone: str) -> Iterator[None]:
     holding the internet server's address too) linked to the city's `zone` VRF, and a
     static default toward it. Everything is removed after, whatever happens."""
     isp = subprocess.Popen(["unshare", "--net", "sleep", "300"])
-    holder = {h.node: h for h in find_holders("egovnet")}[city]
+    holder = kit().holders()[city]
     default = "ip route 0.0.0.0/0 198.18.2.0"
     server: subprocess.Popen[str] | None = None
     try:
@@ -330,7 +351,9 @@ def test_a_second_internet_uplink_at_a_city(workdir: Path) -> None:
     assert all("never through the unified exit" in f["evidence"] for f in bypass)
     unnatted = [f for f in report["findings"] if f["rule"] == "nat-at-exit"]
     assert unnatted
-    assert all("saw source 10.96." in f["evidence"] for f in unnatted)
+    public = network().zone("public").pool
+    seen = [re.search(r"saw source ([0-9.]+)", f["evidence"]) for f in unnatted]
+    assert all(m is not None and IPv4Address(m.group(1)) in public for m in seen), unnatted
     assert_clean(workdir)
 
 
@@ -341,7 +364,7 @@ def management_side_door(pairs: list[tuple[str, str, str]]) -> Iterator[None]:
     to every node. (This lab's own management bridge cannot carry it: the guard drops bridged
     traffic between lab ports.) The wire goes with the `finally`, whatever happens."""
     (a, a_address, a_peer), (b, b_address, b_peer) = pairs
-    holders = {h.node: h for h in find_holders("egovnet")}
+    holders = kit().holders()
     created = root(
         "ip", "link", "add", "mgmt0", "netns", f"/proc/{holders[a].pid}/ns/net",
         "type", "veth", "peer", "name", "mgmt0", "netns", f"/proc/{holders[b].pid}/ns/net",
@@ -360,10 +383,24 @@ def management_side_door(pairs: list[tuple[str, str, str]]) -> Iterator[None]:
         in_node(a, "ip", "link", "del", "mgmt0")  # both ends: it is one veth pair
 
 
+def department_host_address(node: str, department: str) -> str:
+    [dept] = [d for d in network().node(node).departments if d.name == department]
+    return str(dept.gateway.ip + 1)
+
+
 def test_a_department_probe_that_works_only_over_management(workdir: Path) -> None:
+    management = network().management_subnet
     side_door = [
-        ("zhengding-caizhengju", "10.64.8.250", "10.80.72.2"),  # to tangshan's, over mgmt
-        ("tangshan-caizhengju", "10.64.8.251", "10.80.9.2"),
+        (  # to tangshan's, over mgmt
+            "zhengding-caizhengju",
+            str(management.network_address + 250),
+            department_host_address("tangshan", "caizhengju"),
+        ),
+        (
+            "tangshan-caizhengju",
+            str(management.network_address + 251),
+            department_host_address("zhengding", "caizhengju"),
+        ),
     ]
     with management_side_door(side_door):
         code, report = audit(workdir)

@@ -24,19 +24,12 @@ from typing import Any
 
 import pytest
 
-from egovnet.loader import load_network
 from egovnet.model import Network
 from exporters.dashboards import dashboards, panel_queries
-from lab.runner import SNMP_DIR, find_holders
-from tests.console import ROOT
-from tests.console import egovnet as run_egovnet
+from lab.runner import SNMP_DIR
+from tests.labkit import TestLab
 
-INVENTORY = ROOT / "inventory"
 WAIT = 120.0
-
-
-def egovnet(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return run_egovnet(*args, cwd=cwd, inventory=INVENTORY)
 
 
 def free_port() -> int:
@@ -45,8 +38,8 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def in_node(node: str, *argv: str) -> subprocess.CompletedProcess[str]:
-    holder = {h.node: h for h in find_holders("egovnet")}[node]
+def in_node(kit: TestLab, node: str, *argv: str) -> subprocess.CompletedProcess[str]:
+    holder = kit.holders()[node]
     return subprocess.run(
         ["nsenter", "-t", str(holder.pid), "-m", "-u", "-n", "-p", *argv],
         capture_output=True,
@@ -81,14 +74,14 @@ class Prometheus:
 
 
 @pytest.fixture(scope="module")
-def network() -> Network:
-    return load_network(INVENTORY)
+def network(test_lab: TestLab) -> Network:
+    return test_lab.network
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+def stack(test_lab: TestLab, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     workdir = tmp_path_factory.mktemp("monitoring-lab")
-    assert not find_holders("egovnet"), "a lab is already up on this machine: egovnet lab down"
+    egovnet = test_lab.egovnet
     run_dir = workdir / "monitor"
     ports = {
         "--exporter": f"127.0.0.1:{free_port()}",
@@ -102,6 +95,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         up = egovnet("monitor", "up", "--run-dir", str(run_dir), *options, "--json", cwd=workdir)
         assert up.returncode == 0, up.stdout + up.stderr
         yield {
+            "kit": test_lab,
             "workdir": workdir,
             "run_dir": run_dir,
             "options": options,
@@ -110,7 +104,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         }
     finally:
         down = egovnet("monitor", "down", "--run-dir", str(run_dir), cwd=workdir)
-        lab_down = egovnet("lab", "down", "--json", cwd=workdir)
+        lab_down = test_lab.down(workdir)
         assert down.returncode == 0, down.stderr
         assert lab_down.returncode == 0, lab_down.stderr
         assert not run_dir.exists()
@@ -134,6 +128,14 @@ def test_every_router_is_up_with_its_inventory_labels(
         assert labels["tier"] == node.tier
         for key in ("province", "city", "county"):
             assert labels.get(key) == getattr(node, key), (node.name, key)
+    # the exporter's own /metrics is a second job: once Prometheus has read it too, there is
+    # still one egov_snmp_up per router (it used to add a second one, without city labels)
+    prometheus.wait(
+        "the exporter's own job scraped",
+        lambda: prometheus.query('up{job="egov_exporter"} == 1'),
+    )
+    count = prometheus.query("count(egov_snmp_up)")
+    assert count[0]["value"][1] == str(len(network.nodes))
 
 
 def test_every_link_and_bgp_session_is_seen_from_both_ends(
@@ -174,7 +176,8 @@ def test_a_link_down_fires_uplink_and_bgp_alerts_which_resolve(stack: dict[str, 
     prometheus: Prometheus = stack["prometheus"]
     prometheus.wait("all 13 routers up", lambda: routers_up(prometheus))
     assert not firing(prometheus, "EgovUplinkDown")
-    down = in_node("zhengding", "ip", "link", "set", "eth1", "down")
+    kit: TestLab = stack["kit"]
+    down = in_node(kit, "zhengding", "ip", "link", "set", "eth1", "down")
     assert down.returncode == 0, down.stderr
     try:
         uplink = prometheus.wait(
@@ -192,7 +195,7 @@ def test_a_link_down_fires_uplink_and_bgp_alerts_which_resolve(stack: dict[str, 
         others = firing(prometheus, "EgovBgpPeerDown")
         assert {r["metric"]["host"] for r in others} <= {"shijiazhuang", "zhengding"}
     finally:
-        back = in_node("zhengding", "ip", "link", "set", "eth1", "up")
+        back = in_node(kit, "zhengding", "ip", "link", "set", "eth1", "up")
         assert back.returncode == 0, back.stderr
     prometheus.wait(
         "the uplink and BGP alerts to resolve",
@@ -212,7 +215,8 @@ def test_an_exporter_restarted_under_scrapes_comes_back(stack: dict[str, Any]) -
         "Prometheus to see the exporter gone",
         lambda: prometheus.query('up{job="egov_exporter"} == 0'),
     )
-    again = egovnet(
+    kit: TestLab = stack["kit"]
+    again = kit.egovnet(
         "monitor",
         "up",
         "--run-dir",
@@ -230,13 +234,14 @@ def test_an_exporter_restarted_under_scrapes_comes_back(stack: dict[str, Any]) -
     )
 
 
-def test_a_stopped_snmpd_takes_only_its_node_down(stack: dict[str, Any]) -> None:
+def test_a_stopped_snmpd_takes_only_its_node_down(stack: dict[str, Any], network: Network) -> None:
     """Last: zunhua's snmpd stays stopped until the lab goes down."""
     prometheus: Prometheus = stack["prometheus"]
     prometheus.wait("all 13 routers up", lambda: routers_up(prometheus))
-    holder = {h.node: h for h in find_holders("egovnet")}["zunhua"]
+    kit: TestLab = stack["kit"]
+    holder = kit.holders()["zunhua"]
     pid = holder.path(f"{SNMP_DIR}/snmpd.pid").read_text().strip()
-    stopped = in_node("zunhua", "kill", pid)
+    stopped = in_node(kit, "zunhua", "kill", pid)
     assert stopped.returncode == 0, stopped.stderr
 
     def only_zunhua_down() -> bool:
@@ -250,7 +255,11 @@ def test_a_stopped_snmpd_takes_only_its_node_down(stack: dict[str, Any]) -> None
         lambda: firing(prometheus, "EgovDeviceUnreachable", host="zunhua"),
     )
     # one series per scrape module may fire; what matters is which devices
-    assert {r["metric"]["host"] for r in firing(prometheus, "EgovDeviceUnreachable")} == {"zunhua"}
+    alerts = firing(prometheus, "EgovDeviceUnreachable")
+    # one alert, carrying the city Alertmanager routes it by
+    assert [(a["metric"]["host"], a["metric"].get("city")) for a in alerts] == [
+        ("zunhua", network.node("zunhua").city)
+    ]
 
 
 def test_every_dashboard_panel_query_returns_series(

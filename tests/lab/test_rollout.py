@@ -30,26 +30,33 @@ from egovnet.render.packet_filter import PREFIX, normalize, split
 from egovnet.secrets import SecretStore, SharedSecrets
 from egovnet.wiring.lab import lab_ping_probe
 from lab.keys import lab_key
-from lab.runner import SSH_DIR, find_holders
+from lab.runner import SSH_DIR
 from nornir_tasks.backup import Masker
 from nornir_tasks.drivers.frr_reload import change_commands
 from nornir_tasks.gates import HealthGates
 from nornir_tasks.inventory import Credentials, build_nornir
 from nornir_tasks.report import RolloutReport
 from nornir_tasks.rollout import Rollout, RolloutContext, RolloutOptions
-from tests.console import EGOVNET, FAKE_SECRETS, ROOT, environment
-from tests.console import egovnet as run_egovnet
+from tests.console import EGOVNET, FAKE_SECRETS, environment
+from tests.labkit import TestLab
 
-INVENTORY = ROOT / "inventory"
 ROUTERS = 13
+KIT: list[TestLab] = []
+"""The module's own lab (tests/labkit.py), set by the `lab` fixture for the helpers."""
 
 
-def egovnet(*args: str, cwd: Path, inventory: Path = INVENTORY) -> subprocess.CompletedProcess[str]:
-    return run_egovnet(*args, cwd=cwd, inventory=inventory, timeout=400)
+def kit() -> TestLab:
+    return KIT[0]
+
+
+def egovnet(
+    *args: str, cwd: Path, inventory: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    return kit().egovnet(*args, cwd=cwd, inventory=inventory, timeout=400)
 
 
 def in_node(node: str, *argv: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
-    holder = {h.node: h for h in find_holders("egovnet")}[node]
+    holder = kit().holders()[node]
     return subprocess.run(
         ["nsenter", "-t", str(holder.pid), "-m", "-u", "-n", "-p", *argv],
         capture_output=True,
@@ -104,21 +111,21 @@ def established(node: str) -> int:
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+def lab(test_lab: TestLab, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     workdir = tmp_path_factory.mktemp("rollout")
-    assert not find_holders("egovnet"), "a lab is already up on this machine: egovnet lab down"
+    KIT[:] = [test_lab]
     try:
         result = egovnet("lab", "up", "--json", cwd=workdir)
         assert result.returncode == 0, result.stdout + result.stderr
         yield workdir
     finally:
-        down = egovnet("lab", "down", "--json", cwd=workdir)
+        down = test_lab.down(workdir)
         assert down.returncode == 0, down.stderr
 
 
 @pytest.fixture(scope="module")
-def network() -> Network:
-    return load_network(INVENTORY)
+def network(lab: Path) -> Network:
+    return kit().network
 
 
 @pytest.fixture(scope="module")
@@ -143,11 +150,11 @@ def engine(
     nornir = build_nornir(
         network, Credentials("root", key_file=str(lab_key())), workers=20, platform="frr"
     )
-    gates = HealthGates(network, ping=lab_ping_probe(), timeout=30)
+    gates = HealthGates(network, ping=lab_ping_probe(kit().lab), timeout=30)
     options = RolloutOptions(
         canary=1, rollback_scope=scope, backup_repo=workdir / "backups", platform="frr"
     )
-    context = RolloutContext("pytest", str(INVENTORY), "test")
+    context = RolloutContext("pytest", str(kit().inventory), "test")
     return Rollout(
         network, nornir, intended, gates, Masker({}), options, context, before_wave=before_wave
     )
@@ -183,7 +190,7 @@ def assert_back_to(intended: dict[str, str]) -> None:
 # ----------------------------------------------------------------------------- happy paths
 
 
-def test_dry_run_of_a_converged_lab_shows_no_change(lab: Path) -> None:
+def test_dry_run_of_a_converged_lab_shows_no_change(lab: Path, network: Network) -> None:
     result = egovnet("rollout", "--dry-run", "--platform", "frr", "--json", cwd=lab)
     assert result.returncode == 0, result.stdout + result.stderr
     report = json.loads(result.stdout)
@@ -202,7 +209,7 @@ def test_dry_run_of_a_converged_lab_shows_no_change(lab: Path) -> None:
     assert "backup before dry run" in log[0]
     assert len(list((lab / "backups").glob("*.cfg"))) == ROUTERS
     backup = (lab / "backups" / "shijiazhuang.cfg").read_text()
-    assert "router bgp 4200000008" in backup
+    assert f"router bgp {network.node('shijiazhuang').asn}" in backup
     drift = egovnet("diff", "--platform", "frr", cwd=lab)
     assert drift.returncode == 0, drift.stdout + drift.stderr
     assert "0 of 13 host(s) differ" in drift.stdout
@@ -210,7 +217,7 @@ def test_dry_run_of_a_converged_lab_shows_no_change(lab: Path) -> None:
 
 def onboarded_inventory(tmp_path: Path) -> Path:
     inventory = tmp_path / "inventory"
-    shutil.copytree(INVENTORY, inventory)
+    shutil.copytree(kit().inventory, inventory)
     hosts = inventory / "hosts.yaml"
     text = hosts.read_text(encoding="utf-8")
     line = "      - {name: zhengwufuwu, zone: public, description: 县政务服务中心}\nluancheng:"
@@ -232,9 +239,9 @@ def department_host(lab: Path, tmp_path: Path) -> Iterator[tuple[Path, str]]:
     inventory = onboarded_inventory(tmp_path)
     department = load_network(inventory).node("zhengding").departments[-1]
     assert department.name == "shenjiju"
-    host_address = f"{department.gateway.ip + 1}/{department.prefix.prefixlen}"
+    host_address = str(department.host)
     namespace, port = "egvt-shenjiju", f"dept{department.vlan}"
-    holder = {h.node: h for h in find_holders("egovnet")}["zhengding"]
+    holder = kit().holders()["zhengding"]
     commands = [
         ["ip", "netns", "add", namespace],
         [
@@ -264,12 +271,12 @@ def department_host(lab: Path, tmp_path: Path) -> Iterator[tuple[Path, str]]:
             ["ip", "netns", "exec", "private", "ip", "link", "set", port, "up"],
         ):
             assert in_node("zhengding", *argv).returncode == 0
-        yield inventory, str(department.gateway.ip + 1)
+        yield inventory, str(department.host.ip)
     finally:
         subprocess.run(["ip", "netns", "del", namespace], check=False, capture_output=True)
         in_node("zhengding", "ip", "netns", "exec", "private", "ip", "link", "del", port)
     # with the cable gone and the config rolled back, zebra forgets the interface
-    expected = rendered(load_network(INVENTORY))
+    expected = rendered(kit().network)
     deadline = time.monotonic() + 10
     while not all(states(expected).values()) and time.monotonic() < deadline:
         time.sleep(0.5)
@@ -291,7 +298,8 @@ def test_a_department_is_onboarded_by_an_inventory_change_and_a_rollout(
         assert report["outcome"] == "applied"
         applied = {h for h, r in report["hosts"].items() if r["outcome"] == "applied"}
         assert applied == {"zhengding"}  # nothing else is touched
-        assert "+   network 10.80.9.64/26" in report["hosts"]["zhengding"]["diff"]
+        added = load_network(inventory).node("zhengding").departments[-1].prefix
+        assert f"+   network {added}" in report["hosts"]["zhengding"]["diff"]
         gates = report["hosts"]["zhengding"]["gates"]
         assert {g["gate"] for g in gates} >= {
             "bgp",
@@ -346,7 +354,8 @@ def test_a_config_the_device_rejects_is_caught_before_any_change(
     lab: Path, network: Network, intended: dict[str, str]
 ) -> None:
     candidate = everywhere(intended)
-    candidate["zhuozhou"] += "router bgp 4200000013\n neighbour 10.0.0.1 remote-as 1\n"
+    asn = network.node("zhuozhou").asn
+    candidate["zhuozhou"] += f"router bgp {asn}\n neighbour 10.0.0.1 remote-as 1\n"
     report = run_engine(engine(network, candidate, lab))
     assert report.outcome == "aborted"
     assert report.exit_code == 1
@@ -361,7 +370,8 @@ def test_a_change_breaking_an_adjacency_rolls_everything_back(
 ) -> None:
     candidate = everywhere(intended)
     # baoding's view of its parent's AS is wrong: the session cannot come up
-    wrong = candidate["baoding"].replace("remote-as 4200000000", "remote-as 4200000099")
+    parent = network.node("hebei-core-1").asn
+    wrong = candidate["baoding"].replace(f"remote-as {parent}", f"remote-as {parent + 99}")
     assert wrong != candidate["baoding"]
     candidate["baoding"] = wrong
     report = run_engine(engine(network, candidate, lab, scope="all"))
@@ -395,7 +405,8 @@ def test_sshd_stopped_before_its_wave_fails_the_host_and_rolls_the_wave_back(
         assert report.outcome == "rolled back"
         assert report.exit_code == 1
         assert report.hosts["luancheng"].outcome == "failed, unchanged"
-        assert "SSH to 10.64.8." in (report.hosts["luancheng"].error or "")
+        management = network.node("luancheng").management.ip
+        assert f"SSH to {management}" in (report.hosts["luancheng"].error or "")
         counties = [n.name for n in network.nodes if n.tier == "county"]
         assert report.hosts[counties[0]].outcome == "rolled back"  # the canary went first
         earlier = [n.name for n in network.nodes if n.tier != "county"]
@@ -450,7 +461,7 @@ def test_ctrl_c_during_a_wave_rolls_it_back_writes_the_report_and_exits_130(
     lab: Path, tmp_path: Path, intended: dict[str, str]
 ) -> None:
     inventory = tmp_path / "inventory"
-    shutil.copytree(INVENTORY, inventory)
+    shutil.copytree(kit().inventory, inventory)
     network_yaml = inventory / "network.yaml"
     text = network_yaml.read_text(encoding="utf-8")
     assert "keepalive: 3" in text

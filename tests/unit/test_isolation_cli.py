@@ -7,10 +7,9 @@ import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-import pytest
 from typer.testing import Result
 
-from lab.runner import find_holders
+from tests.labkit import lab_name, make_test_lab
 
 RunCli = Callable[[Sequence[str]], Result]
 GOLDEN_FRR = Path(__file__).resolve().parent / "golden" / "frr"
@@ -96,16 +95,18 @@ def test_running_without_a_directory_is_bad_input(run_cli: RunCli, sample_invent
 
 
 def test_enforce_live_without_a_lab_says_so_and_changes_nothing(
-    run_cli: RunCli, sample_inventory: Path, tmp_path: Path
+    run_cli: RunCli, tmp_path: Path
 ) -> None:
-    if find_holders():
-        pytest.skip("a lab is up on this machine: enforce would act on it")
+    """On a copy of the sample with a lab name of its own, never up: whatever lab runs on
+    this machine (the demo), enforce must not see it, let alone act on it."""
+    kit = make_test_lab(tmp_path, lab_name(__name__))
+    assert not kit.holders()
     runs = tmp_path / "runs"
     result = run_cli(
-        ["-i", str(sample_inventory), "isolation", "enforce", "--source", "live", "--yes",
+        ["-i", str(kit.inventory), "isolation", "enforce", "--source", "live", "--yes",
          "--runs", str(runs), "--backup-repo", str(tmp_path / "backups")]
     )  # fmt: skip
     assert result.exit_code != 0
-    assert "lab" in result.stderr
+    assert f"lab {kit.lab} is not up" in result.stderr
     assert "egovnet lab up" in result.stderr
     assert not runs.exists()  # no rollout was started

@@ -10,6 +10,7 @@ import pytest
 from egovnet.loader import load_network
 from egovnet.model import Network
 from lab.guard import (
+    SIMULATED_INTERNET,
     HostRoute,
     lab_prefixes,
     management_prefix,
@@ -18,6 +19,7 @@ from lab.guard import (
     preflight,
     read_host,
 )
+from lab.names import bridge, guard_metric, guard_table
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -28,7 +30,7 @@ RECORDED_ROUTES = """[
  {"type":"local","dst":"127.0.0.0/8","dev":"lo","table":"local","scope":"host"},
  {"type":"broadcast","dst":"192.0.2.255","dev":"eth0","table":"local","scope":"link"}
 ]"""
-MACHINE = parse_routes(RECORDED_ROUTES)
+MACHINE = parse_routes(RECORDED_ROUTES, "egovnet")
 NAMESERVERS = [IPv4Address("10.255.255.53")]
 
 
@@ -73,7 +75,7 @@ def test_sample_passes_preflight_on_a_machine_like_ours(sample: Network) -> None
 
 
 def test_sample_passes_preflight_on_this_machine(sample: Network) -> None:
-    routes, nameservers = read_host()
+    routes, nameservers = read_host(sample.lab_name)
     assert preflight(sample, routes, nameservers) == []
 
 
@@ -96,21 +98,48 @@ def test_preflight_refuses_a_nameserver_or_gateway_inside_the_lab(sample: Networ
 
 def test_preflight_ignores_the_labs_own_routes(sample: Network) -> None:
     """A second `lab up` sees the first one's management route: that is not a conflict."""
-    routes = [*MACHINE, HostRoute(management_prefix(sample), "egv-mgmt")]
+    routes = [*MACHINE, HostRoute(management_prefix(sample), bridge(sample.lab_name))]
     assert preflight(sample, routes, NAMESERVERS) == []
 
 
-def test_the_guards_own_routes_are_not_host_routes() -> None:
-    """A second `lab up` sees the first one's guard; its routes must not block the lab."""
-    routes = parse_routes(
-        '[{"type":"unreachable","dst":"10.80.0.0/17","metric":4242,"flags":[]},'
-        '{"type":"unreachable","dst":"10.80.0.0/17","metric":7,"flags":[]}]'
+def test_preflight_refuses_another_labs_devices(sample: Network) -> None:
+    """Another lab on the same management subnet (its bridge has the route): a conflict, so
+    a test lab can never overlap the demo's."""
+    routes = [*MACHINE, HostRoute(management_prefix(sample), bridge("egvt-other"))]
+    assert preflight(sample, routes, NAMESERVERS) == [
+        f"lab prefix {management_prefix(sample)} overlaps the route "
+        f"{management_prefix(sample)} of this machine (dev {bridge('egvt-other')})"
+    ]
+
+
+def unreachable(prefix: str, metric: int) -> str:
+    return f'{{"type":"unreachable","dst":"{prefix}","metric":{metric},"flags":[]}}'
+
+
+def test_the_guards_own_routes_are_not_host_routes_but_another_labs_are() -> None:
+    """A second `lab up` sees the first one's guard; its routes must not block the lab. The
+    guard of another lab does (it would overlap it), but for the simulated internet, which
+    every lab guards alike."""
+    listing = ",".join(
+        [
+            unreachable("10.80.0.0/17", guard_metric("egovnet")),
+            unreachable("10.81.0.0/17", guard_metric("egvt-other")),
+            unreachable("10.82.0.0/17", 7),
+            unreachable(str(SIMULATED_INTERNET), guard_metric("egovnet")),
+            unreachable(str(SIMULATED_INTERNET), guard_metric("egvt-other")),
+        ]
     )
-    assert [route.destination for route in routes] == [IPv4Network("10.80.0.0/17")]
+    routes = parse_routes(f"[{listing}]", "egovnet")
+    assert [route.destination for route in routes] == [
+        IPv4Network("10.81.0.0/17"),
+        IPv4Network("10.82.0.0/17"),
+    ]
 
 
-def test_nft_ruleset_drops_forwarding_on_lab_interfaces() -> None:
-    ruleset = nft_ruleset()
+def test_nft_ruleset_drops_forwarding_on_the_labs_own_interfaces() -> None:
+    ruleset = nft_ruleset("egovnet")
+    assert ruleset.startswith(f"table inet {guard_table('egovnet')} {{")
     assert "hook forward" in ruleset
-    assert 'iifname "egv*" counter drop' in ruleset
-    assert 'oifname "egv*" counter drop' in ruleset
+    assert 'iifname "egv6892*" counter drop' in ruleset
+    assert 'oifname "egv6892*" counter drop' in ruleset
+    assert guard_table("egvt-other") != guard_table("egovnet")

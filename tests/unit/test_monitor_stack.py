@@ -1,21 +1,21 @@
 """`egovnet monitor up / status / down` with the real Prometheus and Alertmanager, no lab.
 
-Without a lab no device address is routed over the lab's bridge, so the exporter refuses
-every target (`unroutable`, no packet leaves this machine) and Prometheus sees each of
-them down: enough to check that the stack starts, that Prometheus scrapes the inventory's
-targets through the exporter with their labels, that `status` tells, and that `down`
-leaves no process and no file behind. The lab test (tests/lab/test_monitoring_lab.py)
-does the same with devices answering.
+The inventory is a copy of the sample with a lab name and addresses of its own
+(tests/labkit.py), and that lab is never up: no device address is routed over its bridge,
+so the exporter refuses every target (`unroutable`, no packet leaves this machine) and
+Prometheus sees each of them down, whatever other lab (the demo) runs here. Enough to check
+that the stack starts, that Prometheus scrapes the inventory's targets through the exporter
+with their labels, that `status` tells, and that `down` leaves no process and no file
+behind, and stops nothing another run directory started. The lab test
+(tests/lab/test_monitoring_lab.py) does the same with devices answering.
 """
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import shutil
 import socket
-import subprocess
 import time
 import urllib.parse
 import urllib.request
@@ -25,16 +25,8 @@ from typing import Any
 
 import pytest
 
-from lab.runner import find_holders
-from tests.console import ROOT
 from tests.console import egovnet as run_egovnet
-
-INVENTORY = ROOT / "inventory"
-LAB_LOCK = Path("/run/egovnet-lab.lock")  # as tests/lab/conftest.py holds it
-
-
-def egovnet(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    return run_egovnet(*args, cwd=cwd, inventory=INVENTORY)
+from tests.labkit import TestLab, lab_name, make_test_lab
 
 
 def free_port() -> int:
@@ -72,25 +64,26 @@ def wait_for(what: str, check: Any, timeout: float = 60) -> Any:
 
 
 @pytest.fixture(scope="module")
-def no_lab() -> Iterator[bool]:
-    """Whether no lab is up on this machine (its devices would answer). The lab lock is held
-    for the module when it is free; when it is not (this pytest session's own lab tests hold
-    it to the end, or another engineer's session runs), the test checks again afterwards."""
-    with LAB_LOCK.open("a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield not find_holders()
-            return
-        try:
-            yield not find_holders()
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+def kit(tmp_path_factory: pytest.TempPathFactory) -> TestLab:
+    """The module's inventory: its own lab, never brought up."""
+    made = make_test_lab(tmp_path_factory.mktemp("inventory"), lab_name(__name__))
+    assert not made.holders()
+    return made
+
+
+def stack_options() -> list[str]:
+    """Free loopback ports for the three components: never the demo's 9090, 9093, 9116."""
+    return [
+        *("--exporter", f"127.0.0.1:{free_port()}"),
+        *("--prometheus", f"127.0.0.1:{free_port()}"),
+        *("--alertmanager", f"127.0.0.1:{free_port()}"),
+    ]
 
 
 @pytest.fixture(scope="module")
-def stack(no_lab: bool, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+def stack(kit: TestLab, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     require("prometheus", "prometheus-alertmanager")
+    egovnet = kit.egovnet
     workdir = tmp_path_factory.mktemp("monitor")
     ports = {
         "--exporter": f"127.0.0.1:{free_port()}",
@@ -110,7 +103,7 @@ def stack(no_lab: bool, tmp_path_factory: pytest.TempPathFactory) -> Iterator[di
             "options": options,
             "prometheus": ports["--prometheus"],
             "workdir": workdir,
-            "no_lab": no_lab,
+            "kit": kit,
         }
     finally:
         egovnet("monitor", "down", "--run-dir", str(run_dir), cwd=workdir)
@@ -143,9 +136,8 @@ def test_prometheus_scrapes_every_inventory_target_with_its_labels(stack: dict[s
     )
     assert len(query(prometheus, "egov_snmp_up")) == 13
     assert query(prometheus, "count(egov_snmp_up)")[0]["value"][1] == "13"
-    if not stack["no_lab"]:
-        pytest.skip("a lab is up on this machine: its devices answer")
-    # no lab: nothing routed over its bridge, so every device is down, and no packet was sent
+    # its lab is not up: nothing routed over its bridge, so every device is down, and no
+    # packet was sent (another lab on this machine, the demo, changes nothing of that)
     assert {row["value"][1] for row in rows} == {"0"}
     refused = wait_for(
         "13 targets refused as unroutable",
@@ -157,37 +149,60 @@ def test_prometheus_scrapes_every_inventory_target_with_its_labels(stack: dict[s
     assert {row["metric"]["host"] for row in refused} == set(by_host)
     assert query(prometheus, 'egov_snmp_errors_total{kind="unroutable"} > 0')
     assert query(prometheus, "sum(egov_snmp_packets_sent_total)")[0]["value"][1] == "0"
-    assert not find_holders(), "a lab came up during the test: run it again"
+    assert not stack["kit"].holders(), "the module's lab came up during the test"
 
 
 def test_up_again_changes_nothing_and_status_is_green(stack: dict[str, Any]) -> None:
     run_dir, options, workdir = stack["run_dir"], stack["options"], stack["workdir"]
+    egovnet = stack["kit"].egovnet
     before = {c["name"]: c["pid"] for c in stack["report"]["components"]}
     again = egovnet("monitor", "up", "--run-dir", str(run_dir), *options, "--json", cwd=workdir)
     assert again.returncode == 0, again.stderr
     assert {c["name"]: c["pid"] for c in json.loads(again.stdout)["components"]} == before
-    status = egovnet("monitor", "status", "--run-dir", str(run_dir), *options, "--json")
+    status = egovnet(
+        "monitor", "status", "--run-dir", str(run_dir), *options, "--json", cwd=workdir
+    )
     assert status.returncode == 0, status.stdout
     assert json.loads(status.stdout)["ok"] is True
 
 
-def test_down_removes_every_process_and_file(stack: dict[str, Any]) -> None:
-    """Last in this module: it takes the stack down (the fixture's down is then a no-op)."""
+def test_down_removes_every_process_and_file_and_nothing_of_another_run_dir(
+    stack: dict[str, Any],
+) -> None:
+    """Last in this module: it takes the stack down (the fixture's down is then a no-op).
+    A second stack, in a run directory whose path begins with the first one's (as another
+    user's monitoring would be beside it), keeps running."""
     run_dir, options, workdir = stack["run_dir"], stack["options"], stack["workdir"]
-    pids = [c["pid"] for c in stack["report"]["components"]]
-    done = egovnet("monitor", "down", "--run-dir", str(run_dir), "--json", cwd=workdir)
-    assert done.returncode == 0, done.stderr
-    assert sorted(json.loads(done.stdout)["stopped"]) == ["alertmanager", "exporter", "prometheus"]
-    assert not run_dir.exists()
-    for pid in pids:
-        cmdline = Path(f"/proc/{pid}/cmdline")
-        assert not cmdline.exists() or str(run_dir) not in cmdline.read_text(errors="replace")
-    status = egovnet("monitor", "status", "--run-dir", str(run_dir), *options, "--json")
-    assert status.returncode == 1
-    assert not any(c["running"] for c in json.loads(status.stdout)["components"])
+    egovnet = stack["kit"].egovnet
+    beside = run_dir.with_name(run_dir.name + "-beside")
+    other = egovnet(
+        "monitor", "up", "--run-dir", str(beside), *stack_options(), "--json", cwd=workdir
+    )
+    try:
+        assert other.returncode == 0, other.stdout + other.stderr
+        pids = [c["pid"] for c in stack["report"]["components"]]
+        done = egovnet("monitor", "down", "--run-dir", str(run_dir), "--json", cwd=workdir)
+        assert done.returncode == 0, done.stderr
+        stopped = sorted(json.loads(done.stdout)["stopped"])
+        assert stopped == ["alertmanager", "exporter", "prometheus"]
+        assert not run_dir.exists()
+        for pid in pids:
+            cmdline = Path(f"/proc/{pid}/cmdline")
+            assert not cmdline.exists() or str(run_dir) not in cmdline.read_text(errors="replace")
+        status = egovnet(
+            "monitor", "status", "--run-dir", str(run_dir), *options, "--json", cwd=workdir
+        )
+        assert status.returncode == 1
+        assert not any(c["running"] for c in json.loads(status.stdout)["components"])
+        for component in json.loads(other.stdout)["components"]:
+            alive = Path(f"/proc/{component['pid']}/cmdline")
+            assert alive.exists(), f"{component['name']} of another run directory was stopped"
+    finally:
+        egovnet("monitor", "down", "--run-dir", str(beside), cwd=workdir)
+    assert not beside.exists()
 
 
-def test_up_finds_the_default_secrets_file_for_the_exporter(tmp_path: Path) -> None:
+def test_up_finds_the_default_secrets_file_for_the_exporter(kit: TestLab, tmp_path: Path) -> None:
     """`egovnet secrets init` leaves .secrets/secrets.yaml in the working directory; the
     exporter runs elsewhere (the run directory) and must still get those secrets."""
     require("prometheus", "prometheus-alertmanager")
@@ -198,15 +213,11 @@ def test_up_finds_the_default_secrets_file_for_the_exporter(tmp_path: Path) -> N
     )
     secrets.chmod(0o600)
     run_dir = tmp_path / "run"
-    options = [
-        *("--exporter", f"127.0.0.1:{free_port()}"),
-        *("--prometheus", f"127.0.0.1:{free_port()}"),
-        *("--alertmanager", f"127.0.0.1:{free_port()}"),
-    ]
+    options = stack_options()
     try:
         started = run_egovnet(
             "monitor", "up", "--run-dir", str(run_dir), *options, "--json",
-            cwd=tmp_path, inventory=INVENTORY, secrets=False,
+            cwd=tmp_path, inventory=kit.inventory, secrets=False,
         )  # fmt: skip
         assert started.returncode == 0, started.stdout + started.stderr
         assert all(c["ready"] for c in json.loads(started.stdout)["components"])
