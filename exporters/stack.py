@@ -108,7 +108,10 @@ def _ours(pid: int, run_dir: Path) -> bool:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
     except OSError:
         return False
-    return str(run_dir.resolve()) in cmdline
+    # a path inside run_dir (or run_dir itself) among the arguments: `/x/run` must not claim
+    # a process of `/x/run2`
+    directory = str(run_dir.resolve())
+    return any(arg == directory or f"{directory}/" in arg for arg in cmdline.split("\0"))
 
 
 def _pid(run_dir: Path, name: str) -> int | None:
