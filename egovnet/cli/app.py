@@ -295,8 +295,14 @@ def render(
 @topology_app.command("clab")
 def topology_clab(
     output: Annotated[
-        Path, typer.Option("-o", "--output", help="Topology file; configs go beside it.")
-    ] = Path("build/lab/egovnet.clab.yml"),
+        Path | None,
+        typer.Option(
+            "-o",
+            "--output",
+            help="Topology file; configs go beside it. Default: build/lab/<lab name>.clab.yml, "
+            "where `lab up` puts it.",
+        ),
+    ] = None,
     secrets: SecretsOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -307,6 +313,7 @@ def topology_clab(
     into `configs/` beside the file.
     """
     network = load(as_json)
+    output = output or default_topology(network.lab_name)
     store = secret_store(secrets, as_json)
     missing = store.missing(secret_names(network))
     if missing:
