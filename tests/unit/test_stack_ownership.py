@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,6 +24,11 @@ def process_of_run2(tmp_path: Path) -> Iterator[int]:
     (tmp_path / "run2").mkdir()
     argv = [sys.executable, "-c", "import time; time.sleep(30)", f"{tmp_path}/run2/prometheus.yml"]
     process = subprocess.Popen(argv)
+    cmdline = Path(f"/proc/{process.pid}/cmdline")
+    deadline = time.monotonic() + 10
+    # until it has exec'd, the child's command line is still pytest's own
+    while b"time.sleep" not in cmdline.read_bytes() and time.monotonic() < deadline:
+        time.sleep(0.01)
     try:
         yield process.pid
     finally:
