@@ -23,16 +23,11 @@ from egovnet.schema import (
     ProbeSpec,
     RoutingSpec,
     ServicesSpec,
-    SnmpUserSpec,
     Tier,
 )
 
 GLOBAL = "global"
 """Name of the underlay routing instance."""
-
-SnmpUser = SnmpUserSpec
-"""An SNMPv3 user as the model holds it: names, algorithms and `SecretRef`s, never a key.
-`egovnet.secrets.snmp_credentials` resolves it against a `SecretStore`."""
 
 
 class _Frozen(BaseModel):
