@@ -145,6 +145,22 @@ class Napalm:
 
 
 @dataclass(frozen=True)
+class ExitAcls:
+    """The two ACLs a vendor exit renders on its internet port (docs/isolation.md, "Vendor
+    exits: NAT and firewall"): numbers where the platform numbers ACLs by kind (VRP and
+    Comware: 2000-2999 basic, by source only; 3000-3999 advanced), names on IOS.
+
+    >>> ExitAcls(nat="2000", inbound="3000").inbound
+    '3000'
+    """
+
+    nat: str
+    """Selects the sources the exit translates: the internet zone's pool, nothing else."""
+    inbound: str
+    """The internet port's inbound filter: replies to the exit's own address, then deny."""
+
+
+@dataclass(frozen=True)
 class PlatformRecord:
     """Everything egovnet knows about one platform. References are "module:attribute"."""
 
@@ -171,9 +187,9 @@ class PlatformRecord:
     detection: Signature
     snmp_modules: tuple[str, ...]
     """Exporter modules (`exporters/modules/<name>.yaml`) a device of this platform answers."""
-    renders_exit_filter: bool
-    """The templates render an exit's firewall and NAT (FRR: the nftables section); where
-    False, the audit assumes the policy's until the templates render it."""
+    exit_acls: ExitAcls | None
+    """The ACLs an exit's config renders its firewall and NAT with; None where they are not
+    ACLs (FRR: an nftables ruleset in the config's packet-filter section)."""
     shut_unknown_ports: str | None = None
     """`(config, ports) -> config`: shut ports a device has and its config does not know
     (`isolation enforce`); the driver must offer `list_interfaces`. None: not supported."""
@@ -208,7 +224,7 @@ _RECORDS: tuple[PlatformRecord, ...] = (
         ),
         detection=Signature(any_of=("frr version", "frr defaults"), head_only=True),
         snmp_modules=("system", "if_mib", "bgp", "host_resources"),
-        renders_exit_filter=True,
+        exit_acls=None,
         shut_unknown_ports="isolation.enforce:shut_ports_frr",
     ),
     # Vendor gear: port 0 is the trunk to the node's access switch, one sub-interface per
@@ -245,7 +261,7 @@ _RECORDS: tuple[PlatformRecord, ...] = (
             all_of=("sysname ",), any_of=("ip ip-prefix ", "ipv4-family", "dot1q termination")
         ),
         snmp_modules=("system", "if_mib", "bgp", "ospf", "huawei"),
-        renders_exit_filter=False,
+        exit_acls=ExitAcls(nat="2000", inbound="3000"),
     ),
     PlatformRecord(
         name="h3c_comware",
@@ -281,7 +297,7 @@ _RECORDS: tuple[PlatformRecord, ...] = (
         # after VRP in registry order: a `sysname` config without VRP's words is Comware
         detection=Signature(any_of=("sysname ",)),
         snmp_modules=("system", "if_mib", "bgp", "ospf", "h3c"),
-        renders_exit_filter=False,
+        exit_acls=ExitAcls(nat="2000", inbound="3000"),
     ),
     PlatformRecord(
         name="cisco_ios",
@@ -317,7 +333,7 @@ _RECORDS: tuple[PlatformRecord, ...] = (
         # IOS's own words (FRR writes `vrf NAME`, and no `service timestamps`)
         detection=Signature(any_of=("vrf definition ", "service timestamps ", "no service pad")),
         snmp_modules=("system", "if_mib", "bgp", "ospf"),
-        renders_exit_filter=False,
+        exit_acls=ExitAcls(nat="EGOV-NAT", inbound="EGOV-INTERNET-IN"),
     ),
 )
 

@@ -1,6 +1,7 @@
 """Where the configurations of an audit come from: the intended ones (rendered from the
-model) or running ones (a directory such as a backup: `<host>.cfg`). An FRR exit's firewall
-and NAT are the nftables ruleset in its config's packet-filter section
+model) or running ones (a directory such as a backup: `<host>.cfg`). Both are audited as
+written: a vendor exit's firewall and NAT are ACL and NAT lines of its config; an FRR exit's
+are the nftables ruleset in its config's packet-filter section
 (`egovnet.render.packet_filter`), or a `<host>.nft` file beside the config."""
 
 from __future__ import annotations
@@ -9,11 +10,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from egovnet import platforms
-from egovnet.model import Network, Node
+from egovnet.model import Network
 from egovnet.render.engine import render_network
 from egovnet.render.packet_filter import HEADER, ruleset_in_place, split
 from egovnet.secrets import SharedSecrets
-from isolation.config import ANY, DeviceConfig, FilterRule, PacketFilter, Where
+from isolation.config import DeviceConfig
 from isolation.parse_frr import parse_nft
 
 Parser = Callable[[str, str, str], DeviceConfig]
@@ -28,7 +29,6 @@ def parser_for(platform: str) -> Parser:
 
 NO_SECRETS = SharedSecrets(aaa_key="-", snmp_users=[], local_admin=None)
 """The audit reads routing, never secrets: configs are rendered with none in them."""
-POLICY_FILTER = "policy:replies-only"
 
 
 def detect_platform(text: str, default: str) -> str:
@@ -61,41 +61,14 @@ def parse_for(text: str, host: str, platform: str, file: str) -> DeviceConfig:
     return config
 
 
-def internet_port(node: Node, platform: str) -> str | None:
-    """The name of an exit's internet interface on `platform` (docs/routing.md, "Ports")."""
-    if node.internet is None:
-        return None
-    return platforms.platform(platform).naming.port_name(node.internet.port)
-
-
-def add_policy_firewall(network: Network, configs: dict[str, DeviceConfig]) -> None:
-    """Give each exit the firewall the policy asks for, where its rendered config has none of
-    its own: replies only inward, source NAT outward. FRR exits render theirs (the nftables
-    section); the vendor templates do not render the exit's ACL and NAT yet."""
-    for host in network.policy.exits:
-        config = configs.get(host)
-        port = internet_port(network.node(host), config.platform) if config else None
-        if config is None or port is None or port not in config.interfaces:
-            continue
-        interface = config.interfaces[port]
-        if interface.inbound_filter is not None or interface.nat:
-            continue  # the config's own: audited as it is
-        where = Where("network.yaml", 0, "isolation policy: the internet gets replies only")
-        config.filters[POLICY_FILTER] = PacketFilter(
-            POLICY_FILTER, [FilterRule(True, ANY, established=True, where=where)]
-        )
-        interface.inbound_filter = POLICY_FILTER
-        interface.nat = True
-
-
 def intended_configs(network: Network, platform: str | None = None) -> dict[str, DeviceConfig]:
-    """Every node's rendered configuration, parsed, with the policy's exit firewall."""
+    """Every node's rendered configuration, parsed: audited exactly as rendered, the exit's
+    firewall and NAT included (each platform's template renders its own)."""
     texts = render_network(network, NO_SECRETS, platform)
     configs = {}
     for node in network.nodes:
         on = platform or node.platform
         configs[node.name] = parse_for(texts[node.name], node.name, on, f"{node.name}.cfg")
-    add_policy_firewall(network, configs)
     return configs
 
 

@@ -63,6 +63,11 @@ class Prefix:
     def cidr(self) -> str:
         return f"{self.network}/{self.prefixlen}"
 
+    @property
+    def wildcard(self) -> str:
+        """The inverse mask ACLs write (`Prefix.of(IPv4Network("10.96.0.0/16"))`: 0.0.255.255)."""
+        return ip_text((1 << (32 - self.prefixlen)) - 1)
+
 
 @dataclass(frozen=True)
 class Interface:
@@ -109,6 +114,42 @@ class RoutingInstance:
     neighbors: list[Neighbor] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class ReplyRule:
+    """One permit of the exit's inbound filter: `protocol` toward the exit's own internet
+    address, TCP only with ACK or RST set (`established`: replies, never a new session)."""
+
+    protocol: str
+    established: bool = False
+
+
+REPLY_RULES = (ReplyRule("tcp", established=True), ReplyRule("udp"), ReplyRule("icmp"))
+"""What comes back through source NAT: every reply is addressed to the exit's own address
+(the NAT table maps it on to the inside host that opened the flow); anything else from the
+internet is denied. UDP and ICMP cannot be told apart by flags, so the NAT table is their
+state: a datagram to the exit's address without a NAT session ends at the router itself."""
+
+
+@dataclass(frozen=True)
+class ExitFirewall:
+    """A vendor exit's own firewall and source NAT on its internet port (docs/isolation.md,
+    "Vendor exits: NAT and firewall"): what FRR's nftables section says, in ACLs."""
+
+    port: str
+    """The internet port, on which NAT and the inbound filter sit."""
+    vrf: str
+    """The internet zone's VRF / VPN instance, the port's."""
+    address: Address
+    """The exit's own internet address: what NAT translates to, where replies arrive."""
+    nat_acl: str
+    filter_acl: str
+    nat_sources: list[Prefix]
+    """The pools of the zones the policy gives internet (never a zone without it)."""
+    replies: tuple[ReplyRule, ...] = REPLY_RULES
+    inside: list[str] = field(default_factory=list)
+    """The zone's other interfaces (IOS marks them `ip nat inside`)."""
+
+
 @dataclass
 class NodeView:
     """Everything a template needs for one node."""
@@ -137,6 +178,8 @@ class NodeView:
     packet_filter: str = ""
     """FRR exits: the nftables ruleset of the internet zone, as the config's comment
     section (`egovnet.render.packet_filter`); empty elsewhere."""
+    exit_firewall: ExitFirewall | None = None
+    """Vendor exits: the ACLs and NAT of the internet port; None elsewhere."""
 
 
 def _list_name(instance: str, direction: str, who: str) -> str:
@@ -212,19 +255,25 @@ class _Builder:
             )
             routing[dept.zone].networks.append(Prefix.of(dept.prefix))
         packet_filter = ""
+        exit_firewall = None
         if node.internet is not None:
             zone = node.internet.zone
-            if record.renders_exit_filter:  # vendor exits: ACL and NAT not rendered yet
-                port = self.port(naming, node.internet.port)
+            port = self.port(naming, node.internet.port)
+            address = Address.of(node.internet.address)
+            if record.exit_acls is None:  # FRR: the nftables ruleset of the zone's netns
                 packet_filter = embed(zone, exit_ruleset(port))
-            interfaces.append(
-                Interface(
-                    self.port(naming, node.internet.port),
-                    "unified internet exit uplink",
-                    Address.of(node.internet.address),
-                    "internet",
+            else:
+                exit_firewall = ExitFirewall(
+                    port=port,
                     vrf=zone,
+                    address=address,
+                    nat_acl=record.exit_acls.nat,
+                    filter_acl=record.exit_acls.inbound,
+                    nat_sources=self.nat_sources(zone),
+                    inside=[i.name for i in interfaces if i.vrf == zone],
                 )
+            interfaces.append(
+                Interface(port, "unified internet exit uplink", address, "internet", vrf=zone)
             )
             for inst in node.zones:
                 if self.internet[inst]:
@@ -261,7 +310,14 @@ class _Builder:
             idle_timeout=network.services.ssh.idle_timeout_minutes,
             network_name=network.name,
             packet_filter=packet_filter,
+            exit_firewall=exit_firewall,
         )
+
+    def nat_sources(self, zone: str) -> list[Prefix]:
+        """What the exit translates on its port in `zone`: the zone's pool if the policy
+        gives the zone internet, else nothing (its traffic must not leave at all)."""
+        policy = self.network.policy.zones.get(zone)
+        return [Prefix.of(self.pools[zone])] if policy is not None and policy.internet else []
 
     def _session(
         self,

@@ -4,7 +4,8 @@ injected leak caught with a precise finding (host, zone, prefix or flow, the lin
 Leaks are written by hand into rendered configs, the way an engineer's edit on a device
 would land in its running config: a static default in a county's private VRF, a private
 prefix redistributed at the exit, a second internet uplink at a city, an exit filter that
-lets the internet in. The exit's firewall is hand-written per vendor (ACL + NAT)."""
+lets the internet in. Every platform's exit renders its own firewall and NAT; the audit adds
+none."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from egovnet.render.engine import render_network
 from isolation.analysis import audit_configs
 from isolation.config import DeviceConfig
 from isolation.findings import Finding, hosts_to_repair
-from isolation.sources import NO_SECRETS, add_policy_firewall, intended_configs, parser_for
+from isolation.sources import NO_SECRETS, intended_configs, parse_for
 
 PLATFORMS = platform_names()
 
@@ -41,15 +42,11 @@ def insert(text: str, after: str, lines: str) -> str:
     return "\n".join([*rows[:at], *lines.splitlines(), *rows[at:]]) + "\n"
 
 
-def audit(
-    network: Network, platform: str, edited: dict[str, str], *, policy_firewall: bool = True
-) -> list[Finding]:
+def audit(network: Network, platform: str, edited: dict[str, str]) -> list[Finding]:
     rendered = texts(network, platform) | edited
     configs: dict[str, DeviceConfig] = {
-        host: parser_for(platform)(text, host, f"{host}.cfg") for host, text in rendered.items()
+        host: parse_for(text, host, platform, f"{host}.cfg") for host, text in rendered.items()
     }
-    if policy_firewall:
-        add_policy_firewall(network, configs)
     return audit_configs(network, configs)
 
 
@@ -132,34 +129,12 @@ def test_a_second_internet_uplink_at_a_city(network: Network) -> None:
     assert not any(f.zone == "private" for f in findings)
 
 
-VRP_EXIT_FIREWALL = """acl number 3001
- description internet inbound: replies only
-{extra} rule 10 permit tcp tcp-flag established
- rule 20 deny ip
-#
-acl number 2000
- rule 5 permit source 10.96.0.0 0.0.255.255
-#"""
-
-
-def vrp_exit(network: Network, extra: str = "", nat: bool = True) -> str:
-    text = texts(network, "huawei_vrp")["hebei-exit"]
-    lines = " traffic-filter inbound acl 3001" + ("\n nat outbound 2000" if nat else "")
-    text = insert(text, " ip address 198.18.0.113 255.255.255.254", lines)
-    return text.replace("\nreturn\n", "\n" + VRP_EXIT_FIREWALL.format(extra=extra) + "\nreturn\n")
-
-
-def test_a_hand_written_exit_firewall_is_clean(network: Network) -> None:
-    text = vrp_exit(network)
-    assert audit(network, "huawei_vrp", {"hebei-exit": text}, policy_firewall=False) == []
-
-
 def test_an_exit_filter_rule_letting_the_internet_in(network: Network) -> None:
-    rule = " rule 5 permit tcp destination 10.96.0.0 0.0.255.255 destination-port eq 80\n"
-    text = vrp_exit(network, extra=rule)
-    findings = audit(network, "huawei_vrp", {"hebei-exit": text}, policy_firewall=False)
+    rule = " rule 1 permit tcp destination 10.96.0.0 0.0.255.255 destination-port eq 80"
+    text = insert(texts(network, "huawei_vrp")["hebei-exit"], "acl number 3000", rule)
+    findings = audit(network, "huawei_vrp", {"hebei-exit": text})
     assert rules(findings) == {("internet-reaches-nothing", "hebei-exit", "public")}
-    assert "rule 5 permit tcp destination 10.96.0.0" in findings[0].evidence
+    assert "rule 1 permit tcp destination 10.96.0.0" in findings[0].evidence
     # every public department (ten in the sample), none of the private ones
     assert "10.96.0.0/26 (hebei-core-1 public)" in findings[0].subject
     assert findings[0].subject.endswith("and 5 more")
@@ -167,7 +142,9 @@ def test_an_exit_filter_rule_letting_the_internet_in(network: Network) -> None:
 
 def test_an_exit_without_nat_or_filter(network: Network) -> None:
     text = texts(network, "huawei_vrp")["hebei-exit"]
-    findings = audit(network, "huawei_vrp", {"hebei-exit": text}, policy_firewall=False)
+    text = text.replace(" traffic-filter inbound acl 3000\n", "")
+    text = text.replace(" nat outbound 2000\n", "")
+    findings = audit(network, "huawei_vrp", {"hebei-exit": text})
     assert rules(findings) == {
         ("nat-at-exit", "hebei-exit", "public"),
         ("internet-reaches-nothing", "hebei-exit", "public"),
@@ -178,12 +155,19 @@ def test_an_exit_without_nat_or_filter(network: Network) -> None:
     assert "private" not in inbound.subject
 
 
-def test_ios_exit_acl_and_nat_are_read(network: Network) -> None:
+def test_ios_exit_acl_and_nat_in_another_form_are_read(network: Network) -> None:
+    """A hand-written IOS firewall (numbered NAT ACL, `any any established`) in place of
+    the rendered one is read and audited as written."""
     text = texts(network, "cisco_ios")["hebei-exit"]
-    text = insert(
-        text,
-        " ip address 198.18.0.113 255.255.255.254",
-        " ip access-group INTERNET-IN in\n ip nat outside",
+    text = text.replace(
+        " ip access-group EGOV-INTERNET-IN in\n", " ip access-group INTERNET-IN in\n"
+    )
+    text = text.replace(
+        "ip nat inside source list EGOV-NAT interface GigabitEthernet0/3 vrf public overload\n",
+        "",
+    )
+    assert ("nat-at-exit", "hebei-exit", "public") in rules(
+        audit(network, "cisco_ios", {"hebei-exit": text})
     )
     text = text.replace(
         "\nend",
@@ -192,7 +176,7 @@ def test_ios_exit_acl_and_nat_are_read(network: Network) -> None:
         "ip nat inside source list 10 interface GigabitEthernet0/3 vrf public overload\n"
         "access-list 10 permit 10.96.0.0 0.0.255.255\nend",
     )
-    assert audit(network, "cisco_ios", {"hebei-exit": text}, policy_firewall=False) == []
+    assert audit(network, "cisco_ios", {"hebei-exit": text}) == []
 
 
 def test_management_redistributed_into_routing(network: Network) -> None:
