@@ -385,6 +385,7 @@ def write_federation(
     )
     rules = alert_rules(timing)
     rules["groups"].append(summary_rules())
+    rules_text = _yaml(rules)  # the same for every shard: dumped once
     for shard in plan.shards:
         home = directory / SHARD_DIR / shard.name
         config = prometheus_config(
@@ -395,7 +396,7 @@ def write_federation(
             external_labels=shard.labels,
         )
         files[home / "prometheus.yml"] = _yaml(config)
-        files[home / RULES_FILE] = _yaml(rules)
+        files[home / RULES_FILE] = rules_text
         files[home / SNMP_TARGETS] = _json(snmp_targets(network, lab=lab, nodes=shard.nodes))
         files[home / ISOLATION_TARGETS] = "[]\n"
         plan.instances.append(
