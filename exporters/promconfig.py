@@ -11,6 +11,7 @@ and `alertmanager.yml` (province NOC, one NOC per city). Two timings: `productio
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from typing import Any
 import yaml
 
 from egovnet import platforms
-from egovnet.model import Network
+from egovnet.model import Network, Node
 from exporters.targets import node_labels
 
 RULES_FILE = "rules/egov.rules.yml"
@@ -57,10 +58,13 @@ class Endpoints:
     alertmanager: str = "127.0.0.1:9093"
 
 
-def snmp_targets(network: Network, *, lab: bool = False) -> list[dict[str, Any]]:
-    """file_sd entries: one per node, its inventory labels and the modules to scrape."""
+def snmp_targets(
+    network: Network, *, lab: bool = False, nodes: Sequence[Node] | None = None
+) -> list[dict[str, Any]]:
+    """file_sd entries: one per node (of `nodes`, by default the network's), its inventory
+    labels and the modules to scrape."""
     entries = []
-    for node in network.nodes:
+    for node in network.nodes if nodes is None else nodes:
         modules = (
             platforms.LAB.snmp_modules if lab else platforms.platform(node.platform).snmp_modules
         )
@@ -72,35 +76,74 @@ def snmp_targets(network: Network, *, lab: bool = False) -> list[dict[str, Any]]
     return entries
 
 
-def prometheus_config(network: Network, timing: Timing, endpoints: Endpoints) -> dict[str, Any]:
-    """prometheus.yml as data."""
+def snmp_jobs(exporters: Sequence[str]) -> list[dict[str, Any]]:
+    """The SNMP scrape job, or with several exporters one job per exporter: `egov_snmp_<j>`
+    keeps the targets whose `hashmod` of the host name is j, so each device is scraped once,
+    always by the same exporter (which keeps its walk sizes), and adding an exporter moves
+    about 1/N of the devices."""
+    sharded = len(exporters) > 1
+    jobs = []
+    for index, exporter in enumerate(exporters):
+        relabel: list[dict[str, Any]] = []
+        if sharded:
+            relabel += [
+                {
+                    "source_labels": ["__address__"],
+                    "modulus": len(exporters),
+                    "target_label": "__tmp_exporter_shard",
+                    "action": "hashmod",
+                },
+                {
+                    "source_labels": ["__tmp_exporter_shard"],
+                    "regex": str(index),
+                    "action": "keep",
+                },
+            ]
+        relabel += [
+            {"source_labels": ["__address__"], "target_label": "__param_target"},
+            {"source_labels": ["__param_target"], "target_label": "instance"},
+            {"target_label": "__address__", "replacement": exporter},
+        ]
+        jobs.append(
+            {
+                "job_name": f"egov_snmp_{index}" if sharded else "egov_snmp",
+                "metrics_path": "/snmp",
+                # the exporter sets the same inventory labels on every series it returns
+                "honor_labels": True,
+                "file_sd_configs": [{"files": [SNMP_TARGETS], "refresh_interval": "1m"}],
+                "relabel_configs": relabel,
+            }
+        )
+    return jobs
+
+
+def prometheus_config(
+    network: Network,
+    timing: Timing,
+    endpoints: Endpoints,
+    *,
+    exporters: Sequence[str] | None = None,
+    external_labels: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """prometheus.yml as data; `exporters` (default: the one of `endpoints`) shards the
+    SNMP job, `external_labels` (a shard's province, city) join `network`."""
+    exporters = exporters or (endpoints.exporter,)
     return {
         "global": {
             "scrape_interval": timing.scrape,
             "evaluation_interval": timing.evaluation,
             "scrape_timeout": timing.timeout,
-            "external_labels": {"network": network.name},
+            "external_labels": {"network": network.name, **(external_labels or {})},
         },
         "rule_files": [RULES_FILE],
         "alerting": {
             "alertmanagers": [{"static_configs": [{"targets": [endpoints.alertmanager]}]}]
         },
         "scrape_configs": [
-            {
-                "job_name": "egov_snmp",
-                "metrics_path": "/snmp",
-                # the exporter sets the same inventory labels on every series it returns
-                "honor_labels": True,
-                "file_sd_configs": [{"files": [SNMP_TARGETS], "refresh_interval": "1m"}],
-                "relabel_configs": [
-                    {"source_labels": ["__address__"], "target_label": "__param_target"},
-                    {"source_labels": ["__param_target"], "target_label": "instance"},
-                    {"target_label": "__address__", "replacement": endpoints.exporter},
-                ],
-            },
+            *snmp_jobs(exporters),
             {
                 "job_name": "egov_exporter",
-                "static_configs": [{"targets": [endpoints.exporter]}],
+                "static_configs": [{"targets": list(exporters)}],
             },
             {
                 # [isolation] publishes egov_isolation_violations / egov_interconnect_reachable;
@@ -243,7 +286,7 @@ def alert_rules(timing: Timing) -> dict[str, Any]:
         ),
         _alert(
             "EgovExporterScrapeFailing",
-            'up{job=~"egov_snmp|egov_exporter"} == 0',
+            'up{job=~"egov_snmp(_[0-9]+)?|egov_exporter"} == 0',
             timing.unreachable,
             "critical",
             "Prometheus cannot scrape the SNMP exporter",
@@ -323,10 +366,12 @@ def write_config(
     endpoints: Endpoints,
     lab: bool = False,
     webhook: str | None = None,
+    exporters: Sequence[str] | None = None,
 ) -> list[Path]:
-    """Write every file into `directory`; the paths written."""
+    """Write every file into `directory`; the paths written. `exporters`: several exporters
+    sharing the devices (see `snmp_jobs`)."""
     files: dict[str, str] = {
-        "prometheus.yml": _yaml(prometheus_config(network, timing, endpoints)),
+        "prometheus.yml": _yaml(prometheus_config(network, timing, endpoints, exporters=exporters)),
         RULES_FILE: _yaml(alert_rules(timing)),
         SNMP_TARGETS: json.dumps(snmp_targets(network, lab=lab), ensure_ascii=False, indent=2),
         ISOLATION_TARGETS: "[]\n",

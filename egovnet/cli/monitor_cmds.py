@@ -11,7 +11,7 @@ import shutil
 import sys
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, cast
 
 import typer
 from rich.markup import escape
@@ -34,6 +34,16 @@ from egovnet.errors import EgovnetError, InventoryError, SecretError
 from egovnet.wiring.lab import lab_route_check
 from exporters import stack
 from exporters.dashboards import write_dashboards
+from exporters.federation import (
+    DEVICES_PER_EXPORTER,
+    LAYOUTS,
+    FederationPlan,
+    Layout,
+    LayoutError,
+    exporter_addresses,
+    federated_series,
+    write_federation,
+)
 from exporters.modules import MODULE_DIR, ModuleError, load_modules
 from exporters.promconfig import TIMINGS, Endpoints, write_config
 from exporters.server import Exporter, serve
@@ -162,33 +172,116 @@ def monitor_config(
     exporter: ExporterOption = "127.0.0.1:9116",
     alertmanager: AlertmanagerOption = "127.0.0.1:9093",
     webhook: WebhookOption = None,
+    layout: Annotated[
+        str,
+        typer.Option(
+            help="single: one Prometheus for every device; national: one Prometheus per "
+            "province and a national one federating them; city: one per city and one "
+            "federating them (a province too big for one Prometheus)."
+        ),
+    ] = "single",
+    exporter_shards: Annotated[
+        int,
+        typer.Option(
+            help="Exporters sharing each Prometheus's devices by hashmod of the host name "
+            f"(plan one per {DEVICES_PER_EXPORTER} devices); they listen on the ports "
+            "from --exporter's on."
+        ),
+    ] = 1,
+    prometheus: Annotated[
+        str,
+        typer.Option(
+            help="With --layout national|city: HOST:PORT of the national Prometheus; "
+            "the shards' listen on the ports after it."
+        ),
+    ] = "127.0.0.1:9090",
     as_json: JsonOption = False,
 ) -> None:
     """Write prometheus.yml, file_sd targets, alert rules, alertmanager.yml and Grafana
     dashboards (DIR/dashboards/*.json) from the inventory. Check them with
-    `promtool check config DIR/prometheus.yml`."""
+    `promtool check config DIR/prometheus.yml`. With --layout national or city: DIR holds
+    the federating Prometheus, DIR/shards/NAME/ each province's (or city's)."""
     network = load(as_json)
     if profile not in TIMINGS:
         fail(EgovnetError(f"unknown profile '{profile}' (production or lab)"), as_json)
+    if layout not in LAYOUTS:
+        fail(EgovnetError(f"unknown layout '{layout}' ({', '.join(LAYOUTS)})"), as_json)
+    if exporter_shards < 1:
+        fail(EgovnetError(f"--exporter-shards {exporter_shards}: at least 1"), as_json)
+    plan: FederationPlan | None = None
     try:
-        written = write_config(
-            network,
-            output,
-            timing=TIMINGS[profile],
-            endpoints=Endpoints(exporter, alertmanager),
-            lab=profile == "lab",
-            webhook=webhook,
-        )
+        for listen in (exporter, alertmanager, prometheus):
+            parse_listen(listen)
+        if layout == "single":
+            written = write_config(
+                network,
+                output,
+                timing=TIMINGS[profile],
+                endpoints=Endpoints(exporter, alertmanager),
+                lab=profile == "lab",
+                webhook=webhook,
+                exporters=exporter_addresses(exporter, exporter_shards),
+            )
+        else:
+            plan = write_federation(
+                network,
+                output,
+                cast("Layout", layout),
+                timing=TIMINGS[profile],
+                prometheus=prometheus,
+                exporter=exporter,
+                alertmanager=alertmanager,
+                exporter_shards=exporter_shards,
+                lab=profile == "lab",
+                webhook=webhook,
+            )
+            written = plan.files
         written += write_dashboards(network, output / "dashboards")
+    except (LayoutError, typer.BadParameter) as exc:
+        fail(exc if isinstance(exc, EgovnetError) else EgovnetError(str(exc)), as_json)
     except OSError as exc:
         fail(EgovnetError(f"cannot write into {output}: {exc.strerror or exc}"), as_json)
     if as_json:
-        emit_json({"ok": True, "directory": str(output), "files": [str(p) for p in written]})
+        document: dict[str, object] = {
+            "ok": True,
+            "directory": str(output),
+            "layout": layout,
+            "files": [str(p) for p in written],
+        }
+        if plan is not None:
+            document["prometheus"] = [
+                {"name": i.name, "config": str(i.config), "listen": i.listen, "argv": i.argv()}
+                for i in plan.instances
+            ]
+            document["shards"] = [
+                {
+                    "name": s.name,
+                    "labels": s.labels,
+                    "devices": len(s.nodes),
+                    "exporters": list(s.exporters),
+                    "federated_series": federated_series(s, network),
+                }
+                for s in plan.shards
+            ]
+        emit_json(document)
         return
     out.print(
         f"[bold green]✓[/] {escape(str(output))}: {len(written)} files, "
-        f"{len(network.nodes)} targets ({profile} timings)"
+        f"{len(network.nodes)} targets ({profile} timings, {layout} layout)"
     )
+    if plan is not None:
+        out.print(
+            f"{len(plan.shards)} shard Prometheus and the national one federating them; "
+            "start each (the exporters of a shard listen where its prometheus.yml says):"
+        )
+        for instance in plan.instances:
+            out.print(escape(" ".join(instance.argv())), soft_wrap=True)
+        for shard in plan.shards:
+            for address in shard.exporters:
+                out.print(
+                    escape(f"egovnet -i {state.inventory} exporter --listen {address}"),
+                    soft_wrap=True,
+                )
 
 
 DEFAULT_RUN = Path("build/monitor")
