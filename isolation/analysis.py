@@ -18,8 +18,8 @@ from ipaddress import IPv4Address, IPv4Network
 
 import networkx as nx
 
+from egovnet.configs.model import DeviceConfig, Interface
 from egovnet.model import GLOBAL, Network
-from isolation.config import DeviceConfig, Interface
 from isolation.findings import Finding
 from isolation.routing import DISCARD, EXTERNAL, Instance, Route, RoutingState, compute
 

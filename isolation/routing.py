@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
 
-from isolation.config import DeviceConfig, Where
+from egovnet.configs.model import DeviceConfig, Where
 
 Instance = tuple[str, str]
 """(host, routing instance)."""

@@ -5,60 +5,20 @@ and NAT are the nftables ruleset in its config's packet-filter section
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 from egovnet import platforms
+from egovnet.configs.frr import parse_nft
+from egovnet.configs.model import ANY, DeviceConfig, FilterRule, PacketFilter, Where
+from egovnet.configs.parse import parse_config, parse_for
 from egovnet.model import Network, Node
 from egovnet.render.engine import render_network
-from egovnet.render.packet_filter import HEADER, ruleset_in_place, split
+from egovnet.render.packet_filter import split
 from egovnet.secrets import SharedSecrets
-from isolation.config import ANY, DeviceConfig, FilterRule, PacketFilter, Where
-from isolation.parse_frr import parse_nft
-
-Parser = Callable[[str, str, str], DeviceConfig]
-"""What a platform record's `parser` names: (text, host, file) -> DeviceConfig."""
-
-
-def parser_for(platform: str) -> Parser:
-    """The parser the registry names for `platform` (`UnknownPlatformError` when unknown)."""
-    parser: Parser = platforms.load_reference(platforms.platform(platform).parser)
-    return parser
-
 
 NO_SECRETS = SharedSecrets(aaa_key="-", snmp_users=[], local_admin=None)
 """The audit reads routing, never secrets: configs are rendered with none in them."""
 POLICY_FILTER = "policy:replies-only"
-
-
-def detect_platform(text: str, default: str) -> str:
-    """The platform a configuration text is written for (a backup of the lab is FRR even where
-    the inventory says huawei_vrp): the first platform, in registry order, whose detection
-    signature the text carries, else `default` (which must be a known platform).
-
-    >>> detect_platform("frr version 8.4\\nhostname a\\n", "cisco_ios")
-    'frr'
-    >>> detect_platform("#\\nsysname a\\nip ip-prefix X index 10 permit 10.0.0.0 8\\n", "frr")
-    'huawei_vrp'
-    """
-    fallback = platforms.platform(default).name
-    for record in platforms.platforms():
-        if record.detection.matches(text):
-            return record.name
-    return fallback
-
-
-def parse_config(text: str, host: str, platform: str, file: str) -> DeviceConfig:
-    """A config text parsed for the platform it is written for."""
-    return parse_for(text, host, detect_platform(text, platform), file)
-
-
-def parse_for(text: str, host: str, platform: str, file: str) -> DeviceConfig:
-    """A config text parsed for `platform`, with its packet-filter section if any."""
-    config = parser_for(platform)(text, host, file)
-    if HEADER in text:
-        parse_nft(ruleset_in_place(text), config, file)
-    return config
 
 
 def internet_port(node: Node, platform: str) -> str | None:

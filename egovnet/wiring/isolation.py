@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from egovnet import platforms as registry
+from egovnet.configs.parse import parse_config, parse_for
 from egovnet.model import Network
 from egovnet.wiring.devices import DeviceSession
 from egovnet.wiring.lab import RunnerAccess, lab_names
@@ -17,7 +18,7 @@ from isolation.analysis import audit_configs
 from isolation.enforce import Verdict, targets_of, unknown_ports
 from isolation.findings import Finding, hosts_to_repair
 from isolation.live import live_audit
-from isolation.sources import intended_configs, parse_config, parse_for, running_configs
+from isolation.sources import intended_configs, running_configs
 from nornir_tasks.report import RolloutReport
 from nornir_tasks.tasks import fetch_running, interfaces
 

@@ -12,14 +12,15 @@ from pathlib import Path
 
 import pytest
 
+from egovnet.configs.model import DeviceConfig
+from egovnet.configs.parse import parser_for
 from egovnet.loader import load_network
 from egovnet.model import Network
 from egovnet.platforms import platform_names
 from egovnet.render.engine import render_network
 from isolation.analysis import audit_configs
-from isolation.config import DeviceConfig
 from isolation.findings import Finding, hosts_to_repair
-from isolation.sources import NO_SECRETS, add_policy_firewall, intended_configs, parser_for
+from isolation.sources import NO_SECRETS, add_policy_firewall, intended_configs
 
 PLATFORMS = platform_names()
 

@@ -11,8 +11,7 @@ import re
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
-from egovnet.model import GLOBAL
-from isolation.config import (
+from egovnet.configs.model import (
     ANY,
     BgpInstance,
     DeviceConfig,
@@ -25,6 +24,7 @@ from isolation.config import (
     mask_prefixlen,
     wildcard_prefixlen,
 )
+from egovnet.model import GLOBAL
 
 
 @dataclass(frozen=True)

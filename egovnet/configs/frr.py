@@ -10,8 +10,7 @@ from __future__ import annotations
 import re
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
-from egovnet.model import GLOBAL
-from isolation.config import (
+from egovnet.configs.model import (
     ANY,
     BgpInstance,
     DeviceConfig,
@@ -21,6 +20,7 @@ from isolation.config import (
     Where,
     cisco_prefix_list,
 )
+from egovnet.model import GLOBAL
 
 _NEIGHBOR = re.compile(r"^neighbor (\S+) (remote-as|prefix-list) (\S+)(?: (in|out))?")
 

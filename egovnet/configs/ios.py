@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
-from egovnet.model import GLOBAL
-from isolation.config import (
+from egovnet.configs.model import (
     ANY,
     BgpInstance,
     DeviceConfig,
@@ -19,6 +18,7 @@ from isolation.config import (
     mask_prefixlen,
     wildcard_prefixlen,
 )
+from egovnet.model import GLOBAL
 
 _NAT = re.compile(r"^ip nat inside source (?:list|route-map) \S+ interface (\S+)")
 
