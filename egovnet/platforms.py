@@ -24,6 +24,7 @@ Nothing is imported until a part asks; the completeness test resolves every refe
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -126,8 +127,22 @@ class Signature:
     any_of: tuple[str, ...]
     all_of: tuple[str, ...] = ()
     head_only: bool = False
+    markers: tuple[str, ...] = ()
+    """Regular expressions of lines (anchored at a line's start, after its indentation) that
+    only this platform writes; detection counts how many of them a text carries, so that
+    the platform with the most wins over the first signature that happens to match
+    (`egovnet.configs.parse.detect`)."""
 
     HEAD = 4000
+
+    def score(self, text: str) -> int:
+        """How many of `markers` occur in `text`.
+
+        >>> Signature(any_of=(), markers=("packet-filter ", "version 7\\.")).score(
+        ...     "version 7.1.064\\n packet-filter 3000 inbound\\n")
+        2
+        """
+        return sum(1 for m in self.markers if re.search(rf"^[ \t]*(?:{m})", text, re.M))
 
     def matches(self, text: str) -> bool:
         """Whether `text` carries this signature."""
@@ -206,7 +221,11 @@ _RECORDS: tuple[PlatformRecord, ...] = (
             error_pattern=r"^% ?(Unknown|Invalid|Command incomplete|Ambiguous|Can't|Configuration|"
             r"Specified|There is no|Failed|Error|No such|Please)",
         ),
-        detection=Signature(any_of=("frr version", "frr defaults"), head_only=True),
+        detection=Signature(
+            any_of=("frr version", "frr defaults"),
+            head_only=True,
+            markers=(r"frr version ", r"frr defaults ", r"exit-vrf$"),
+        ),
         snmp_modules=("system", "if_mib", "bgp", "host_resources"),
         renders_exit_filter=True,
         shut_unknown_ports="isolation.enforce:shut_ports_frr",
@@ -242,7 +261,17 @@ _RECORDS: tuple[PlatformRecord, ...] = (
         ),
         # VRP and Comware share `sysname`; these words are VRP's own.
         detection=Signature(
-            all_of=("sysname ",), any_of=("ip ip-prefix ", "ipv4-family", "dot1q termination")
+            all_of=("sysname ",),
+            any_of=("ip ip-prefix ", "ipv4-family", "dot1q termination"),
+            markers=(
+                r"ip ip-prefix ",
+                r"traffic-filter (?:inbound|outbound) ",
+                r"dot1q termination ",
+                r"stelnet server ",
+                r"ssh authentication-type ",
+                r"ipv4-family$",
+                r"interface MEth",
+            ),
         ),
         snmp_modules=("system", "if_mib", "bgp", "ospf", "huawei"),
         renders_exit_filter=False,
@@ -279,7 +308,20 @@ _RECORDS: tuple[PlatformRecord, ...] = (
             error_pattern=r"Unrecognized command|Incomplete command|Wrong parameter|^ % ",
         ),
         # after VRP in registry order: a `sysname` config without VRP's words is Comware
-        detection=Signature(any_of=("sysname ",)),
+        detection=Signature(
+            any_of=("sysname ",),
+            markers=(
+                r"packet-filter (?:\d+|name \S+) (?:inbound|outbound)",
+                r"ip prefix-list \S+ index ",
+                r"version [57]\.\d+\.\d+",
+                r"vlan-type dot1q vid ",
+                r"domain (?:system|default)",
+                r"hwtacacs scheme ",
+                r"local-user \S+ class ",
+                r"interface M-GigabitEthernet",
+                r"ip vpn-instance \S+\n\s+route-distinguisher",
+            ),
+        ),
         snmp_modules=("system", "if_mib", "bgp", "ospf", "h3c"),
         renders_exit_filter=False,
     ),
@@ -315,7 +357,23 @@ _RECORDS: tuple[PlatformRecord, ...] = (
             error_pattern=r"^% (Invalid|Incomplete|Ambiguous)",
         ),
         # IOS's own words (FRR writes `vrf NAME`, and no `service timestamps`)
-        detection=Signature(any_of=("vrf definition ", "service timestamps ", "no service pad")),
+        detection=Signature(
+            any_of=("vrf definition ", "service timestamps ", "no service pad"),
+            markers=(
+                r"vrf definition ",
+                r"service timestamps ",
+                r"no service pad",
+                r"ip vrf \S+$",
+                r"ip access-list (?:extended|standard) ",
+                r"access-list \d+ (?:permit|deny) ",
+                r"ip route \d+\.\d+\.\d+\.\d+ \d+\.\d+\.\d+\.\d+",
+                r"version \d+\.\d+$",
+                r"ip nat (?:inside|outside)",
+                r"Building configuration",
+                r"Current configuration : \d+ bytes",
+                r"ip vrf forwarding ",
+            ),
+        ),
         snmp_modules=("system", "if_mib", "bgp", "ospf"),
         renders_exit_filter=False,
     ),

@@ -18,7 +18,7 @@ from ipaddress import IPv4Address, IPv4Network
 
 import networkx as nx
 
-from egovnet.configs.model import DeviceConfig, Interface
+from egovnet.configs.model import DeviceConfig, Interface, Where
 from egovnet.model import GLOBAL, Network
 from isolation.findings import Finding
 from isolation.routing import DISCARD, EXTERNAL, Instance, Route, RoutingState, compute
@@ -333,10 +333,51 @@ class Audit:
 
 
 def audit_configs(network: Network, configs: Mapping[str, DeviceConfig]) -> list[Finding]:
-    """Every finding of the configuration audit, plus one per node without a configuration."""
+    """Every finding of the configuration audit, plus the audit failing closed: one per node
+    without a configuration, one per node whose configuration says nothing, and `unknown`
+    for every line the parse could not read or whose construct it does not model."""
     missing = [
         Finding("unparsed", n.name, "", "", "no configuration for this node", SOURCE)
         for n in network.nodes
         if n.name not in configs
     ]
-    return sorted([*missing, *Audit(network, configs).run()])
+    unclear = [
+        f for n in network.nodes if n.name in configs for f in _not_understood(configs[n.name])
+    ]
+    return sorted([*missing, *unclear, *Audit(network, configs).run()])
+
+
+def _not_understood(config: DeviceConfig) -> Iterator[Finding]:
+    """The audit's own doubts about one config: empty, unreadable lines, unmodelled
+    constructs (one finding per construct, quoting its first line and counting the rest)."""
+    if config.content_lines == 0 and not config.interfaces and not config.statics:
+        yield Finding(
+            "config-empty",
+            config.host,
+            "",
+            config.file,
+            f"{config.file}: no configuration in it (only blank, #, !, return or end lines)",
+            SOURCE,
+        )
+    for item in config.unparsed:
+        yield Finding(
+            "unknown",
+            config.host,
+            "",
+            f"line {item.where.line}",
+            f"{item.where}: not read: {item.reason}",
+            SOURCE,
+        )
+    by_construct: dict[str, list[Where]] = {}
+    for unmodelled in config.unmodelled:
+        by_construct.setdefault(unmodelled.construct, []).append(unmodelled.where)
+    for construct, places in by_construct.items():
+        more = f" (and {len(places) - 1} more lines)" if len(places) > 1 else ""
+        yield Finding(
+            "unknown",
+            config.host,
+            "",
+            construct,
+            f"{places[0]}: not modelled{more}; it may change what reaches what",
+            SOURCE,
+        )
