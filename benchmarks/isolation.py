@@ -209,7 +209,7 @@ def main() -> int:
         metavar="N",
         default=0,
         help="instead: the running audit with three configs grown by N interfaces and "
-        "routes each (40000: about 6 MB)",
+        "routes each (21000: about 6 MB)",
     )
     parser.add_argument("--live", action="store_true", help="also time the live checks (root)")
     parser.add_argument(

@@ -142,12 +142,28 @@ class Signature:
         ...     "version 7.1.064\\n packet-filter 3000 inbound\\n")
         2
         """
-        return sum(1 for m in self.markers if re.search(rf"^[ \t]*(?:{m})", text, re.M))
+        if not self.markers:
+            return 0
+        found = {match.lastgroup for match in _markers(self.markers).finditer(text)}
+        return len(found)
 
     def matches(self, text: str) -> bool:
         """Whether `text` carries this signature."""
         where = text[: self.HEAD] if self.head_only else text
         return all(s in where for s in self.all_of) and any(s in where for s in self.any_of)
+
+
+def _entries(text: str) -> tuple[str, ...]:
+    """A comma-separated list of constructs as a tuple."""
+    return tuple(entry.strip() for entry in text.split(",") if entry.strip())
+
+
+@cache
+def _markers(markers: tuple[str, ...]) -> re.Pattern[str]:
+    """One pattern for all of a signature's markers (one pass over a text, not one each);
+    group `m<i>` is marker i."""
+    either = "|".join(f"(?P<m{i}>{m})" for i, m in enumerate(markers))
+    return re.compile(rf"^[ \t]*(?:{either})", re.M)
 
 
 @dataclass(frozen=True)
@@ -189,6 +205,11 @@ class PlatformRecord:
     renders_exit_filter: bool
     """The templates render an exit's firewall and NAT (FRR: the nftables section); where
     False, the audit assumes the policy's until the templates render it."""
+    inert: tuple[str, ...] = ()
+    """Top-level constructs (leading words) of the platform's configs that cannot change
+    what reaches what, so a parser that does not model them need not report them
+    (`egovnet.configs.lines`, docs/parsing.md "Failing closed"): logins, banners, SNMP,
+    logging, NTP and the like; never anything that routes, filters, translates or tunnels."""
     shut_unknown_ports: str | None = None
     """`(config, ports) -> config`: shut ports a device has and its config does not know
     (`isolation enforce`); the driver must offer `list_interfaces`. None: not supported."""
@@ -227,6 +248,11 @@ _RECORDS: tuple[PlatformRecord, ...] = (
             markers=(r"frr version ", r"frr defaults ", r"exit-vrf$"),
         ),
         snmp_modules=("system", "if_mib", "bgp", "host_resources"),
+        inert=_entries(
+            "frr, hostname, log, service, line, banner, agentx, password, enable, debug, "
+            "username, ip forwarding, ipv6 forwarding, no ipv6 forwarding, end, exit, "
+            "exit-vrf"
+        ),
         renders_exit_filter=True,
         shut_unknown_ports="isolation.enforce:shut_ports_frr",
     ),
@@ -274,6 +300,13 @@ _RECORDS: tuple[PlatformRecord, ...] = (
             ),
         ),
         snmp_modules=("system", "if_mib", "bgp", "ospf", "huawei"),
+        inert=_entries(
+            "sysname, clock, user-interface, aaa, local-user, snmp-agent, info-center, "
+            "ntp-service, header, undo, ssh, stelnet, sftp, telnet, http, lldp, "
+            "hwtacacs-server, radius-server, return, authentication-profile, dns, ftp, "
+            "set, cpu-defend, drop-profile, license, system-view, quit, pki, dot1x, "
+            "mac-authen"
+        ),
         renders_exit_filter=False,
     ),
     PlatformRecord(
@@ -323,6 +356,13 @@ _RECORDS: tuple[PlatformRecord, ...] = (
             ),
         ),
         snmp_modules=("system", "if_mib", "bgp", "ospf", "h3c"),
+        inert=_entries(
+            "sysname, version, clock, line, user-interface, local-user, domain, "
+            "snmp-agent, info-center, ntp-service, header, undo, ssh, telnet, http, "
+            "lldp, hwtacacs, radius, return, password-recovery, role, user-group, "
+            "public-key, pki, dns, ftp, irf, stp, vlan, scheduler, netconf, cwmp, "
+            "ip http, ip https"
+        ),
         renders_exit_filter=False,
     ),
     PlatformRecord(
@@ -375,6 +415,18 @@ _RECORDS: tuple[PlatformRecord, ...] = (
             ),
         ),
         snmp_modules=("system", "if_mib", "bgp", "ospf"),
+        inert=_entries(
+            "hostname, version, service, no service, boot-start-marker, boot-end-marker, "
+            "boot, logging, enable, username, aaa, tacacs, tacacs-server, radius, "
+            "radius-server, snmp-server, ntp, clock, line, banner, ip ssh, ip domain, "
+            "ip domain-name, ip name-server, no ip domain, no ip domain-lookup, ip http, "
+            "no ip http, no ip bootp, no ip source-route, no ip finger, ip scp, ip ftp, "
+            "ip tftp, lldp, cdp, no cdp, archive, memory-size, license, redundancy, "
+            "control-plane, alias, login, privilege, vtp, spanning-tree, vlan, "
+            "diagnostic, platform, multilink, call-home, crypto pki, crypto key, "
+            "key chain, file, exception, scheduler, errdisable, mac, security, end, "
+            "Building, Current"
+        ),
         renders_exit_filter=False,
     ),
 )

@@ -7,9 +7,10 @@ Two rules keep a parse honest (docs/parsing.md, "Failing closed"):
   record (file, line, text, why) and the parse goes on with the next line, so one odd line
   (a placeholder address, a dotted ASN) never loses the whole file.
 * **Unknown means reported.** A top-level line or block the parser does not recognise is an
-  `Unmodelled` record, unless it is on its platform's `IGNORED` list below.
+  `Unmodelled` record, unless it is on its platform's list of inert constructs (the registry's
+`PlatformRecord.inert`, `egovnet/platforms.py`).
 
-`IGNORED` is deliberately short and explicit. An entry belongs there only when the construct
+That list is deliberately short and explicit. An entry belongs there only when the construct
 cannot change what reaches what: who may log in and how (aaa, local users, vty lines, ssh,
 telnet), what the box says about itself (sysname, banners, headers, version, clock, SNMP,
 logging, NTP, LLDP/CDP) and switches of housekeeping services. Anything that can route,
@@ -23,47 +24,15 @@ are exactly those.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
 
+from egovnet import platforms
 from egovnet.configs.model import DeviceConfig, Where, is_content
 
 
-def _entries(text: str) -> tuple[str, ...]:
-    return tuple(entry.strip() for entry in text.split(",") if entry.strip())
-
-
-IGNORED: dict[str, tuple[str, ...]] = {
-    "huawei_vrp": _entries(
-        "sysname, clock, user-interface, aaa, local-user, snmp-agent, info-center, "
-        "ntp-service, header, undo, ssh, stelnet, sftp, telnet, http, lldp, "
-        "hwtacacs-server, radius-server, return, authentication-profile, dns, ftp, set, "
-        "cpu-defend, drop-profile, license, system-view, quit, pki, dot1x, mac-authen"
-    ),
-    "h3c_comware": _entries(
-        "sysname, version, clock, line, user-interface, local-user, domain, snmp-agent, "
-        "info-center, ntp-service, header, undo, ssh, telnet, http, lldp, hwtacacs, "
-        "radius, return, password-recovery, role, user-group, public-key, pki, dns, ftp, "
-        "irf, stp, vlan, scheduler, netconf, cwmp, ip http, ip https"
-    ),
-    "cisco_ios": _entries(
-        "hostname, version, service, no service, boot-start-marker, boot-end-marker, boot, "
-        "logging, enable, username, aaa, tacacs, tacacs-server, radius, radius-server, "
-        "snmp-server, ntp, clock, line, banner, ip ssh, ip domain, ip domain-name, "
-        "ip name-server, no ip domain, no ip domain-lookup, ip http, no ip http, "
-        "no ip bootp, no ip source-route, no ip finger, ip scp, ip ftp, ip tftp, lldp, "
-        "cdp, no cdp, archive, memory-size, license, redundancy, control-plane, alias, "
-        "login, privilege, vtp, spanning-tree, vlan, diagnostic, platform, multilink, "
-        "call-home, crypto pki, crypto key, key chain, file, exception, scheduler, "
-        "errdisable, mac, security, end, Building, Current"
-    ),
-    "frr": _entries(
-        "frr, hostname, log, service, line, banner, agentx, password, enable, debug, "
-        "username, ip forwarding, ipv6 forwarding, no ipv6 forwarding, end, exit, "
-        "exit-vrf"
-    ),
-}
-"""Per platform: the top-level constructs that cannot change reachability (see above)."""
-
-_IGNORED_WORDS = {p: [e.split() for e in entries] for p, entries in IGNORED.items()}
+@cache
+def _inert_words(platform: str) -> list[list[str]]:
+    return [entry.split() for entry in platforms.platform(platform).inert]
 
 
 def ignorable(platform: str, line: str) -> bool:
@@ -75,7 +44,7 @@ def ignorable(platform: str, line: str) -> bool:
     (True, False)
     """
     words = line.split()
-    return any(words[: len(entry)] == entry for entry in _IGNORED_WORDS.get(platform, ()))
+    return any(words[: len(entry)] == entry for entry in _inert_words(platform))
 
 
 def construct(line: str, words: int = 2) -> str:

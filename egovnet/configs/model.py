@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cache
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
 from egovnet.model import GLOBAL
@@ -251,6 +252,7 @@ class DeviceConfig:
         return found | {s.vrf for s in self.statics}
 
 
+@cache
 def mask_prefixlen(mask: str) -> int:
     """Prefix length of a dotted mask.
 
@@ -260,6 +262,7 @@ def mask_prefixlen(mask: str) -> int:
     return IPv4Network(f"0.0.0.0/{mask}").prefixlen
 
 
+@cache
 def wildcard_prefixlen(wildcard: str) -> int:
     """Prefix length of an ACL wildcard (inverse mask).
 

@@ -57,6 +57,7 @@ _ERASED = re.compile(r"[^\n\x08]\x08")
 _VRP_PROMPT = re.compile(r"^(?:<[^<>\s]+>|\[[~*]?[^\[\]\s]+\]).*$")
 """`<AR1>...` or `[~AR1-GigabitEthernet0/0/1]...`: no VRP/Comware config line starts so."""
 _IOS_PROMPT = re.compile(r"^[\w.\-]+[#>]\s*(?:(?:sh(?:ow)?|more|term(?:inal)?)\b.*)?$")
+_PROMPT_STARTS = frozenset("<[BC")
 _IOS_BANNER = re.compile(r"^(?:Building configuration\.\.\.|Current configuration ?: ?\d+ bytes)$")
 
 
@@ -93,10 +94,12 @@ def clean(text: str) -> str:
     '\\n\\n\\nhostname R1\\n'
     """
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = _PAGER_ANSI.sub("", text)
-    text = _PAGER_BACKSPACE.sub("", text)
-    text = _PAGER.sub("", text)
-    text = _ANSI.sub("", text)
+    if "More" in text or "more" in text.lower():
+        text = _PAGER_ANSI.sub("", text)
+        text = _PAGER_BACKSPACE.sub("", text)
+        text = _PAGER.sub("", text)
+    if "\x1b" in text:
+        text = _ANSI.sub("", text)
     while "\x08" in text:
         erased = _ERASED.sub("", text)
         if erased == text:
@@ -106,6 +109,8 @@ def clean(text: str) -> str:
     lines = text.split("\n")
     for at, line in enumerate(lines):
         stripped = line.strip()
+        if stripped[:1] not in _PROMPT_STARTS and "#" not in stripped and ">" not in stripped:
+            continue  # the quick test: no prompt or banner starts or reads so
         if any(p.match(stripped) for p in (_VRP_PROMPT, _IOS_PROMPT, _IOS_BANNER)):
             lines[at] = ""
     return "\n".join(lines)
