@@ -138,7 +138,7 @@ class Signature:
     def score(self, text: str) -> int:
         """How many of `markers` occur in `text`.
 
-        >>> Signature(any_of=(), markers=("packet-filter ", "version 7\\.")).score(
+        >>> Signature(any_of=(), markers=("packet-filter ", r"version 7\\.")).score(
         ...     "version 7.1.064\\n packet-filter 3000 inbound\\n")
         2
         """
