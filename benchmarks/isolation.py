@@ -9,6 +9,12 @@ Stages of the configuration audit, timed separately on a generated national inve
 * routing: every routing instance's table computed (BGP propagation through the filters);
 * questions: the policy's questions (networkx paths, inbound forwarding, ...).
 
+`--real-size`: the running-config audit of the sample inventory rendered for Huawei VRP with
+three of its configs grown to real-gear size (about 6 MB each: tens of thousands of
+internet-facing interfaces and static routes), timed by stage beside a floor, a bare
+line-split loop over the same text: the audit's checks must stay linear or n log n in
+interfaces and routes (docs/parsing.md, "Speed").
+
 With `--live` (root): takes the sandbox lock, brings up a copy of the sample as a lab of its
 own (`egvb-isolation`, addresses clear of this machine and of any lab up here: lab/sandbox.py),
 times the live audit's stages (running configs, routing tables, probes) and `interconnect
@@ -42,11 +48,12 @@ if not __package__:
 
 from egovnet.generate import generate_inventory, write_inventory
 from egovnet.loader import load_network
+from egovnet.render.engine import render_network
 from egovnet.wiring.lab import RunnerAccess, lab_names
 from isolation import interconnect
 from isolation.analysis import Audit
 from isolation.live import live_audit
-from isolation.sources import intended_configs
+from isolation.sources import NO_SECRETS, intended_configs, read_running
 from lab.sandbox import SANDBOX_LOCK, sandbox_inventory
 
 T = TypeVar("T")
@@ -77,6 +84,68 @@ def config_audit(provinces: int, platform: str) -> None:
         print(
             f"  {'total':<16} {total:7.2f} s  ({len(network.nodes)} nodes, {tables} routing "
             f"instances, {len(findings)} findings; goal <= 30 s)"
+        )
+
+
+GROWN = ("hebei-exit", "hebei-core-1", "hebei-core-2")
+
+
+def grown_config(text: str, interfaces: int, host_index: int) -> str:
+    """`text` (a VRP config) with `interfaces` more internet-facing /30 interfaces in the
+    public VPN instance and one static route over each, as a big edge router's config."""
+    lines = [text.replace("\nreturn", "")]
+    for n in range(interfaces):
+        base = (100 << 24) | (64 << 16) | (host_index << 20) | (n << 2)
+        ip = ".".join(str((base >> s) & 255) for s in (24, 16, 8, 0))
+        far = ".".join(str(((base + 2) >> s) & 255) for s in (24, 16, 8, 0))
+        route = (198 << 24) | (18 << 16) | (host_index << 20) | n
+        dest = ".".join(str((route >> s) & 255) for s in (24, 16, 8, 0))
+        lines.append(
+            f"interface GigabitEthernet9/{n // 1000}/{n % 1000}\n"
+            f" description internet uplink {n} of a grown edge router\n"
+            " ip binding vpn-instance public\n"
+            f" ip address {ip} 255.255.255.252\n#\n"
+            f"ip route-static vpn-instance public {dest} 255.255.255.255 {far}"
+            f" description grown route {n}\n#\n"
+        )
+    return "".join(lines) + "return\n"
+
+
+def real_size(interfaces: int) -> None:
+    network = load_network(ROOT / "inventory")
+    texts = render_network(network, NO_SECRETS, "huawei_vrp")
+    with tempfile.TemporaryDirectory() as tmp:
+        directory = Path(tmp)
+        for host, text in texts.items():
+            grown = host in GROWN
+            body = grown_config(text, interfaces, GROWN.index(host)) if grown else text
+            (directory / f"{host}.cfg").write_text(body, encoding="utf-8")
+        sizes = [(directory / f"{h}.cfg").stat().st_size for h in GROWN]
+        print(
+            f"running-config audit, sample inventory (VRP), {', '.join(GROWN)} grown to "
+            f"{', '.join(f'{s / 1e6:.1f} MB' for s in sizes)} ({interfaces} interfaces and "
+            "routes each):"
+        )
+        started = time.perf_counter()
+        configs, _ = timed("read + parse", lambda: read_running(network, directory))
+        audit = timed("routing", lambda: Audit(network, configs))
+        findings = timed("questions", audit.run)
+        total = time.perf_counter() - started
+
+        def floor() -> int:
+            count = 0
+            for host in GROWN:
+                for line in (directory / f"{host}.cfg").read_text(encoding="utf-8").splitlines():
+                    count += len(line.split())
+            return count
+
+        floor_started = time.perf_counter()
+        floor()
+        bare = time.perf_counter() - floor_started
+        print(
+            f"  {'total':<16} {total:7.2f} s  ({len(audit.uplinks)} internet-facing "
+            f"interfaces, {len(findings)} findings); floor (read + split every line of the "
+            f"grown files) {bare:.2f} s"
         )
 
 
@@ -134,6 +203,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--provinces", type=int, default=31)
     parser.add_argument("--platform", default="frr", help="every node's platform (default frr)")
+    parser.add_argument(
+        "--real-size",
+        type=int,
+        metavar="N",
+        default=0,
+        help="instead: the running audit with three configs grown by N interfaces and "
+        "routes each (21000: about 6 MB)",
+    )
     parser.add_argument("--live", action="store_true", help="also time the live checks (root)")
     parser.add_argument(
         "--live-inventory",
@@ -142,6 +219,9 @@ def main() -> int:
         help="the inventory a copy of which --live brings up (default: the sample)",
     )
     options = parser.parse_args()
+    if options.real_size:
+        real_size(options.real_size)
+        return 0
     config_audit(options.provinces, options.platform)
     if options.live:
         if os.geteuid() != 0:

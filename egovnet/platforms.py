@@ -24,6 +24,7 @@ Nothing is imported until a part asks; the completeness test resolves every refe
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -126,13 +127,43 @@ class Signature:
     any_of: tuple[str, ...]
     all_of: tuple[str, ...] = ()
     head_only: bool = False
+    markers: tuple[str, ...] = ()
+    """Regular expressions of lines (anchored at a line's start, after its indentation) that
+    only this platform writes; detection counts how many of them a text carries, so that
+    the platform with the most wins over the first signature that happens to match
+    (`egovnet.configs.parse.detect`)."""
 
     HEAD = 4000
+
+    def score(self, text: str) -> int:
+        """How many of `markers` occur in `text`.
+
+        >>> Signature(any_of=(), markers=("packet-filter ", r"version 7\\.")).score(
+        ...     "version 7.1.064\\n packet-filter 3000 inbound\\n")
+        2
+        """
+        if not self.markers:
+            return 0
+        found = {match.lastgroup for match in _markers(self.markers).finditer(text)}
+        return len(found)
 
     def matches(self, text: str) -> bool:
         """Whether `text` carries this signature."""
         where = text[: self.HEAD] if self.head_only else text
         return all(s in where for s in self.all_of) and any(s in where for s in self.any_of)
+
+
+def _entries(text: str) -> tuple[str, ...]:
+    """A comma-separated list of constructs as a tuple."""
+    return tuple(entry.strip() for entry in text.split(",") if entry.strip())
+
+
+@cache
+def _markers(markers: tuple[str, ...]) -> re.Pattern[str]:
+    """One pattern for all of a signature's markers (one pass over a text, not one each);
+    group `m<i>` is marker i."""
+    either = "|".join(f"(?P<m{i}>{m})" for i, m in enumerate(markers))
+    return re.compile(rf"^[ \t]*(?:{either})", re.M)
 
 
 @dataclass(frozen=True)
@@ -190,6 +221,11 @@ class PlatformRecord:
     exit_acls: ExitAcls | None
     """The ACLs an exit's config renders its firewall and NAT with; None where they are not
     ACLs (FRR: an nftables ruleset in the config's packet-filter section)."""
+    inert: tuple[str, ...] = ()
+    """Top-level constructs (leading words) of the platform's configs that cannot change
+    what reaches what, so a parser that does not model them need not report them
+    (`egovnet.configs.lines`, docs/parsing.md "Failing closed"): logins, banners, SNMP,
+    logging, NTP and the like; never anything that routes, filters, translates or tunnels."""
     shut_unknown_ports: str | None = None
     """`(config, ports) -> config`: shut ports a device has and its config does not know
     (`isolation enforce`); the driver must offer `list_interfaces`. None: not supported."""
@@ -207,7 +243,7 @@ _RECORDS: tuple[PlatformRecord, ...] = (
         netmiko_type="cisco_ios",  # vtysh's prompts and modes are IOS-like enough for netmiko
         netutils_os=None,
         napalm=None,
-        parser="isolation.parse_frr:parse_frr",
+        parser="egovnet.configs.frr:parse_frr",
         driver="nornir_tasks.drivers.frr:FrrDriver",
         commands=Commands(
             show_config="show running-config no-header",
@@ -222,9 +258,18 @@ _RECORDS: tuple[PlatformRecord, ...] = (
             error_pattern=r"^% ?(Unknown|Invalid|Command incomplete|Ambiguous|Can't|Configuration|"
             r"Specified|There is no|Failed|Error|No such|Please)",
         ),
-        detection=Signature(any_of=("frr version", "frr defaults"), head_only=True),
+        detection=Signature(
+            any_of=("frr version", "frr defaults"),
+            head_only=True,
+            markers=(r"frr version ", r"frr defaults ", r"exit-vrf$"),
+        ),
         snmp_modules=("system", "if_mib", "bgp", "host_resources"),
         exit_acls=None,
+        inert=_entries(
+            "frr, hostname, log, service, line, banner, agentx, password, enable, debug, "
+            "username, ip forwarding, ipv6 forwarding, no ipv6 forwarding, end, exit, "
+            "exit-vrf"
+        ),
         shut_unknown_ports="isolation.enforce:shut_ports_frr",
     ),
     # Vendor gear: port 0 is the trunk to the node's access switch, one sub-interface per
@@ -240,7 +285,7 @@ _RECORDS: tuple[PlatformRecord, ...] = (
         netmiko_type="huawei",
         netutils_os="hp_comware",  # Comware's parser serves VRP: the two share their syntax
         napalm=Napalm("huawei_vrp", "napalm-huawei-vrp"),
-        parser="isolation.parse_vrp:parse_huawei_vrp",
+        parser="egovnet.configs.vrp:parse_huawei_vrp",
         driver="nornir_tasks.drivers.vendor:VendorCliDriver",
         commands=Commands(
             show_config="display current-configuration",
@@ -258,10 +303,27 @@ _RECORDS: tuple[PlatformRecord, ...] = (
         ),
         # VRP and Comware share `sysname`; these words are VRP's own.
         detection=Signature(
-            all_of=("sysname ",), any_of=("ip ip-prefix ", "ipv4-family", "dot1q termination")
+            all_of=("sysname ",),
+            any_of=("ip ip-prefix ", "ipv4-family", "dot1q termination"),
+            markers=(
+                r"ip ip-prefix ",
+                r"traffic-filter (?:inbound|outbound) ",
+                r"dot1q termination ",
+                r"stelnet server ",
+                r"ssh authentication-type ",
+                r"ipv4-family$",
+                r"interface MEth",
+            ),
         ),
         snmp_modules=("system", "if_mib", "bgp", "ospf", "huawei"),
         exit_acls=ExitAcls(nat="2000", inbound="3000"),
+        inert=_entries(
+            "sysname, clock, user-interface, aaa, local-user, snmp-agent, info-center, "
+            "ntp-service, header, undo, ssh, stelnet, sftp, telnet, http, lldp, "
+            "hwtacacs-server, radius-server, return, authentication-profile, dns, ftp, "
+            "set, cpu-defend, drop-profile, license, system-view, quit, pki, dot1x, "
+            "mac-authen"
+        ),
     ),
     PlatformRecord(
         name="h3c_comware",
@@ -278,7 +340,7 @@ _RECORDS: tuple[PlatformRecord, ...] = (
         netmiko_type="hp_comware",
         netutils_os="hp_comware",
         napalm=Napalm("h3c_comware", "napalm-h3c-comware"),
-        parser="isolation.parse_vrp:parse_h3c_comware",
+        parser="egovnet.configs.vrp:parse_h3c_comware",
         driver="nornir_tasks.drivers.vendor:VendorCliDriver",
         commands=Commands(
             show_config="display current-configuration",
@@ -295,9 +357,29 @@ _RECORDS: tuple[PlatformRecord, ...] = (
             error_pattern=r"Unrecognized command|Incomplete command|Wrong parameter|^ % ",
         ),
         # after VRP in registry order: a `sysname` config without VRP's words is Comware
-        detection=Signature(any_of=("sysname ",)),
+        detection=Signature(
+            any_of=("sysname ",),
+            markers=(
+                r"packet-filter (?:\d+|name \S+) (?:inbound|outbound)",
+                r"ip prefix-list \S+ index ",
+                r"version [57]\.\d+\.\d+",
+                r"vlan-type dot1q vid ",
+                r"domain (?:system|default)",
+                r"hwtacacs scheme ",
+                r"local-user \S+ class ",
+                r"interface M-GigabitEthernet",
+                r"ip vpn-instance \S+\n\s+route-distinguisher",
+            ),
+        ),
         snmp_modules=("system", "if_mib", "bgp", "ospf", "h3c"),
         exit_acls=ExitAcls(nat="2000", inbound="3000"),
+        inert=_entries(
+            "sysname, version, clock, line, user-interface, local-user, domain, "
+            "snmp-agent, info-center, ntp-service, header, undo, ssh, telnet, http, "
+            "lldp, hwtacacs, radius, return, password-recovery, role, user-group, "
+            "public-key, pki, dns, ftp, irf, stp, vlan, scheduler, netconf, cwmp, "
+            "ip http, ip https"
+        ),
     ),
     PlatformRecord(
         name="cisco_ios",
@@ -314,7 +396,7 @@ _RECORDS: tuple[PlatformRecord, ...] = (
         netmiko_type="cisco_ios",
         netutils_os="cisco_ios",
         napalm=Napalm("ios", "napalm"),
-        parser="isolation.parse_ios:parse_ios",
+        parser="egovnet.configs.ios:parse_ios",
         driver="nornir_tasks.drivers.vendor:VendorCliDriver",
         commands=Commands(
             show_config="show running-config",
@@ -331,9 +413,37 @@ _RECORDS: tuple[PlatformRecord, ...] = (
             error_pattern=r"^% (Invalid|Incomplete|Ambiguous)",
         ),
         # IOS's own words (FRR writes `vrf NAME`, and no `service timestamps`)
-        detection=Signature(any_of=("vrf definition ", "service timestamps ", "no service pad")),
+        detection=Signature(
+            any_of=("vrf definition ", "service timestamps ", "no service pad"),
+            markers=(
+                r"vrf definition ",
+                r"service timestamps ",
+                r"no service pad",
+                r"ip vrf \S+$",
+                r"ip access-list (?:extended|standard) ",
+                r"access-list \d+ (?:permit|deny) ",
+                r"ip route \d+\.\d+\.\d+\.\d+ \d+\.\d+\.\d+\.\d+",
+                r"version \d+\.\d+$",
+                r"ip nat (?:inside|outside)",
+                r"Building configuration",
+                r"Current configuration : \d+ bytes",
+                r"ip vrf forwarding ",
+            ),
+        ),
         snmp_modules=("system", "if_mib", "bgp", "ospf"),
         exit_acls=ExitAcls(nat="EGOV-NAT", inbound="EGOV-INTERNET-IN"),
+        inert=_entries(
+            "hostname, version, service, no service, boot-start-marker, boot-end-marker, "
+            "boot, logging, enable, username, aaa, tacacs, tacacs-server, radius, "
+            "radius-server, snmp-server, ntp, clock, line, banner, ip ssh, ip domain, "
+            "ip domain-name, ip name-server, no ip domain, no ip domain-lookup, ip http, "
+            "no ip http, no ip bootp, no ip source-route, no ip finger, ip scp, ip ftp, "
+            "ip tftp, lldp, cdp, no cdp, archive, memory-size, license, redundancy, "
+            "control-plane, alias, login, privilege, vtp, spanning-tree, vlan, "
+            "diagnostic, platform, multilink, call-home, crypto pki, crypto key, "
+            "key chain, file, exception, scheduler, errdisable, mac, security, end, "
+            "Building, Current"
+        ),
     ),
 )
 

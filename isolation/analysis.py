@@ -18,8 +18,8 @@ from ipaddress import IPv4Address, IPv4Network
 
 import networkx as nx
 
+from egovnet.configs.model import DeviceConfig, Interface, Where
 from egovnet.model import GLOBAL, Network
-from isolation.config import DeviceConfig, Interface
 from isolation.findings import Finding
 from isolation.routing import DISCARD, EXTERNAL, Instance, Route, RoutingState, compute
 
@@ -50,6 +50,21 @@ def internal_pools(network: Network) -> list[IPv4Network]:
     ]
 
 
+def _ranges(pools: list[IPv4Network]) -> list[tuple[int, int]]:
+    """Pools as (first address, last address) integers, for quick containment tests."""
+    return [(int(p.network_address), int(p.broadcast_address)) for p in pools]
+
+
+def _inside(prefix: IPv4Network, ranges: list[tuple[int, int]]) -> bool:
+    """Whether `prefix` lies within one of `ranges` (`_ranges`).
+
+    >>> _inside(IPv4Network("10.1.2.0/24"), _ranges([IPv4Network("10.0.0.0/8")]))
+    True
+    """
+    first, last = int(prefix.network_address), int(prefix.broadcast_address)
+    return any(low <= first and last <= high for low, high in ranges)
+
+
 def _listing(items: list[str]) -> str:
     shown = ", ".join(items[:SHOWN])
     return shown + (f" and {len(items) - SHOWN} more" if len(items) > SHOWN else "")
@@ -62,6 +77,7 @@ class Audit:
         self.network = network
         self.configs = configs
         self.pools = internal_pools(network)
+        self._pool_ranges = _ranges(self.pools)
         self.state: RoutingState = compute(configs, self.pools)
         self.policy = network.policy.zones
         self.exits = set(network.policy.exits)
@@ -78,7 +94,7 @@ class Audit:
         ]
 
     def internal(self, prefix: IPv4Network) -> bool:
-        return any(prefix.subnet_of(pool) for pool in self.pools)
+        return _inside(prefix, self._pool_ranges)
 
     def run(self) -> list[Finding]:
         findings = [
@@ -207,30 +223,27 @@ class Audit:
         return None
 
     def inbound(self) -> Iterator[Finding]:
+        """Per uplink; what forwarding delivers is worked out once per routing instance and
+        what a filter admits once per filter, so many uplinks sharing an instance or a
+        filter cost one pass each, not one per uplink."""
         targets = list(self._inside_targets())
+        delivered: dict[Instance, list[tuple[str, str, IPv4Network]]] = {}
+        verdicts: dict[tuple[str, str | None, Instance], dict[str, list[str]]] = {}
         for uplink in self.uplinks:
-            config = self.configs[uplink.host]
+            instance = uplink.instance
+            if instance not in delivered:
+                delivered[instance] = [
+                    (host, zone, prefix)
+                    for host, zone, prefix in targets
+                    if self.delivers(instance, prefix.network_address + 1) is not None
+                    or (prefix.prefixlen == 32 and self.delivers(instance, prefix[0]) is not None)
+                ]
             name = uplink.interface.inbound_filter
-            packet_filter = config.filters.get(name) if name else None
-            admitted: dict[str, list[str]] = {}
-            for host, zone, prefix in targets:
-                if self.delivers(uplink.instance, prefix.network_address + 1) is None and (
-                    prefix.prefixlen < 32 or self.delivers(uplink.instance, prefix[0]) is None
-                ):
-                    continue
-                if packet_filter is None:
-                    why = f"no inbound filter on {uplink.interface.name}"
-                else:
-                    verdict = packet_filter.admits_new(prefix)
-                    if not verdict:
-                        continue
-                    why = (
-                        str(verdict.where)
-                        if not isinstance(verdict, bool) and verdict.where
-                        else f"filter {packet_filter.name} lets unmatched packets in"
-                    )
-                admitted.setdefault(why, []).append(f"{prefix} ({host} {zone})")
-            for why, reached in admitted.items():
+            key = (uplink.host, name, instance)
+            if key not in verdicts:
+                verdicts[key] = self._admitted(uplink, delivered[instance])
+            for reason, reached in verdicts[key].items():
+                why = reason or f"no inbound filter on {uplink.interface.name}"
                 yield Finding(
                     "internet-reaches-nothing",
                     uplink.host,
@@ -240,20 +253,46 @@ class Audit:
                     SOURCE,
                 )
 
+    def _admitted(
+        self, uplink: Uplink, delivered: list[tuple[str, str, IPv4Network]]
+    ) -> dict[str, list[str]]:
+        """Why each delivered inside prefix gets in through `uplink`'s inbound filter ("":
+        there is none)."""
+        config = self.configs[uplink.host]
+        name = uplink.interface.inbound_filter
+        packet_filter = config.filters.get(name) if name else None
+        admitted: dict[str, list[str]] = {}
+        for host, zone, prefix in delivered:
+            if packet_filter is None:
+                why = ""  # the caller names the interface
+            else:
+                verdict = packet_filter.admits_new(prefix)
+                if not verdict:
+                    continue
+                why = (
+                    str(verdict.where)
+                    if not isinstance(verdict, bool) and verdict.where
+                    else f"filter {packet_filter.name} lets unmatched packets in"
+                )
+            admitted.setdefault(why, []).append(f"{prefix} ({host} {zone})")
+        return admitted
+
     def inside_prefixes_at_uplinks(self) -> Iterator[Finding]:
-        closed_pools = [self.network.zone(z).pool for z in self.closed] + [self.management]
-        for uplink in self.uplinks:
-            table = self.state.tables.get(uplink.instance)
+        """One pass over each internet-facing table (however many uplinks share it)."""
+        closed = _ranges([self.network.zone(z).pool for z in self.closed] + [self.management])
+        for instance in dict.fromkeys(uplink.instance for uplink in self.uplinks):
+            host, vrf = instance
+            table = self.state.tables.get(instance)
             if table is None:
                 continue
             for prefix, route in table.routes.items():
-                if route.kind == "connected" and uplink.interface.vrf == GLOBAL:
+                if route.kind == "connected" and vrf == GLOBAL:
                     continue
-                if any(prefix.subnet_of(pool) for pool in closed_pools):
+                if _inside(prefix, closed):
                     yield Finding(
                         "no-private-prefix-at-exit",
-                        uplink.host,
-                        uplink.interface.vrf,
+                        host,
+                        vrf,
                         str(prefix),
                         f"{route.kind} route from {route.evidence}",
                         SOURCE,
@@ -333,10 +372,51 @@ class Audit:
 
 
 def audit_configs(network: Network, configs: Mapping[str, DeviceConfig]) -> list[Finding]:
-    """Every finding of the configuration audit, plus one per node without a configuration."""
+    """Every finding of the configuration audit, plus the audit failing closed: one per node
+    without a configuration, one per node whose configuration says nothing, and `unknown`
+    for every line the parse could not read or whose construct it does not model."""
     missing = [
         Finding("unparsed", n.name, "", "", "no configuration for this node", SOURCE)
         for n in network.nodes
         if n.name not in configs
     ]
-    return sorted([*missing, *Audit(network, configs).run()])
+    unclear = [
+        f for n in network.nodes if n.name in configs for f in _not_understood(configs[n.name])
+    ]
+    return sorted([*missing, *unclear, *Audit(network, configs).run()])
+
+
+def _not_understood(config: DeviceConfig) -> Iterator[Finding]:
+    """The audit's own doubts about one config: empty, unreadable lines, unmodelled
+    constructs (one finding per construct, quoting its first line and counting the rest)."""
+    if config.content_lines == 0 and not config.interfaces and not config.statics:
+        yield Finding(
+            "config-empty",
+            config.host,
+            "",
+            config.file,
+            f"{config.file}: no configuration in it (only blank, #, !, return or end lines)",
+            SOURCE,
+        )
+    for item in config.unparsed:
+        yield Finding(
+            "unknown",
+            config.host,
+            "",
+            f"line {item.where.line}",
+            f"{item.where}: not read: {item.reason}",
+            SOURCE,
+        )
+    by_construct: dict[str, list[Where]] = {}
+    for unmodelled in config.unmodelled:
+        by_construct.setdefault(unmodelled.construct, []).append(unmodelled.where)
+    for construct, places in by_construct.items():
+        more = f" (and {len(places) - 1} more lines)" if len(places) > 1 else ""
+        yield Finding(
+            "unknown",
+            config.host,
+            "",
+            construct,
+            f"{places[0]}: not modelled{more}; it may change what reaches what",
+            SOURCE,
+        )

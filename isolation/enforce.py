@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from egovnet.configs.model import DeviceConfig
 from egovnet.model import GLOBAL
 from egovnet.render.packet_filter import HEADER
-from isolation.config import DeviceConfig
 from isolation.findings import Finding, hosts_to_repair
 
 ALWAYS_KNOWN = frozenset({"lo"})

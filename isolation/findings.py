@@ -23,6 +23,10 @@ RULES: dict[str, str] = {
     "data-plane-path": "every probe takes the data plane, never the management network",
     "probe-expected": "what the policy allows answers; what it forbids does not",
     "unparsed": "every node's configuration is available and parses",
+    "config-empty": "every node's configuration says something (not only blank, #, !, return)",
+    "unknown": "every line on a node's configuration is understood: what is not read or not "
+    "modelled could change reachability, so the audit cannot call it clean",
+    "platform-mismatch": "a configuration's text is written for the platform the inventory says",
 }
 """Rule id -> the rule in words (what `--json` and the table call `rule` and `means`)."""
 

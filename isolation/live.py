@@ -18,12 +18,12 @@ from concurrent.futures import ThreadPoolExecutor
 from ipaddress import IPv4Address
 
 from egovnet import platforms
+from egovnet.configs.frr import parse_frr, parse_nft
+from egovnet.configs.model import DeviceConfig
 from egovnet.model import Network
 from isolation.access import LabAccess, LabNames
 from isolation.analysis import Audit
-from isolation.config import DeviceConfig
 from isolation.findings import Finding
-from isolation.parse_frr import parse_frr, parse_nft
 from isolation.probes import (
     PROTOCOLS,
     Flow,

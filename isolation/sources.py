@@ -6,59 +6,21 @@ are the nftables ruleset in its config's packet-filter section
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 from egovnet import platforms
-from egovnet.model import Network
+from egovnet.configs.frr import parse_nft
+from egovnet.configs.model import DeviceConfig
+from egovnet.configs.parse import detect, parse_for
+from egovnet.configs.text import read_config_text
+from egovnet.model import Network, Node
 from egovnet.render.engine import render_network
-from egovnet.render.packet_filter import HEADER, ruleset_in_place, split
+from egovnet.render.packet_filter import split
 from egovnet.secrets import SharedSecrets
-from isolation.config import DeviceConfig
-from isolation.parse_frr import parse_nft
-
-Parser = Callable[[str, str, str], DeviceConfig]
-"""What a platform record's `parser` names: (text, host, file) -> DeviceConfig."""
-
-
-def parser_for(platform: str) -> Parser:
-    """The parser the registry names for `platform` (`UnknownPlatformError` when unknown)."""
-    parser: Parser = platforms.load_reference(platforms.platform(platform).parser)
-    return parser
-
+from isolation.findings import Finding
 
 NO_SECRETS = SharedSecrets(aaa_key="-", snmp_users=[], local_admin=None)
 """The audit reads routing, never secrets: configs are rendered with none in them."""
-
-
-def detect_platform(text: str, default: str) -> str:
-    """The platform a configuration text is written for (a backup of the lab is FRR even where
-    the inventory says huawei_vrp): the first platform, in registry order, whose detection
-    signature the text carries, else `default` (which must be a known platform).
-
-    >>> detect_platform("frr version 8.4\\nhostname a\\n", "cisco_ios")
-    'frr'
-    >>> detect_platform("#\\nsysname a\\nip ip-prefix X index 10 permit 10.0.0.0 8\\n", "frr")
-    'huawei_vrp'
-    """
-    fallback = platforms.platform(default).name
-    for record in platforms.platforms():
-        if record.detection.matches(text):
-            return record.name
-    return fallback
-
-
-def parse_config(text: str, host: str, platform: str, file: str) -> DeviceConfig:
-    """A config text parsed for the platform it is written for."""
-    return parse_for(text, host, detect_platform(text, platform), file)
-
-
-def parse_for(text: str, host: str, platform: str, file: str) -> DeviceConfig:
-    """A config text parsed for `platform`, with its packet-filter section if any."""
-    config = parser_for(platform)(text, host, file)
-    if HEADER in text:
-        parse_nft(ruleset_in_place(text), config, file)
-    return config
 
 
 def intended_configs(network: Network, platform: str | None = None) -> dict[str, DeviceConfig]:
@@ -72,21 +34,54 @@ def intended_configs(network: Network, platform: str | None = None) -> dict[str,
     return configs
 
 
-def running_configs(network: Network, directory: Path) -> dict[str, DeviceConfig]:
-    """`<host>.cfg` of every node found in `directory`; a `<host>.nft` beside it is the
-    exit's ruleset in place of the config's own packet-filter section."""
+def parse_running(text: str, node: Node, file: str) -> tuple[DeviceConfig, Finding | None]:
+    """A running config parsed as the platform its text is written for, and a
+    `platform-mismatch` finding when that plainly is not the inventory's platform. A text
+    of the lab's platform is no mismatch: the lab runs it in place of every vendor's
+    (`platforms.LAB`), so a backup of the lab is FRR whatever the inventory says."""
+    detection = detect(text, node.platform)
+    config = parse_for(text, node.name, detection.platform, file)
+    if not detection.disagrees or detection.platform == platforms.lab_platform().name:
+        return config, None
+    return config, Finding(
+        "platform-mismatch",
+        node.name,
+        "",
+        f"{node.platform} -> {detection.platform}",
+        f"{file}: the inventory says {node.platform}, the text is "
+        f"{platforms.platform(detection.platform).display}'s (parsed as {detection.platform})",
+        "config",
+    )
+
+
+def read_running(
+    network: Network, directory: Path
+) -> tuple[dict[str, DeviceConfig], list[Finding]]:
+    """`<host>.cfg` of every node found in `directory`, read as it comes off the gear
+    (`read_config_text`: UTF-8 or GBK, pager junk and prompts removed; `DecodeError` naming
+    the file when it is not text), with the findings of reading them (`platform-mismatch`).
+    A `<host>.nft` beside it is the exit's ruleset in place of the config's own
+    packet-filter section."""
     configs = {}
+    findings = []
     for node in network.nodes:
         path = directory / f"{node.name}.cfg"
         if not path.is_file():
             continue
-        text = path.read_text(encoding="utf-8")
+        text = read_config_text(path).text
         nft = directory / f"{node.name}.nft"
         if nft.is_file():
             routing, _section = split(text)
-            config = parse_config(routing, node.name, node.platform, str(path))
-            parse_nft(nft.read_text(encoding="utf-8"), config, str(nft))
+            config, mismatch = parse_running(routing, node, str(path))
+            parse_nft(read_config_text(nft).text, config, str(nft))
         else:
-            config = parse_config(text, node.name, node.platform, str(path))
+            config, mismatch = parse_running(text, node, str(path))
         configs[node.name] = config
-    return configs
+        if mismatch is not None:
+            findings.append(mismatch)
+    return configs, findings
+
+
+def running_configs(network: Network, directory: Path) -> dict[str, DeviceConfig]:
+    """The configs of `read_running`, without the findings of reading them."""
+    return read_running(network, directory)[0]

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from egovnet import platforms as registry
+from egovnet.configs.parse import parse_for
 from egovnet.model import Network
 from egovnet.wiring.devices import DeviceSession
 from egovnet.wiring.lab import RunnerAccess, lab_names
@@ -17,7 +18,7 @@ from isolation.analysis import audit_configs
 from isolation.enforce import Verdict, targets_of, unknown_ports
 from isolation.findings import Finding, hosts_to_repair
 from isolation.live import live_audit
-from isolation.sources import intended_configs, parse_config, parse_for, running_configs
+from isolation.sources import intended_configs, parse_running, read_running
 from nornir_tasks.report import RolloutReport
 from nornir_tasks.tasks import fetch_running, interfaces
 
@@ -41,7 +42,8 @@ class IsolationAudit:
         return audit_configs(self.network, intended_configs(self.network))
 
     def running(self, directory: Path) -> list[Finding]:
-        return audit_configs(self.network, running_configs(self.network, directory))
+        configs, findings = read_running(self.network, directory)
+        return sorted(findings + audit_configs(self.network, configs))
 
     def live(self, stages: dict[str, float]) -> list[Finding]:
         return live_findings(self.network, stages)
@@ -63,7 +65,8 @@ def running_findings(session: DeviceSession) -> list[Finding]:
             findings.append(Finding("unparsed", node.name, "", "", reason, "config"))
             continue
         file = f"{node.name} (running)"
-        configs[node.name] = parse_config(result.result, node.name, node.platform, file)
+        configs[node.name], mismatch = parse_running(result.result, node, file)
+        findings.extend([mismatch] if mismatch else [])
     return sorted(findings + audit_configs(session.network, configs))
 
 

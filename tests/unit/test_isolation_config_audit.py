@@ -13,14 +13,15 @@ from pathlib import Path
 
 import pytest
 
+from egovnet.configs.model import DeviceConfig
+from egovnet.configs.parse import parse_for
 from egovnet.loader import load_network
 from egovnet.model import Network
 from egovnet.platforms import platform_names
 from egovnet.render.engine import render_network
 from isolation.analysis import audit_configs
-from isolation.config import DeviceConfig
 from isolation.findings import Finding, hosts_to_repair
-from isolation.sources import NO_SECRETS, intended_configs, parse_for
+from isolation.sources import NO_SECRETS, intended_configs
 
 PLATFORMS = platform_names()
 

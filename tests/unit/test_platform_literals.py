@@ -27,11 +27,14 @@ REGISTRY = ROOT / "egovnet" / "platforms.py"
 ALLOWED: dict[tuple[str, str], str] = {
     ("lab/runner.py", "frr"): "the Unix user and group FRR's daemons run as (Debian's frr "
     "package), in `install -o frr -g frr` and the daemons' `-u frr -g frr`",
-    ("isolation/parse_frr.py", "frr"): "the parser labels what it read with its platform; "
+    ("egovnet/configs/frr.py", "frr"): "the parser labels what it read with its platform; "
     "test_platforms holds the label to the name the registry gives the parser",
-    ("isolation/parse_ios.py", "cisco_ios"): "as for parse_frr.py",
-    ("isolation/parse_vrp.py", "huawei_vrp"): "as for parse_frr.py (the VRP dialect's label)",
-    ("isolation/parse_vrp.py", "h3c_comware"): "as for parse_frr.py (the Comware dialect's label)",
+    ("egovnet/configs/ios.py", "cisco_ios"): "as for configs/frr.py",
+    ("egovnet/configs/vrp.py", "huawei_vrp"): "as for configs/frr.py (the VRP dialect's label)",
+    (
+        "egovnet/configs/vrp.py",
+        "h3c_comware",
+    ): "as for frr.py (the Comware dialect's label)",
 }
 """(file, literal) -> why it is not a platform decision."""
 

@@ -21,13 +21,14 @@ from netmiko.ssh_dispatcher import CLASS_MAPPER
 from netutils.config.compliance import parser_map
 
 from egovnet import platforms
+from egovnet.configs.parse import detect_platform, parser_for
 from egovnet.loader import load_network
 from egovnet.model import GLOBAL, Network
 from egovnet.platforms import LAB, PlatformRecord, UnknownPlatformError
 from egovnet.render.engine import TEMPLATE_DIR, render_network
 from egovnet.schema import HostSpec
 from exporters.modules import load_modules
-from isolation.sources import NO_SECRETS, detect_platform, parser_for
+from isolation.sources import NO_SECRETS
 from nornir_tasks.drivers.base import ConfigDriver
 from nornir_tasks.drivers.registry import driver_for
 from nornir_tasks.drivers.ssh import SshParams

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
-from egovnet.model import GLOBAL
-from isolation.config import (
+from egovnet.configs.lines import ROUTE_LEAKS, construct, read_lines, unknown_top_level
+from egovnet.configs.model import (
     ANY,
     BgpInstance,
     DeviceConfig,
@@ -19,11 +19,12 @@ from isolation.config import (
     mask_prefixlen,
     wildcard_prefixlen,
 )
+from egovnet.model import GLOBAL
 
 _NAT = re.compile(r"^ip nat inside source (?:list|route-map) \S+ interface (\S+)")
 
 
-def parse_ios(text: str, host: str, file: str) -> DeviceConfig:
+def parse_ios(text: str, host: str, file: str) -> DeviceConfig:  # noqa: PLR0915 - one walk
     """Parse a Cisco IOS configuration."""
     config = DeviceConfig(host, "cisco_ios", file)
     interface: Interface | None = None
@@ -31,14 +32,17 @@ def parse_ios(text: str, host: str, file: str) -> DeviceConfig:
     bgp: BgpInstance | None = None
     in_bgp = False
     nat_outside: set[str] = set()
-    for number, raw in enumerate(text.splitlines(), 1):
+    vrf_definition = False
+
+    def step(number: int, raw: str) -> None:
+        nonlocal interface, acl, bgp, in_bgp, vrf_definition
         line = raw.strip()
         if not line or line.startswith("!"):
-            continue
+            return
         where = Where(file, number, line)
         words = line.split()
         if not raw.startswith(" "):
-            interface, acl, bgp, in_bgp = None, None, None, False
+            interface, acl, bgp, in_bgp, vrf_definition = None, None, None, False, False
             if words[0] == "interface":
                 interface = config.interface(words[1])
                 interface.where = where
@@ -57,10 +61,14 @@ def parse_ios(text: str, host: str, file: str) -> DeviceConfig:
                 _static(config, words, where)
             elif match := _NAT.match(line):
                 config.interface(match.group(1)).nat = True
-            else:
-                cisco_prefix_list(config, line)
-            continue
-        if interface is not None:
+            elif words[:2] in (["vrf", "definition"], ["ip", "vrf"]):
+                vrf_definition = True
+            elif not cisco_prefix_list(config, line):
+                unknown_top_level(config, line, where)
+            return
+        if vrf_definition and words[0] in ROUTE_LEAKS:
+            config.not_modelled(where, construct(line, 1))
+        elif interface is not None:
             _interface_line(interface, line, words, nat_outside)
         elif acl is not None:
             rule = _acl_rule(words[1:] if words[0].isdigit() else words, where)
@@ -72,10 +80,12 @@ def parse_ios(text: str, host: str, file: str) -> DeviceConfig:
                 bgp = config.bgp_instance(vrf)
             elif bgp is not None:
                 _bgp_line(bgp, words, where)
-    for name, interface in config.interfaces.items():
+
+    read_lines(config, text, step)
+    for name, port in config.interfaces.items():
         # `ip nat inside source ... interface X overload` alone does nothing without
         # `ip nat outside` on X: NAT only where both say so
-        interface.nat = interface.nat and name in nat_outside
+        port.nat = port.nat and name in nat_outside
     return config
 
 

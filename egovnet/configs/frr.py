@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
-from egovnet.model import GLOBAL
-from isolation.config import (
+from egovnet.configs.lines import read_lines, unknown_top_level
+from egovnet.configs.model import (
     ANY,
     BgpInstance,
     DeviceConfig,
@@ -21,6 +21,7 @@ from isolation.config import (
     Where,
     cisco_prefix_list,
 )
+from egovnet.model import GLOBAL
 
 _NEIGHBOR = re.compile(r"^neighbor (\S+) (remote-as|prefix-list) (\S+)(?: (in|out))?")
 
@@ -31,34 +32,37 @@ def parse_frr(text: str, host: str, file: str) -> DeviceConfig:
     vrf_block: str | None = None
     interface = None
     bgp = None
-    for number, raw in enumerate(text.splitlines(), 1):
+
+    def step(number: int, raw: str) -> None:
+        nonlocal vrf_block, interface, bgp
         line = raw.strip()
         if not line or line.startswith("!"):
-            continue
+            return
         where = Where(file, number, line)
-        if not raw.startswith(" "):
-            interface = None
+        top = not raw.startswith(" ")
+        if top:
+            interface = bgp = None
             if line.startswith("vrf "):
                 vrf_block = line.split()[1]
-                continue
+                return
             if line == "exit-vrf":
                 vrf_block = None
-                continue
+                return
             if line.startswith("interface "):
                 words = line.split()
                 interface = config.interface(words[1])
                 interface.vrf = words[3] if len(words) > 3 and words[2] == "vrf" else GLOBAL
                 interface.where = where
                 bgp = None
-                continue
+                return
             if line.startswith("router bgp "):
                 words = line.split()
                 config.asn = int(words[2])
                 bgp = config.bgp_instance(words[4] if len(words) > 4 else GLOBAL)
-                continue
+                return
             if line == "exit":
                 bgp = None
-                continue
+                return
         if line.startswith("ip route "):
             _static(config, line, vrf_block or GLOBAL, where)
         elif interface is not None:
@@ -68,8 +72,10 @@ def parse_frr(text: str, host: str, file: str) -> DeviceConfig:
                 interface.shutdown = True
         elif bgp is not None:
             _bgp_line(bgp, line, where)
-        else:
-            cisco_prefix_list(config, line)
+        elif not cisco_prefix_list(config, line) and top:
+            unknown_top_level(config, line, where)
+
+    read_lines(config, text, step)
     return config
 
 

@@ -11,8 +11,8 @@ import re
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
-from egovnet.model import GLOBAL
-from isolation.config import (
+from egovnet.configs.lines import ROUTE_LEAKS, construct, read_lines, unknown_top_level
+from egovnet.configs.model import (
     ANY,
     BgpInstance,
     DeviceConfig,
@@ -25,6 +25,7 @@ from isolation.config import (
     mask_prefixlen,
     wildcard_prefixlen,
 )
+from egovnet.model import GLOBAL
 
 
 @dataclass(frozen=True)
@@ -67,10 +68,12 @@ def parse_vrp(text: str, host: str, file: str, dialect: Dialect = VRP) -> Device
     interface: Interface | None = None
     acl: PacketFilter | None = None
     bgp_vrf = GLOBAL
-    for number, raw in enumerate(text.splitlines(), 1):
+
+    def step(number: int, raw: str) -> None:
+        nonlocal block, interface, acl, bgp_vrf
         line = raw.strip()
         if not line or line == "#":
-            continue
+            return
         where = Where(file, number, line)
         indent = len(raw) - len(raw.lstrip(" "))
         if indent == 0:
@@ -101,13 +104,19 @@ def parse_vrp(text: str, host: str, file: str, dialect: Dialect = VRP) -> Device
                         int(le) if le else None,
                     ),
                 )
-            continue
+            elif line.startswith("ip vpn-instance "):
+                block = "vpn-instance"
+            else:
+                unknown_top_level(config, line, where)
+            return
         if block == "interface" and interface is not None:
             _interface_line(interface, line, dialect)
         elif block == "acl" and acl is not None and line.startswith("rule "):
             rule = _acl_rule(line.split(), where)
             if rule is not None:
                 acl.rules.append(rule)
+        elif block == "vpn-instance" and line.split()[0] in ROUTE_LEAKS:
+            config.not_modelled(where, construct(line, 1))
         elif block == "bgp":
             if indent == 1:
                 words = line.split()
@@ -116,6 +125,8 @@ def parse_vrp(text: str, host: str, file: str, dialect: Dialect = VRP) -> Device
                 elif line.startswith(("ipv4-family", "address-family")) or words[0] == "peer":
                     bgp_vrf = GLOBAL
             _bgp_line(config.bgp_instance(bgp_vrf), line.split(), where)
+
+    read_lines(config, text, step)
     return config
 
 

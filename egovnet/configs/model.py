@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cache
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
 from egovnet.model import GLOBAL
@@ -35,6 +36,40 @@ class Where:
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}: {self.text.strip()}"
+
+
+@dataclass(frozen=True)
+class Unparsed:
+    """A line that could not be read at all."""
+
+    where: Where
+    reason: str
+
+
+@dataclass(frozen=True)
+class Unmodelled:
+    """A line that was read but whose construct the model does not represent."""
+
+    where: Where
+    construct: str
+
+
+NOT_CONTENT = frozenset({"#", "!", "return", "end"})
+"""Lines that only separate or close sections: not counted as content."""
+
+
+def is_content(line: str) -> bool:
+    """Whether a (stripped) line says anything: not blank, `#`, `!`, `return` or `end`.
+
+    >>> [is_content(x) for x in ("", "#", "!", "return", "end", "sysname a", "! note")]
+    [False, False, False, False, False, True, False]
+    """
+    return bool(line) and line not in NOT_CONTENT and not line.startswith("!")
+
+
+def count_content_lines(text: str) -> int:
+    """How many lines of `text` say something (`is_content`)."""
+    return sum(1 for raw in text.splitlines() if is_content(raw.strip().strip("\x00")))
 
 
 @dataclass
@@ -165,6 +200,32 @@ class DeviceConfig:
     bgp: dict[str, BgpInstance] = field(default_factory=dict)
     prefix_lists: dict[str, list[PrefixRule]] = field(default_factory=dict)
     filters: dict[str, PacketFilter] = field(default_factory=dict)
+    unparsed: list[Unparsed] = field(default_factory=list)
+    unmodelled: list[Unmodelled] = field(default_factory=list)
+    content_lines: int = 0
+    """Lines that are not blank, `#`, `!`, `return`, `end` (what coverage counts against)."""
+
+    def not_understood(self, where: Where, reason: str) -> None:
+        """Record a line that could not be read at all (the rest of the file still is)."""
+        self.unparsed.append(Unparsed(where, reason))
+
+    def not_modelled(self, where: Where, construct: str) -> None:
+        """Record a line read whose construct the model does not represent."""
+        self.unmodelled.append(Unmodelled(where, construct))
+
+    @property
+    def coverage(self) -> float:
+        """Lines understood / content lines (0.0 for a config with no content).
+
+        >>> config = DeviceConfig("a", "frr", "a.cfg", content_lines=4)
+        >>> config.not_understood(Where("a.cfg", 2, "ip route x"), "not an address")
+        >>> config.coverage
+        0.75
+        """
+        if self.content_lines <= 0:
+            return 0.0
+        missed = {u.where.line for u in self.unparsed} | {u.where.line for u in self.unmodelled}
+        return max(0, self.content_lines - len(missed)) / self.content_lines
 
     def interface(self, name: str) -> Interface:
         return self.interfaces.setdefault(name, Interface(name))
@@ -191,6 +252,7 @@ class DeviceConfig:
         return found | {s.vrf for s in self.statics}
 
 
+@cache
 def mask_prefixlen(mask: str) -> int:
     """Prefix length of a dotted mask.
 
@@ -200,6 +262,7 @@ def mask_prefixlen(mask: str) -> int:
     return IPv4Network(f"0.0.0.0/{mask}").prefixlen
 
 
+@cache
 def wildcard_prefixlen(wildcard: str) -> int:
     """Prefix length of an ACL wildcard (inverse mask).
 
