@@ -35,6 +35,8 @@ Rollouts = Callable[[str], dict[str, Any] | None]
 """host -> the last rollout that touched it (run id, when, outcome, report path), or None."""
 NOC_PORT = 9180
 """The page's default port (Prometheus's own is 9090, Alertmanager 9093, the exporter 9116)."""
+NOC_URL = f"http://127.0.0.1:{NOC_PORT}"
+"""Where alert annotations and dashboards link to: `egovnet noc` on its default port."""
 
 
 @dataclass(frozen=True)
