@@ -57,32 +57,43 @@ def generated(directory: Path, shape: tuple[int, int, int, int]) -> Network:
     return load_network(directory)
 
 
-def draw_figures(name: str, network: Network, repeat: int) -> None:
+def draw_figures(name: str, network: Network, repeat: int, whole: bool = True) -> None:
+    if network.tier_counts().get("national"):
+        province_figures(network, repeat)
+        if not whole:
+            return
     picture = drawing(network)
     dot_text = to_dot(picture)
     model = best(repeat, lambda: to_dot(drawing(network)))
     floor = best(repeat, lambda: graphviz(dot_text, "svg"))
     svg_s = best(repeat, lambda: svg(picture, None, dot_text))
-    png = best(repeat, lambda: render(picture, "png"))
+    # cairo's PNG of a national canvas takes minutes: time it where a person would look at it
+    png = best(repeat, lambda: render(picture, "png")) if len(network.nodes) < 1000 else None
     size = len(svg(picture, None, dot_text))
     print(
         f"{name}: {len(network.nodes)} routers, {len(picture.links)} links; "
         f"model->DOT {model:.3f}s; svg {svg_s:.2f}s (floor: bare dot -Tsvg {floor:.2f}s, "
-        f"post-processing {svg_s - floor:+.2f}s); png {png:.2f}s; svg {size / 1e6:.2f} MB"
+        f"post-processing {svg_s - floor:+.2f}s); png "
+        + (f"{png:.2f}s" if png is not None else "not timed")
+        + f"; svg {size / 1e6:.2f} MB"
     )
-    if network.tier_counts().get("national"):
-        province = next(node.name for node in network.nodes if node.tier == "province")
-        one = drawing(network, province)
-        one_dot = to_dot(one)
-        sub_floor = best(repeat, lambda: graphviz(one_dot, "svg"))
-        sub = best(repeat, lambda: svg(drawing(network, province)))
-        print(
-            f"  one province (--under {province}): {len(one.nodes)} nodes; svg {sub:.2f}s "
-            f"(floor {sub_floor:.2f}s)"
-        )
+
+
+def province_figures(network: Network, repeat: int) -> None:
+    """One province of a national inventory: what a province's NOC looks at."""
+    province = next(node.name for node in network.nodes if node.tier == "province")
+    one = drawing(network, province)
+    one_dot = to_dot(one)
+    sub_floor = best(repeat, lambda: graphviz(one_dot, "svg"))
+    sub = best(repeat, lambda: svg(drawing(network, province)))
+    print(
+        f"  one province (--under {province}): {len(one.nodes)} nodes; svg {sub:.2f}s "
+        f"(floor {sub_floor:.2f}s)"
+    )
 
 
 def page_figures(network: Network, repeat: int, workdir: Path) -> None:
+    workdir.mkdir(parents=True, exist_ok=True)
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from tests.unit.promserver import prometheus_harness  # noqa: PLC0415 - only with --page
 
@@ -122,13 +133,22 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="small sizes only")
     parser.add_argument("--page", action="store_true", help="also the NOC page (Prometheus)")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--whole-nation",
+        action="store_true",
+        help="also the national inventory as one drawing (dot took over 300 s here)",
+    )
+    parser.add_argument("--only", choices=sorted({*SIZES, *QUICK}), help="one size only")
     args = parser.parse_args()
     dot = subprocess.run(["dot", "-V"], capture_output=True, text=True, check=True)  # noqa: S607
     print(f"graphviz: {dot.stderr.strip()}; best of {args.repeat}")
     with tempfile.TemporaryDirectory(prefix="egovnet-draw-") as tmp:
-        for name, shape in (QUICK if args.quick else SIZES).items():
+        sizes = QUICK if args.quick else SIZES
+        for name, shape in sizes.items():
+            if args.only and name != args.only:
+                continue
             network = generated(Path(tmp) / name.split()[0], shape)
-            draw_figures(name, network, args.repeat)
+            draw_figures(name, network, args.repeat, whole=args.whole_nation)
             if args.page and name.startswith("Hebei"):
                 page_figures(network, args.repeat, Path(tmp) / "page")
 
