@@ -22,6 +22,7 @@ from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.models import dashboard as models
 
 from egovnet.model import Network
+from exporters.noc import NOC_URL
 
 DATASOURCE = models.DataSourceRef(type_val="prometheus", uid="${datasource}")
 SNMP = 'job="egov_snmp"'
@@ -86,6 +87,13 @@ def _base(title: str, uid: str, network: Network) -> gdash.Dashboard:
         .time("now-6h", "now")
         .refresh("30s")
         .with_variable(_datasource_variable())
+        .link(
+            gdash.DashboardLink("NOC map")
+            .type(models.DashboardLinkType.LINK)
+            .url(NOC_URL)
+            .tooltip("egovnet noc: the live network map")
+            .target_blank(True)
+        )
     )
 
 

@@ -20,6 +20,7 @@ import yaml
 
 from egovnet import platforms
 from egovnet.model import Network, Node
+from exporters.noc import NOC_URL
 from exporters.targets import node_labels
 
 RULES_FILE = "rules/egov.rules.yml"
@@ -164,7 +165,12 @@ def _alert(
         "expr": expr,
         "for": duration,
         "labels": {"severity": severity},
-        "annotations": {"summary": summary, "description": description},
+        "annotations": {
+            "summary": summary,
+            "description": description,
+            # the NOC page opens on the alert's node (egovnet noc: exporters/noc.py)
+            "noc_url": f"{NOC_URL}/?host={{{{ $labels.host }}}}",
+        },
     }
 
 

@@ -22,7 +22,7 @@ from rich.table import Table
 from rich.tree import Tree
 
 from egovnet import platforms as registry
-from egovnet.cli import isolation_cmds, isolation_enforce, monitor_cmds, rollout_cmds
+from egovnet.cli import draw_cmds, isolation_cmds, isolation_enforce, monitor_cmds, rollout_cmds
 from egovnet.cli.common import (
     DEFAULT_SECRETS,
     EXIT_BAD_INPUT,
@@ -83,6 +83,8 @@ lab_app = typer.Typer(
 app.add_typer(inventory_app, name="inventory")
 app.add_typer(secrets_app, name="secrets")
 app.add_typer(topology_app, name="topology")
+topology_app.command("draw")(draw_cmds.draw)
+app.command("noc")(draw_cmds.noc)
 app.add_typer(lab_app, name="lab")
 
 
