@@ -3,9 +3,9 @@ the health gates need.
 
 NAPALM (`napalm/base/base.py`) has one interface for many platforms: load a candidate
 (replace or merge), compare it with the running config, commit, discard, roll back. egovnet
-keeps those names and meanings, so that a reader who knows NAPALM knows these drivers, and so
-that a NAPALM driver could stand behind the same tasks. It is a `Protocol`, not a base
-class: a driver owes the methods, not an inheritance.
+keeps those names and meanings, so that a reader who knows NAPALM knows these drivers; NAPALM
+drivers stand behind the same tasks (`napalm_device.NapalmDevice`, docs/napalm.md). It is a
+`Protocol`, not a base class: a driver owes the methods, not an inheritance.
 """
 
 from __future__ import annotations

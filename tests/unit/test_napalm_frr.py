@@ -15,7 +15,10 @@ import pytest
 from napalm.base.test import conftest as napalm_conftest
 from napalm.base.test.getters import BaseTestGetters
 
+from nornir_tasks.drivers.napalm_device import NapalmDevice
 from nornir_tasks.drivers.napalm_frr import EgovnetFrrDriver
+from nornir_tasks.drivers.registry import driver_for
+from nornir_tasks.drivers.ssh import SshParams
 from tests.unit import napalm_frr
 from tests.unit.napalm_frr import FakeFrrSession, PatchedEgovnetFrrDriver
 
@@ -61,3 +64,23 @@ def test_a_commit_timer_is_refused_rather_than_promised() -> None:
     device = PatchedEgovnetFrrDriver("192.0.2.1", "root", "")
     with pytest.raises(NotImplementedError, match="no commit timer"):
         device.commit_config(revert_in=60)
+
+
+def test_the_rollout_reaches_frr_through_this_driver() -> None:
+    """The registry's FRR driver is the NAPALM session over `egovnet_frr`, its commits held
+    for `confirm_commit` (the save after the gates)."""
+    session = driver_for("frr", SshParams("zunhua", "192.0.2.1", "root"))
+    assert isinstance(session, NapalmDevice)
+    assert isinstance(session.driver, EgovnetFrrDriver)
+    assert session.driver.confirm
+
+
+def test_the_gates_read_each_session_state_in_the_models_vrf_names() -> None:
+    device = PatchedEgovnetFrrDriver("192.0.2.1", "root", "")
+    session = device.device
+    assert isinstance(session, FakeFrrSession)
+    session.current_test, session.current_test_case = "test_get_bgp_neighbors_detail", "normal"
+    peers = NapalmDevice("shijiazhuang", device).get_bgp_neighbors()
+    assert {p["vrf"] for p in peers} == {"default", "private", "public"}
+    assert peers
+    assert all(p["state"] == "Established" for p in peers)
