@@ -168,11 +168,13 @@ def _markers(markers: tuple[str, ...]) -> re.Pattern[str]:
 
 @dataclass(frozen=True)
 class Napalm:
-    """The NAPALM driver for a platform, for code that wants NAPALM's own (not used yet)."""
+    """The NAPALM driver for a platform: the name `napalm.get_network_driver` takes (and an
+    exported Nornir inventory's `napalm` platform), and the distribution that provides it."""
 
     driver: str
     package: str
-    """The PyPI distribution that provides it (`napalm` for the stock drivers)."""
+    """The distribution that provides it: `napalm` for the stock drivers, `egovnet` for
+    egovnet's own (`napalm_egovnet_<name>`, docs/napalm.md)."""
 
 
 @dataclass(frozen=True)
@@ -208,8 +210,7 @@ class PlatformRecord:
     """netutils' config-parser name for hierarchical diffs; None where the driver diffs with
     its own tool (FRR: frr-reload.py's logic)."""
     napalm: Napalm | None
-    """None: no NAPALM driver exists for the platform (FRR has no stock or maintained one);
-    egovnet's own driver keeps NAPALM's contract (`nornir_tasks.drivers.base`)."""
+    """None: no NAPALM driver serves the platform."""
     parser: str
     """`(text, host, file) -> DeviceConfig`: a config text into the vendor-neutral model."""
     driver: str
@@ -242,9 +243,11 @@ _RECORDS: tuple[PlatformRecord, ...] = (
         templates="frr",
         netmiko_type="cisco_ios",  # vtysh's prompts and modes are IOS-like enough for netmiko
         netutils_os=None,
-        napalm=None,
+        # NAPALM has no FRR driver: egovnet's (nornir_tasks.drivers.napalm_frr), and the
+        # rollout speaks to FRR through it
+        napalm=Napalm("egovnet_frr", "egovnet"),
         parser="egovnet.configs.frr:parse_frr",
-        driver="nornir_tasks.drivers.frr:FrrDriver",
+        driver="nornir_tasks.drivers.napalm_device:napalm_session",
         commands=Commands(
             show_config="show running-config no-header",
             show_version="show version",
@@ -284,9 +287,10 @@ _RECORDS: tuple[PlatformRecord, ...] = (
         templates="huawei_vrp",
         netmiko_type="huawei",
         netutils_os="hp_comware",  # Comware's parser serves VRP: the two share their syntax
-        napalm=Napalm("huawei_vrp", "napalm-huawei-vrp"),
+        # egovnet's driver, not the community napalm-huawei-vrp (docs/napalm.md says why)
+        napalm=Napalm("egovnet_huawei_vrp", "egovnet"),
         parser="egovnet.configs.vrp:parse_huawei_vrp",
-        driver="nornir_tasks.drivers.vendor:VendorCliDriver",
+        driver="nornir_tasks.drivers.napalm_device:napalm_session",
         commands=Commands(
             show_config="display current-configuration",
             show_version="display version",
@@ -339,9 +343,10 @@ _RECORDS: tuple[PlatformRecord, ...] = (
         templates="h3c_comware",
         netmiko_type="hp_comware",
         netutils_os="hp_comware",
-        napalm=Napalm("h3c_comware", "napalm-h3c-comware"),
+        # egovnet's driver, not the community napalm-h3c-comware (docs/napalm.md says why)
+        napalm=Napalm("egovnet_h3c_comware", "egovnet"),
         parser="egovnet.configs.vrp:parse_h3c_comware",
-        driver="nornir_tasks.drivers.vendor:VendorCliDriver",
+        driver="nornir_tasks.drivers.napalm_device:napalm_session",
         commands=Commands(
             show_config="display current-configuration",
             show_version="display version",
@@ -490,6 +495,18 @@ def platform_names() -> tuple[str, ...]:
 def platforms() -> tuple[PlatformRecord, ...]:
     """Every record, in registry order."""
     return _RECORDS
+
+
+def napalm_platform(driver: str) -> PlatformRecord:
+    """The record whose NAPALM driver is `driver` (a NAPALM driver finds its platform so).
+
+    >>> napalm_platform("egovnet_frr").name
+    'frr'
+    """
+    for record in _RECORDS:
+        if record.napalm is not None and record.napalm.driver == driver:
+            return record
+    raise UnknownPlatformError(f"with NAPALM driver {driver}")
 
 
 def lab_platform() -> PlatformRecord:

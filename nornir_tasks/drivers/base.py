@@ -3,15 +3,22 @@ the health gates need.
 
 NAPALM (`napalm/base/base.py`) has one interface for many platforms: load a candidate
 (replace or merge), compare it with the running config, commit, discard, roll back. egovnet
-keeps those names and meanings, so that a reader who knows NAPALM knows these drivers, and so
-that a NAPALM driver could stand behind the same tasks. It is a `Protocol`, not a base
-class: a driver owes the methods, not an inheritance.
+keeps those names and meanings, so that a reader who knows NAPALM knows these drivers; NAPALM
+drivers stand behind the same tasks (`napalm_device.NapalmDevice`, docs/napalm.md). It is a
+`Protocol`, not a base class: a driver owes the methods, not an inheritance.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Protocol, TypedDict
+
+from napalm.base.exceptions import (
+    CommitError,
+    ConnectionException,
+    MergeConfigException,
+    ReplaceConfigException,
+)
 
 from egovnet.errors import EgovnetError
 
@@ -24,15 +31,19 @@ class DeviceError(EgovnetError, RuntimeError):
         self.host = host
 
 
-class ConnectionFailedError(DeviceError, ConnectionError):
+# Each error is also NAPALM's (`napalm.base.exceptions`), so that a NAPALM user of egovnet's
+# drivers (nornir_napalm, a script) catches what NAPALM documents, and the rollout catches ours.
+
+
+class ConnectionFailedError(DeviceError, ConnectionError, ConnectionException):
     """The host could not be reached or refused the credentials."""
 
 
-class CandidateRejectedError(DeviceError, ValueError):
+class CandidateRejectedError(DeviceError, ValueError, ReplaceConfigException, MergeConfigException):
     """The candidate config has lines the platform does not accept; nothing was applied."""
 
 
-class CommitFailedError(DeviceError):
+class CommitFailedError(DeviceError, CommitError):
     """Applying the candidate failed part-way; the driver's `rollback` restores the backup."""
 
 

@@ -110,6 +110,19 @@ class FrrDriver:
     def open(self) -> None:
         self._session = connect(self.params, self.platform.netmiko_type)
 
+    @property
+    def session(self) -> BaseConnection | None:
+        """The open netmiko session (None before `open`)."""
+        return self._session
+
+    def attach(self, session: Any) -> None:
+        """Use a session opened elsewhere (the NAPALM driver's, a recorded stand-in's)."""
+        self._session = session
+
+    def send(self, command: str, timeout: float = 60.0) -> str:
+        """One exec-mode command's output; `ConnectionFailedError` when the session dies."""
+        return self._send(command, timeout)
+
     def close(self) -> None:
         if self._session is not None:
             with contextlib.suppress(OSError, SSHException):  # a dead session is closed

@@ -90,6 +90,15 @@ class VendorCliDriver:
             return
         self._session = connect(self.params, self.platform.netmiko_type)
 
+    @property
+    def session(self) -> Any:
+        """The open netmiko session (None before `open`)."""
+        return self._session
+
+    def attach(self, session: Any) -> None:
+        """Use a session opened elsewhere (the NAPALM driver's, a recorded stand-in's)."""
+        self._session = session
+
     def close(self) -> None:
         if self._session is not None:
             with contextlib.suppress(OSError, SSHException):

@@ -24,10 +24,9 @@ from nornir_tasks.drivers.ssh import SshParams
 from nornir_tasks.drivers.vendor import VendorCliDriver
 
 RECORDED = Path(__file__).resolve().parent / "recorded"
-PLATFORMS = tuple(
-    r.name for r in platforms.platforms() if platforms.load_reference(r.driver) is VendorCliDriver
-)
-"""The platforms the registry gives this driver."""
+PLATFORMS = tuple(r.name for r in platforms.platforms() if r.netutils_os is not None)
+"""The platforms whose sessions are this driver (behind egovnet's NAPALM drivers for VRP and
+Comware): those with hierarchical CLI diffs."""
 ROOT = Path(__file__).resolve().parents[2]
 
 # What each platform calls the changed line, and how it negates it.
