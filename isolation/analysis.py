@@ -19,7 +19,7 @@ from ipaddress import IPv4Address, IPv4Network
 import networkx as nx
 
 from egovnet.model import GLOBAL, Network
-from isolation.config import DeviceConfig, Interface
+from isolation.config import AddressMatch, DeviceConfig, Flow, Interface
 from isolation.findings import Finding
 from isolation.routing import DISCARD, EXTERNAL, Instance, Route, RoutingState, compute
 
@@ -221,7 +221,8 @@ class Audit:
                 if packet_filter is None:
                     why = f"no inbound filter on {uplink.interface.name}"
                 else:
-                    verdict = packet_filter.admits_new(prefix)
+                    # from any source: the internet sends from every address, spoofed or not
+                    verdict = packet_filter.admits(Flow(destination=AddressMatch.of(prefix)))
                     if not verdict:
                         continue
                     why = (
@@ -230,6 +231,11 @@ class Audit:
                         else f"filter {packet_filter.name} lets unmatched packets in"
                     )
                 admitted.setdefault(why, []).append(f"{prefix} ({host} {zone})")
+            for rule in config.nat:
+                if rule.kind in {"server", "static"}:
+                    where = rule.where or uplink.interface.where
+                    why = f"{where}: {rule.kind} NAT maps an inside address to the internet"
+                    admitted.setdefault(why, []).append(f"{uplink.host} inside ({rule.kind} NAT)")
             for why, reached in admitted.items():
                 yield Finding(
                     "internet-reaches-nothing",

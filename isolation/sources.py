@@ -13,7 +13,7 @@ from egovnet.model import Network, Node
 from egovnet.render.engine import render_network
 from egovnet.render.packet_filter import HEADER, ruleset_in_place, split
 from egovnet.secrets import SharedSecrets
-from isolation.config import ANY, DeviceConfig, FilterRule, PacketFilter, Where
+from isolation.config import ANY_ADDRESS, DeviceConfig, FilterRule, PacketFilter, Where
 from isolation.parse_frr import parse_nft
 
 Parser = Callable[[str, str, str], DeviceConfig]
@@ -82,7 +82,7 @@ def add_policy_firewall(network: Network, configs: dict[str, DeviceConfig]) -> N
             continue  # the config's own: audited as it is
         where = Where("network.yaml", 0, "isolation policy: the internet gets replies only")
         config.filters[POLICY_FILTER] = PacketFilter(
-            POLICY_FILTER, [FilterRule(True, ANY, established=True, where=where)]
+            POLICY_FILTER, [FilterRule(True, ANY_ADDRESS, established=True, where=where)]
         )
         interface.inbound_filter = POLICY_FILTER
         interface.nat = True
