@@ -477,6 +477,8 @@ class DeviceConfig:
     unparsed: list[Unparsed] = field(default_factory=list)
     unmodelled: list[Unmodelled] = field(default_factory=list)
     hostname: str | None = None
+    defined_vrfs: list[str] = field(default_factory=list)
+    """Instances the config defines (`ip vpn-instance X`, `vrf definition X`), used or not."""
     static_preference: int = 1
     """A static route's preference when its line gives none (VRP and Comware: 60)."""
 
@@ -510,7 +512,7 @@ class DeviceConfig:
     def vrfs(self) -> set[str]:
         """Every routing instance the configuration uses."""
         found = {i.vrf for i in self.interfaces.values()} | set(self.bgp)
-        return found | {s.vrf for s in self.statics}
+        return found | {s.vrf for s in self.statics} | set(self.defined_vrfs)
 
 
 def line_error_reason(error: Exception) -> str:

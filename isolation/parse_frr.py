@@ -47,6 +47,7 @@ def parse_frr(text: str, host: str, file: str) -> DeviceConfig:
             interface = None
             if line.startswith("vrf "):
                 vrf_block = line.split()[1]
+                config.defined_vrfs.append(vrf_block)
                 continue
             if line == "exit-vrf":
                 vrf_block = None

@@ -124,6 +124,8 @@ class _Parser:
         config = self.config
         if words[0] == "hostname" and len(words) > 1:
             config.hostname = words[1]
+        elif words[:2] == ["vrf", "definition"] or (words[:2] == ["ip", "vrf"] and len(words) == 3):
+            config.defined_vrfs.append(words[2])
         elif words[0] == "access-list" and len(words) > 3:
             name = words[1]
             if name.isdigit() and any(int(name) in r for r in _STANDARD_NUMBERS):

@@ -38,6 +38,13 @@ from isolation.config import (
     protocol_name,
 )
 
+_INTERFACE_FILTER = re.compile(
+    r"^(?:traffic-filter (?P<vdir>inbound|outbound) acl (?:name )?(?P<vacl>\S+)"
+    r"|(?:firewall )?packet-filter (?:name )?(?P<cacl>\d+|\S+) (?P<cdir>inbound|outbound))$"
+)
+"""Both dialects' interface filters (VRP `traffic-filter`, Comware `packet-filter` and
+Comware 5 `firewall packet-filter`): read in either, so a misdetected file keeps them."""
+
 
 @dataclass(frozen=True)
 class Dialect:
@@ -45,20 +52,20 @@ class Dialect:
     prefix_list: str
     """`ip ip-prefix` (VRP) or `ip prefix-list` (Comware)."""
     interface_filter: re.Pattern[str]
-    """An interface's packet filter; groups: the ACL's number or name, the direction."""
+    """An interface's packet filter; groups vacl/cacl: the ACL, vdir/cdir: the direction."""
     acl_header: re.Pattern[str]
 
 
 VRP = Dialect(
     "huawei_vrp",
     "ip ip-prefix",
-    re.compile(r"^traffic-filter (inbound|outbound) acl (?:name )?(\S+)$"),
+    _INTERFACE_FILTER,
     re.compile(r"^acl (?:number |name )?(\S+)"),
 )
 COMWARE = Dialect(
     "h3c_comware",
     "ip prefix-list",
-    re.compile(r"^(?:firewall )?packet-filter (?:name )?(\S+) (inbound|outbound)$"),
+    _INTERFACE_FILTER,
     re.compile(r"^acl (?:advanced |basic |number )?(?:name )?(\S+)"),
 )
 _PREFIX = re.compile(
@@ -220,6 +227,7 @@ class _Parser:
             view.kind = "line"
         elif line.startswith("ip vpn-instance "):
             view.kind = "vpn-instance"
+            config.defined_vrfs.append(words[2])
         elif head == "vsys" and words[1:2] == ["name"]:
             view.kind = "vsys"
             view.name = words[2]
@@ -319,8 +327,8 @@ class _Parser:
         elif words[0] == "nat" and words[1:2] in (["server"], ["static"]):
             config.nat.append(NatRule(words[1], interface.name, _acl_of(words), None, where))
         elif match := self.dialect.interface_filter.match(line):
-            groups = match.groups()
-            name, direction = (groups[1], groups[0]) if self.dialect is VRP else groups
+            name = match.group("vacl") or match.group("cacl")
+            direction = match.group("vdir") or match.group("cdir")
             if direction == "inbound":
                 interface.inbound_filter = name
             else:
