@@ -37,6 +37,7 @@ from isolation.config import (
     mask_prefixlen,
     protocol_name,
 )
+from isolation.parse_usg import SecurityPolicies
 
 _INTERFACE_FILTER = re.compile(
     r"^(?:traffic-filter (?P<vdir>inbound|outbound) acl (?:name )?(?P<vacl>\S+)"
@@ -82,8 +83,8 @@ SYSTEM_VIEWS: dict[str, str] = {
     "policy-based-route": "policy-based routing",
     "ipsec": "ipsec",
     "ike": "ike",
-    "firewall": "firewall zone / interzone",
-    "security-policy": "security-policy",
+    "firewall": "firewall (interzone, defaults, zones without security policies)",
+    "policy interzone": "interzone policy",
     "traffic-policy": "traffic policy (MQC)",
     "traffic": "traffic classifier/behavior (MQC)",
     "qos": "qos policy",
@@ -154,6 +155,7 @@ class _Parser:
         """The virtual system (USG `switch vsys NAME`) whose configuration follows."""
         self.groups: dict[str, int] = {}
         """BGP peer group -> its AS number."""
+        self.security = SecurityPolicies()
 
     def parse(self) -> DeviceConfig:
         view = _View()
@@ -176,6 +178,7 @@ class _Parser:
             except (ValueError, IndexError) as error:
                 self.config.not_understood(where, line_error_reason(error))
         self._close(view)
+        self.security.finish(self.config)
         return self.config
 
     @property
@@ -228,11 +231,8 @@ class _Parser:
         elif line.startswith("ip vpn-instance "):
             view.kind = "vpn-instance"
             config.defined_vrfs.append(words[2])
-        elif head == "vsys" and words[1:2] == ["name"]:
-            view.kind = "vsys"
-            view.name = words[2]
-        elif head == "nat-policy":
-            view.kind = "nat-policy"
+        elif self._firewall_view(view, line, words, where):
+            pass
         elif head == "nat" and words[1:2] in (["server"], ["static"]):
             config.nat.append(NatRule(words[1], None, _acl_of(words), None, where))
             view.kind = "line"
@@ -246,6 +246,22 @@ class _Parser:
             else:
                 view.kind = "other"
         return view
+
+    def _firewall_view(self, view: _View, line: str, words: list[str], where: Where) -> bool:
+        """USG views: `vsys name`, `nat-policy`, `firewall zone`, `security-policy`."""
+        if words[0] == "vsys" and words[1:2] == ["name"]:
+            view.kind = "vsys"
+            view.name = words[2]
+        elif line == "nat-policy":
+            view.kind = "nat-policy"
+        elif words[:2] == ["firewall", "zone"] and len(words) > 2:
+            view.kind = "zone"
+            view.name = self.security.zone(words, where)
+        elif line == "security-policy":
+            view.kind = "security-policy"
+        else:
+            return False
+        return True
 
     def _acl_view(self, view: _View, line: str, words: list[str]) -> None:
         """`acl [number|name|advanced|basic] X`: the ACL whose rules follow (IPv6 ones are
@@ -295,6 +311,10 @@ class _Parser:
             self._bgp(view, line, words, indent, where)
         elif view.kind == "vsys" and words[0] == "assign" and words[1:2] == ["interface"]:
             config.interface(words[2]).vrf = f"vsys:{view.name}"
+        elif view.kind == "zone" and view.name is not None:
+            self.security.zone_line(view.name, words)
+        elif view.kind == "security-policy":
+            self.security.policy_line(words, where)
         elif view.kind == "nat-policy":
             self._nat_policy(view, words, where)
         elif view.kind == "vpn-instance" and words[0] in {"import", "export"}:

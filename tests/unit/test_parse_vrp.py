@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
-from isolation.config import DeviceConfig, Flow
+from isolation.config import AddressMatch, DeviceConfig, Flow
 from isolation.parse_vrp import parse_h3c_comware, parse_huawei_vrp
 from isolation.routing import compute
 
@@ -215,10 +215,34 @@ def test_usg_nat_policy_and_security_policy() -> None:
         ("policy", "snat", "pool1"),
         ("policy", "easy", None),
     ]
-    assert [u.construct for u in config.unmodelled] == [
-        "firewall zone / interzone",
-        "security-policy",
-    ]
+    assert not config.unmodelled
+    trust = config.interfaces["GigabitEthernet1/0/2"]
+    assert trust.inbound_filter == "security-policy:trust"
+    [rule] = config.filters["security-policy:trust"].rules
+    assert rule.permit
+    assert rule.where is not None
+    assert rule.where.line == 7  # rule name out
+
+
+def test_security_policy_is_a_filter_into_each_zone_defaulting_to_deny() -> None:
+    """USG: the internet (untrust) reaches only what a rule from untrust permits; a deny
+    rule limited to a destination zone cannot be one filter's rule and is left out (the
+    filter may admit more than the device, never less), recorded unmodelled."""
+    config = vrp(
+        "#\nfirewall zone untrust\n set priority 5\n add interface GigabitEthernet1/0/1\n#\n"
+        "security-policy\n rule name web\n  source-zone untrust\n  destination-zone dmz\n"
+        "  destination-address 10.2.0.0 mask 255.255.0.0\n  service http\n  action permit\n"
+        " rule name local\n  source-zone untrust\n  destination-zone local\n"
+        "  action deny\n rule name out\n  source-zone trust\n  action permit\n#\n"
+    )
+    uplink = config.interfaces["GigabitEthernet1/0/1"]
+    untrust = config.filters[uplink.inbound_filter or ""]
+    assert not untrust.default_permit
+    web = Flow(destination=AddressMatch.of(IPv4Network("10.2.1.0/24")))
+    assert untrust.admits(web)
+    assert untrust.admits(Flow(destination=web.destination, protocol="udp")) is None
+    assert untrust.admits(Flow(destination=AddressMatch.of(IPv4Network("10.1.0.0/16")))) is None
+    assert [u.where.line for u in config.unmodelled] == [13]
 
 
 def test_reachability_constructs_are_recorded_unmodelled() -> None:
