@@ -143,6 +143,8 @@ class _View:
     nat_rule: str | None = None
     nat_pool: str | None = None
     nat_where: Where | None = None
+    nat_out: list[str] | None = None
+    """A nat-policy rule's destination zones / egress interfaces (where it translates)."""
 
 
 class _Parser:
@@ -156,6 +158,8 @@ class _Parser:
         self.groups: dict[str, int] = {}
         """BGP peer group -> its AS number."""
         self.security = SecurityPolicies()
+        self.nat_out: list[str] = []
+        """Zones and interfaces that some nat-policy rule translates source addresses out of."""
 
     def parse(self) -> DeviceConfig:
         view = _View()
@@ -179,6 +183,10 @@ class _Parser:
                 self.config.not_understood(where, line_error_reason(error))
         self._close(view)
         self.security.finish(self.config)
+        for name in self.nat_out:  # a source-nat rule NATs what leaves by that zone / port
+            for interface in self.security.zones.get(name, [name]):
+                if interface in self.config.interfaces:
+                    self.config.interfaces[interface].nat = True
         return self.config
 
     @property
@@ -196,8 +204,10 @@ class _Parser:
             self.config.nat.append(
                 NatRule("policy", None, view.nat_rule, view.nat_pool, view.nat_where)
             )
+            self.nat_out.extend(view.nat_out or ())
         view.nat_rule = view.nat_pool = None
         view.nat_where = None
+        view.nat_out = None
 
     # ------------------------------------------------------------------ system view
     def _top(self, line: str, indent: int, where: Where) -> _View:
@@ -490,6 +500,8 @@ class _Parser:
                 self.config.not_modelled(where, "destination nat-policy")
         elif words[0] == "address-group" and len(words) > 1:
             view.nat_pool = words[1]
+        elif words[0] in {"destination-zone", "egress-interface"}:
+            view.nat_out = [*(view.nat_out or []), *words[1:]]
 
 
 def parse_vrp(text: str, host: str, file: str, dialect: Dialect = VRP) -> DeviceConfig:

@@ -204,6 +204,8 @@ def test_nat_outbound_server_static_and_address_groups() -> None:
 
 def test_usg_nat_policy_and_security_policy() -> None:
     config = vrp(
+        "#\ninterface GigabitEthernet1/0/1\n ip address 202.1.1.1 255.255.255.0\n#\n"
+        "firewall zone untrust\n add interface GigabitEthernet1/0/1\n#\n"
         "#\nfirewall zone trust\n set priority 85\n add interface GigabitEthernet1/0/2\n#\n"
         "security-policy\n rule name out\n  source-zone trust\n  destination-zone untrust\n"
         "  action permit\n#\nnat-policy\n rule name snat\n  source-zone trust\n"
@@ -216,12 +218,13 @@ def test_usg_nat_policy_and_security_policy() -> None:
         ("policy", "easy", None),
     ]
     assert not config.unmodelled
+    assert config.interfaces["GigabitEthernet1/0/1"].nat  # snat into untrust
     trust = config.interfaces["GigabitEthernet1/0/2"]
     assert trust.inbound_filter == "security-policy:trust"
     [rule] = config.filters["security-policy:trust"].rules
     assert rule.permit
     assert rule.where is not None
-    assert rule.where.line == 7  # rule name out
+    assert rule.where.line == 14  # rule name out
 
 
 def test_security_policy_is_a_filter_into_each_zone_defaulting_to_deny() -> None:
