@@ -101,8 +101,8 @@ def _static(config: DeviceConfig, line: str, vrf: str, where: Where) -> None:
         if word in {"vrf", "nexthop-vrf", "tag", "label", "table"} and at + 1 < len(rest):
             if word == "vrf":
                 vrf = rest[at + 1]
-            elif word == "nexthop-vrf":
-                target = rest[at + 1]
+            elif word == "nexthop-vrf":  # FRR's `default` is the underlay, `global` here
+                target = GLOBAL if rest[at + 1] == "default" else rest[at + 1]
             at += 2
             continue
         if word.isdigit():

@@ -17,6 +17,7 @@ from isolation.config import (
     Where,
     asplain,
 )
+from isolation.parse_frr import parse_frr
 
 HERE = Where("t.cfg", 1, "x")
 INSIDE = Flow(destination=AddressMatch.of(IPv4Network("10.80.1.0/24")))
@@ -114,3 +115,23 @@ def test_a_discard_route_is_one_to_a_null_interface() -> None:
 def test_dotted_as_numbers_are_asplain() -> None:
     assert asplain("100.1") == 100 * 65536 + 1
     assert asplain("1.10") == 65546
+
+
+def test_frr_static_routes_keep_interface_distance_and_nexthop_vrf() -> None:
+    config = parse_frr(
+        "frr version 8.4\nhostname a\nvrf red\n"
+        " ip route 0.0.0.0/0 198.51.100.1 nexthop-vrf default\nexit-vrf\n"
+        "ip route 10.0.0.0/8 blackhole\nip route 0.0.0.0/0 203.0.113.1 eth3 200\n",
+        "a",
+        "a.cfg",
+    )
+    assert [
+        (s.vrf, str(s.next_hop) if s.next_hop else None, s.interface, s.preference, s.target_vrf)
+        for s in config.statics
+    ] == [
+        ("red", "198.51.100.1", None, None, "global"),
+        ("global", None, "blackhole", None, None),
+        ("global", "203.0.113.1", "eth3", 200, None),
+    ]
+    assert config.statics[1].discard
+    assert config.defined_vrfs == ["red"]
