@@ -82,7 +82,7 @@ class _Parser:
         interface: Interface | None = None
         acl: PacketFilter | None = None
         bgp: BgpInstance | None = None
-        in_bgp = False
+        in_bgp = in_vrf = False
         for number, raw in enumerate(self.text.splitlines(), 1):
             line = raw.strip()
             if not line or line.startswith("!") or line == "end":
@@ -92,6 +92,7 @@ class _Parser:
             try:
                 if not raw.startswith(" "):
                     interface, acl, bgp, in_bgp = None, None, None, False
+                    in_vrf = words[:2] in (["vrf", "definition"], ["ip", "vrf"])
                     if words[0] == "interface":
                         interface = self.config.interface(words[1])
                         interface.where = where
@@ -107,6 +108,11 @@ class _Parser:
                     self._interface_line(interface, line, words, where)
                 elif acl is not None:
                     self._acl_entry(acl, words, where)
+                elif in_vrf and (
+                    words[0] == "route-target"
+                    or words[:2] in (["import", "map"], ["export", "map"])
+                ):
+                    self.config.not_modelled(where, "route target / vrf import-export map")
                 elif in_bgp:
                     if words[0] == "address-family":
                         bgp = self._family(words, where)
@@ -247,7 +253,7 @@ class _Parser:
     def _family(self, words: list[str], where: Where) -> BgpInstance | None:
         """`address-family ipv4 [unicast] [vrf V]`; other families are not IPv4 unicast."""
         if words[1] != "ipv4" or (len(words) > 2 and words[2] not in {"unicast", "vrf"}):
-            if words[1] not in {"ipv6", "vpnv4", "vpnv6"}:
+            if words[1] not in {"ipv6", "vpnv6"}:
                 self.config.not_modelled(where, " ".join(words))
             return None
         vrf = words[words.index("vrf") + 1] if "vrf" in words else GLOBAL

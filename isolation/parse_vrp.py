@@ -329,6 +329,8 @@ class _Parser:
             self._nat_policy(view, words, where)
         elif view.kind == "vpn-instance" and words[0] in {"import", "export"}:
             config.not_modelled(where, "route-policy on a vpn-instance")
+        elif view.kind == "vpn-instance" and words[0] == "vpn-target":
+            config.not_modelled(where, "vpn-target (routes between instances by route target)")
 
     def _interface_line(
         self, interface: Interface, line: str, words: list[str], where: Where
@@ -426,9 +428,9 @@ class _Parser:
             if line.startswith(("ipv4-family vpn-instance ", "ip vpn-instance ")):
                 view.bgp_vrf = words[-1]
                 return
-            if line.startswith(("l2vpn-family", "address-family l2vpn", "ipv6-family")) or (
-                line.startswith("address-family ipv6")
-            ):
+            if line.startswith(
+                ("l2vpn-family", "address-family l2vpn", "ipv6-family", "address-family ipv6")
+            ) or line.startswith(("ipv4-family vpnv4", "address-family vpnv4")):
                 view.bgp_vrf = None
                 if "ipv6" not in line:
                     self.config.not_modelled(where, line)

@@ -143,3 +143,13 @@ def test_reachability_constructs_are_unmodelled() -> None:
         (8, "route-map"),
         (10, "crypto map (ipsec)"),
     ]
+
+
+def test_route_targets_and_vpnv4_are_unmodelled() -> None:
+    config = ios(
+        "vrf definition RED\n rd 100:1\n route-target export 100:1\n route-target import 200:1\n"
+        " address-family ipv4\n exit-address-family\n!\nrouter bgp 100\n"
+        " address-family vpnv4\n  neighbor 1.1.1.1 activate\n exit-address-family\n"
+    )
+    assert [u.where.line for u in config.unmodelled] == [3, 4, 9]
+    assert config.defined_vrfs == ["RED"]

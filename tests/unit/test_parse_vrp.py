@@ -287,3 +287,20 @@ def test_the_audit_routes_by_the_lowest_preference() -> None:
     route = state.tables[("r", "global")].routes[IPv4Network("10.80.0.0/16")]
     assert route.origin[1] is not None
     assert route.origin[1].line == 9  # the primary, preference 60
+
+
+def test_route_targets_and_vpnv4_are_unmodelled() -> None:
+    """Route targets move routes between instances (MP-BGP, or leaking on one box): the
+    model's per-instance BGP does not represent them."""
+    config = vrp(
+        "#\nip vpn-instance a\n ipv4-family\n  route-distinguisher 100:1\n"
+        "  vpn-target 100:1 export-extcommunity\n  vpn-target 200:1 import-extcommunity\n#\n"
+        "bgp 100\n peer 1.1.1.1 as-number 100\n #\n ipv4-family vpnv4\n  policy vpn-target\n"
+        "  peer 1.1.1.1 enable\n#\n"
+    )
+    assert [(u.where.line, u.construct.split()[0]) for u in config.unmodelled] == [
+        (5, "vpn-target"),
+        (6, "vpn-target"),
+        (11, "ipv4-family"),
+    ]
+    assert config.defined_vrfs == ["a"]
