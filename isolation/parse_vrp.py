@@ -85,6 +85,7 @@ SYSTEM_VIEWS: dict[str, str] = {
     "ike": "ike",
     "firewall": "firewall (interzone, defaults, zones without security policies)",
     "policy interzone": "interzone policy",
+    "packet-filter default": "packet-filter default action",
     "traffic-policy": "traffic policy (MQC)",
     "traffic": "traffic classifier/behavior (MQC)",
     "qos": "qos policy",
@@ -233,6 +234,8 @@ class _Parser:
             view.bgp_vrf = self.instance
         elif head == "acl":
             self._acl_view(view, line, words)
+            if "match-order" in words and "auto" in words:
+                config.not_modelled(where, "acl match-order auto (depth-first rule order)")
         elif line.startswith("ip route-static "):
             self._static(words, where)
             view.kind = "line"

@@ -304,3 +304,12 @@ def test_route_targets_and_vpnv4_are_unmodelled() -> None:
         (11, "ipv4-family"),
     ]
     assert config.defined_vrfs == ["a"]
+
+
+def test_rule_order_and_default_changes_are_unmodelled() -> None:
+    config = comware(
+        "#\n packet-filter default deny\n#\nacl number 3000 match-order auto\n"
+        " rule 0 permit ip\n#\n"
+    )
+    assert [u.where.line for u in config.unmodelled] == [2, 4]
+    assert len(config.filters["3000"].rules) == 1
