@@ -18,7 +18,7 @@ from ipaddress import IPv4Address, IPv4Network
 
 import networkx as nx
 
-from egovnet.configs.model import DeviceConfig, Interface, Where
+from egovnet.configs.model import AddressMatch, DeviceConfig, Flow, Interface, Where
 from egovnet.model import GLOBAL, Network
 from isolation.findings import Finding
 from isolation.routing import DISCARD, EXTERNAL, Instance, Route, RoutingState, compute
@@ -242,7 +242,13 @@ class Audit:
             key = (uplink.host, name, instance)
             if key not in verdicts:
                 verdicts[key] = self._admitted(uplink, delivered[instance])
-            for reason, reached in verdicts[key].items():
+            admitted = {why: list(reached) for why, reached in verdicts[key].items()}
+            for rule in self.configs[uplink.host].nat:
+                if rule.kind in {"server", "static"}:
+                    where = rule.where or uplink.interface.where
+                    why = f"{where}: {rule.kind} NAT maps an inside address to the internet"
+                    admitted.setdefault(why, []).append(f"{uplink.host} inside ({rule.kind} NAT)")
+            for reason, reached in admitted.items():
                 why = reason or f"no inbound filter on {uplink.interface.name}"
                 yield Finding(
                     "internet-reaches-nothing",
@@ -266,7 +272,8 @@ class Audit:
             if packet_filter is None:
                 why = ""  # the caller names the interface
             else:
-                verdict = packet_filter.admits_new(prefix)
+                # from any source: the internet sends from every address, spoofed or not
+                verdict = packet_filter.admits(Flow(destination=AddressMatch.of(prefix)))
                 if not verdict:
                     continue
                 why = (

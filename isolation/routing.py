@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
 
-from egovnet.configs.model import DeviceConfig, Where
+from egovnet.configs.model import DeviceConfig, StaticRoute, Where
 
 Instance = tuple[str, str]
 """(host, routing instance)."""
@@ -114,45 +114,73 @@ def compute(configs: Mapping[str, DeviceConfig], internal: Iterable[IPv4Network]
     state = RoutingState({}, owner, configs)
     for host, config in configs.items():
         for interface in config.interfaces.values():
-            if interface.address is None or interface.shutdown:
+            if interface.shutdown:
                 continue
             instance = (host, interface.vrf)
-            owner[interface.address.ip] = (instance, interface.name)
-            state.table(instance).add(
-                Route(interface.address.network, "connected", set(), (host, interface.where))
-            )
+            for address in interface.addresses:
+                owner[address.ip] = (instance, interface.name)
+                state.table(instance).add(
+                    Route(address.network, "connected", set(), (host, interface.where))
+                )
     for host, config in configs.items():
+        default = config.static_preference
         for static in config.statics:
             instance = (host, static.vrf)
             table = state.table(instance)
-            if static.prefix in table.routes and table.routes[static.prefix].kind == "connected":
+            existing = table.routes.get(static.prefix)
+            if existing is not None and existing.kind == "connected":
                 continue
-            table.add(
-                Route(
-                    static.prefix,
-                    "static",
-                    {_resolve(state, instance, static.next_hop, pools)},
-                    (host, static.where),
-                )
-            )
+            preference = static.preference if static.preference is not None else default
+            hop = _resolve(state, instance, static, pools)
+            if existing is not None and existing.kind == "static":
+                if existing.distance < preference:
+                    continue  # a floating route: the primary wins while it is there
+                if existing.distance == preference:
+                    existing.next_hops.add(hop)  # equal preference: load-balanced
+                    continue
+            table.add(Route(static.prefix, "static", {hop}, (host, static.where), preference))
     _bgp(state, configs)
     return state
 
 
 def _resolve(
-    state: RoutingState, instance: Instance, next_hop: IPv4Address | None, pools: list[IPv4Network]
+    state: RoutingState, instance: Instance, static: StaticRoute, pools: list[IPv4Network]
 ) -> Instance:
-    """The instance a static route's next hop leads to."""
-    if next_hop is None:
+    """The instance a static route's next hop leads to: the next hop's owner, looked up in
+    `target_vrf` when the route names one; an interface route, the far side of the
+    interface's subnet; outside the extranet's pools, the internet."""
+    if static.discard:
         return DISCARD
-    found = state.owner.get(next_hop)
+    lookup = (instance[0], static.target_vrf) if static.target_vrf else instance
+    if static.next_hop is None:
+        return _interface_far_side(state, instance[0], static.interface or "", pools)
+    found = state.owner.get(static.next_hop)
     if found is not None:
         return found[0]
-    connected = state.table(instance).lookup(next_hop)
+    connected = state.table(lookup).lookup(static.next_hop)
     if connected is None or connected.kind != "connected":
         return DISCARD  # recursive or unresolvable: not what the designs here use
     if not any(connected.prefix.subnet_of(pool) for pool in pools):
         return EXTERNAL
+    return DISCARD
+
+
+def _interface_far_side(
+    state: RoutingState, host: str, name: str, pools: list[IPv4Network]
+) -> Instance:
+    """Where a route out of interface `name` (no next hop) leads: the other configured owner
+    of the interface's subnet; the internet when the subnet is outside the pools or the
+    interface has no address (a dialer or tunnel toward the provider); else nowhere."""
+    interface = state.configs[host].interfaces.get(name)
+    if interface is None or interface.address is None:
+        return EXTERNAL
+    subnet = interface.address.network
+    if not any(subnet.subnet_of(pool) for pool in pools):
+        return EXTERNAL
+    for address in subnet.hosts() if subnet.prefixlen >= 29 else ():
+        found = state.owner.get(address)
+        if found is not None and found[0][0] != host:
+            return found[0]
     return DISCARD
 
 

@@ -22,7 +22,14 @@ from rich.table import Table
 from rich.tree import Tree
 
 from egovnet import platforms as registry
-from egovnet.cli import draw_cmds, isolation_cmds, isolation_enforce, monitor_cmds, rollout_cmds
+from egovnet.cli import (
+    config_cmds,
+    draw_cmds,
+    isolation_cmds,
+    isolation_enforce,
+    monitor_cmds,
+    rollout_cmds,
+)
 from egovnet.cli.common import (
     DEFAULT_SECRETS,
     EXIT_BAD_INPUT,
@@ -579,6 +586,7 @@ def secrets_init(
 rollout_cmds.register(app)
 monitor_cmds.register(app)
 isolation_cmds.register(app)
+config_cmds.register(app)
 isolation_enforce.register()
 
 

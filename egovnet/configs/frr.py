@@ -12,13 +12,17 @@ from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
 from egovnet.configs.lines import read_lines, unknown_top_level
 from egovnet.configs.model import (
-    ANY,
+    ANY_ADDRESS,
+    AddressMatch,
     BgpInstance,
     DeviceConfig,
     FilterRule,
+    NatRule,
     PacketFilter,
+    PortMatch,
     StaticRoute,
     Where,
+    asplain,
     cisco_prefix_list,
 )
 from egovnet.model import GLOBAL
@@ -29,6 +33,9 @@ _NEIGHBOR = re.compile(r"^neighbor (\S+) (remote-as|prefix-list) (\S+)(?: (in|ou
 def parse_frr(text: str, host: str, file: str) -> DeviceConfig:
     """Parse an FRR configuration (`frr.conf` layout, as vtysh shows it)."""
     config = DeviceConfig(host, "frr", file)
+    for raw in text.splitlines():
+        if raw.startswith("hostname "):
+            config.hostname = raw.split()[1]
     vrf_block: str | None = None
     interface = None
     bgp = None
@@ -44,6 +51,7 @@ def parse_frr(text: str, host: str, file: str) -> DeviceConfig:
             interface = bgp = None
             if line.startswith("vrf "):
                 vrf_block = line.split()[1]
+                config.defined_vrfs.append(vrf_block)
                 return
             if line == "exit-vrf":
                 vrf_block = None
@@ -57,7 +65,7 @@ def parse_frr(text: str, host: str, file: str) -> DeviceConfig:
                 return
             if line.startswith("router bgp "):
                 words = line.split()
-                config.asn = int(words[2])
+                config.asn = asplain(words[2])
                 bgp = config.bgp_instance(words[4] if len(words) > 4 else GLOBAL)
                 return
             if line == "exit":
@@ -67,7 +75,11 @@ def parse_frr(text: str, host: str, file: str) -> DeviceConfig:
             _static(config, line, vrf_block or GLOBAL, where)
         elif interface is not None:
             if line.startswith("ip address "):
-                interface.address = IPv4Interface(line.split()[2])
+                address = IPv4Interface(line.split()[2])
+                if line.endswith(" secondary"):
+                    interface.add_secondary(address)
+                else:
+                    interface.set_primary(address)
             elif line == "shutdown":
                 interface.shutdown = True
         elif bgp is not None:
@@ -80,16 +92,41 @@ def parse_frr(text: str, host: str, file: str) -> DeviceConfig:
 
 
 def _static(config: DeviceConfig, line: str, vrf: str, where: Where) -> None:
+    """`ip route P (NH [IFACE] | IFACE | blackhole | reject | Null0) [DISTANCE] [vrf X]
+    [nexthop-vrf Y]` (vtysh's order; tag, label, table and onlink are ignored)."""
     words = line.split()
     prefix = IPv4Network(words[2])
-    target = words[3]
-    if "vrf" in words[4:]:
-        vrf = words[words.index("vrf", 4) + 1]
+    next_hop: IPv4Address | None = None
+    interface: str | None = None
+    preference: int | None = None
+    target: str | None = None
+    rest = words[3:]
+    at = 0
+    while at < len(rest):
+        word = rest[at]
+        if word in {"vrf", "nexthop-vrf", "tag", "label", "table"} and at + 1 < len(rest):
+            if word == "vrf":
+                vrf = rest[at + 1]
+            elif word == "nexthop-vrf":  # FRR's `default` is the underlay, `global` here
+                target = GLOBAL if rest[at + 1] == "default" else rest[at + 1]
+            at += 2
+            continue
+        if word.isdigit():
+            preference = int(word)
+        elif at == 0 and _is_address(word):
+            next_hop = IPv4Address(word)
+        elif at <= 1 and word != "onlink":
+            interface = word
+        at += 1
+    config.statics.append(StaticRoute(vrf, prefix, next_hop, where, interface, preference, target))
+
+
+def _is_address(word: str) -> bool:
     try:
-        next_hop: IPv4Address | None = IPv4Address(target)
+        IPv4Address(word)
     except ValueError:
-        next_hop = None  # Null0, blackhole, reject, or an interface: nowhere beyond this node
-    config.statics.append(StaticRoute(vrf, prefix, next_hop, where))
+        return False
+    return True
 
 
 def _bgp_line(bgp: BgpInstance, line: str, where: Where) -> None:
@@ -107,7 +144,7 @@ def _bgp_line(bgp: BgpInstance, line: str, where: Where) -> None:
         except ValueError:
             return  # peer groups: not rendered by egovnet, not modelled
         if kind == "remote-as":
-            neighbor.remote_as = int(value) if value.isdigit() else None
+            neighbor.remote_as = asplain(value) if value[0].isdigit() else None
         elif direction == "in":
             neighbor.import_list = value
         else:
@@ -147,6 +184,7 @@ def parse_nft(text: str, config: DeviceConfig, file: str) -> None:
             out = _NFT_OIF.search(line)
             if out:
                 config.interface(out.group(1)).nat = True
+                config.nat.append(NatRule("masquerade", out.group(1), None, None, where))
             continue
         if hook != "forward":
             continue
@@ -158,9 +196,11 @@ def parse_nft(text: str, config: DeviceConfig, file: str) -> None:
         dport = _NFT_DPORT.search(line)
         rule = FilterRule(
             permit=verdict == "accept",
-            destination=IPv4Network(daddr.group(1), strict=False) if daddr else ANY,
+            destination=AddressMatch.of(IPv4Network(daddr.group(1), strict=False))
+            if daddr
+            else ANY_ADDRESS,
             protocol=dport.group(1) if dport else "ip",
-            port=int(dport.group(2)) if dport else None,
+            destination_port=PortMatch.parse(["eq", dport.group(2)]) if dport else None,
             established="ct state established" in line and "new" not in line,
             where=where,
         )

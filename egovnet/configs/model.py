@@ -15,7 +15,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import cache
-from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+from ipaddress import (
+    AddressValueError,
+    IPv4Address,
+    IPv4Interface,
+    IPv4Network,
+    NetmaskValueError,
+)
 
 from egovnet.model import GLOBAL
 
@@ -74,25 +80,79 @@ def count_content_lines(text: str) -> int:
 
 @dataclass
 class Interface:
-    """An interface with an IPv4 address (the only ones routing cares about)."""
+    """An interface with its IPv4 addresses (the only ones routing cares about)."""
 
     name: str
-    address: IPv4Interface | None = None
+    addresses: list[IPv4Interface] = field(default_factory=list)
+    """Primary first, then VRP/Comware `sub` and IOS `secondary` addresses."""
     vrf: str = GLOBAL
     shutdown: bool = False
     inbound_filter: str | None = None
+    outbound_filter: str | None = None
     nat: bool = False
     """Outbound source NAT (masquerade, `nat outbound`, `ip nat outside` + overload)."""
     where: Where | None = None
 
+    @property
+    def address(self) -> IPv4Interface | None:
+        """The primary address (None: the interface has no IPv4 address)."""
+        return self.addresses[0] if self.addresses else None
+
+    def set_primary(self, address: IPv4Interface) -> None:
+        """A primary `ip address` line: it replaces the primary, secondaries stay."""
+        if self.addresses:
+            self.addresses[0] = address
+        else:
+            self.addresses.append(address)
+
+    def add_secondary(self, address: IPv4Interface) -> None:
+        """A `sub` / `secondary` address: after the primary, never replacing it."""
+        if address not in self.addresses:
+            self.addresses.append(address)
+
+
+NULL_INTERFACES = frozenset({"null0", "blackhole", "reject"})
+"""Outgoing interfaces of a discard route, lower-cased (VRP NULL0, IOS Null0, FRR blackhole)."""
+
 
 @dataclass(frozen=True)
 class StaticRoute:
+    """A static route. Discard: no next hop and a NULL0/Null0/blackhole interface (or no
+    interface at all). `target_vrf`: the next hop is looked up in that instance
+    (VRP `vpn-instance X` / `public`, IOS `ip route vrf A ... global`)."""
+
     vrf: str
     prefix: IPv4Network
     next_hop: IPv4Address | None
-    """None: a discard route (Null0, blackhole)."""
     where: Where
+    interface: str | None = None
+    preference: int | None = None
+    """As written (VRP/Comware `preference N`, IOS administrative distance); None: default."""
+    target_vrf: str | None = None
+
+    @property
+    def discard(self) -> bool:
+        return self.next_hop is None and (
+            self.interface is None or self.interface.lower() in NULL_INTERFACES
+        )
+
+
+@dataclass(frozen=True)
+class NatRule:
+    """One NAT construct. `kind`: outbound (VRP/Comware `nat outbound`), inside_source (IOS
+    `ip nat inside source list|route-map`), static (one-to-one), server (VRP/Comware
+    `nat server`, a port or address mapping inward), policy (USG `nat-policy` rule),
+    masquerade (nftables)."""
+
+    kind: str
+    interface: str | None
+    acl: str | None
+    pool: str | None
+    where: Where | None = None
+
+
+NAT_KINDS = ("outbound", "inside_source", "static", "server", "policy", "masquerade")
+SOURCE_NAT = frozenset({"outbound", "inside_source", "masquerade", "policy"})
 
 
 @dataclass
@@ -145,20 +205,233 @@ class PrefixRule:
         return low <= candidate.prefixlen <= high
 
 
+_ALL = 0xFFFFFFFF
+
+
+@dataclass(frozen=True)
+class AddressMatch:
+    """An ACL address: `address` with `wildcard` (inverse mask) bits free, contiguous or not,
+    evaluated bitwise as the devices do (`10.0.0.0 0.255.0.255` matches 10.x.0.y... in
+    every x and y: a set that is no prefix).
+
+    >>> AddressMatch.parse("10.1.0.7", "0.0.255.0").contains(IPv4Address("10.1.9.7"))
+    True
+    >>> str(AddressMatch.parse("10.1.0.0", "0.0.0.255"))
+    '10.1.0.0/24'
+    >>> str(AddressMatch.parse("10.0.0.1", "0.255.0.0"))
+    '10.0.0.1 0.255.0.0'
+    """
+
+    address: int
+    wildcard: int
+
+    @classmethod
+    def of(cls, network: IPv4Network) -> AddressMatch:
+        return cls(int(network.network_address), int(network.hostmask))
+
+    @classmethod
+    def parse(cls, address: str, wildcard: str) -> AddressMatch:
+        """`A W` as an ACL writes it (`W` `0` is a host); ValueError when not addresses."""
+        free = 0 if wildcard == "0" else int(IPv4Address(wildcard))
+        return cls(int(IPv4Address(address)) & ~free & _ALL, free)
+
+    @property
+    def network(self) -> IPv4Network | None:
+        """The prefix this match is, when its wildcard is contiguous."""
+        length = 32 - self.wildcard.bit_length()
+        if self.wildcard != (1 << (32 - length)) - 1:
+            return None
+        return IPv4Network((self.address, length))
+
+    def contains(self, address: IPv4Address) -> bool:
+        return (int(address) ^ self.address) & ~self.wildcard & _ALL == 0
+
+    def overlaps(self, other: AddressMatch) -> bool:
+        return (self.address ^ other.address) & ~self.wildcard & ~other.wildcard & _ALL == 0
+
+    def covers(self, other: AddressMatch) -> bool:
+        """Whether every address `other` matches, this matches too."""
+        return other.wildcard & ~self.wildcard == 0 and self.overlaps(other)
+
+    def __str__(self) -> str:
+        if self.wildcard == _ALL:
+            return "any"
+        network = self.network
+        if network is not None:
+            return str(network)
+        return f"{IPv4Address(self.address)} {IPv4Address(self.wildcard)}"
+
+
+ANY_ADDRESS = AddressMatch(0, _ALL)
+
+PORT_NAMES = {
+    "bgp": 179, "bootpc": 68, "bootps": 67, "cmd": 514, "domain": 53, "dns": 53, "echo": 7,
+    "ftp": 21, "ftp-data": 20, "gopher": 70, "http": 80, "https": 443, "www": 80,
+    "ntp": 123, "pop3": 110, "smtp": 25, "snmp": 161, "snmptrap": 162, "ssh": 22,
+    "syslog": 514, "tacacs": 49, "telnet": 23, "tftp": 69, "isakmp": 500,
+}  # fmt: skip
+"""Port names IOS, VRP and Comware accept in place of numbers (the usual ones)."""
+
+
+def port_number(word: str) -> int:
+    """A port as an ACL writes it (number or name); ValueError when neither."""
+    if word.isdigit():
+        return int(word)
+    if word.lower() in PORT_NAMES:
+        return PORT_NAMES[word.lower()]
+    raise ValueError(f"unknown port {word!r}")
+
+
+@dataclass(frozen=True)
+class PortMatch:
+    """`eq P`, `neq P`, `gt P`, `lt P`, `range A B`: the ports it matches as ranges, and the
+    text as written.
+
+    >>> PortMatch.parse(["range", "1000", "2000"]).contains(1500)
+    True
+    >>> PortMatch.parse(["neq", "www"]).contains(80)
+    False
+    """
+
+    text: str
+    ranges: tuple[tuple[int, int], ...]
+
+    @classmethod
+    def parse(cls, words: list[str]) -> PortMatch:
+        """From an operator and its one or two ports; ValueError when malformed."""
+        op = words[0]
+        first = port_number(words[1])
+        if op == "eq":
+            ranges: tuple[tuple[int, int], ...] = ((first, first),)
+        elif op == "neq":
+            ranges = tuple(r for r in ((0, first - 1), (first + 1, 65535)) if r[0] <= r[1])
+        elif op == "gt":
+            ranges = ((first + 1, 65535),)
+        elif op == "lt":
+            ranges = ((0, first - 1),)
+        elif op == "range":
+            ranges = ((first, port_number(words[2])),)
+        else:
+            raise ValueError(f"unknown port operator {op!r}")
+        return cls(" ".join(words[:3] if op == "range" else words[:2]), ranges)
+
+    def contains(self, port: int) -> bool:
+        return any(low <= port <= high for low, high in self.ranges)
+
+    def width(self) -> int:
+        """How many operator words and ports this takes in a rule."""
+        return 3 if self.text.startswith("range ") else 2
+
+
+PROTOCOL_NUMBERS = {"icmp": "1", "igmp": "2", "tcp": "6", "udp": "17", "gre": "47", "ospf": "89"}
+
+
+def protocol_name(word: str) -> str:
+    """`ip` for any protocol, else the protocol's name when it has a usual one (`6` -> tcp)."""
+    if word in {"ip", "ipv4", "any"}:
+        return "ip"
+    names = {number: name for name, number in PROTOCOL_NUMBERS.items()}
+    return names.get(word, word)
+
+
 @dataclass(frozen=True)
 class FilterRule:
-    """One rule of a packet filter applied inbound on an interface.
+    """One rule of a packet filter.
 
     `established` rules match only replies to connections opened from inside (stateful
-    firewalls, IOS `established`); the others match new connections too.
+    firewalls, IOS `established`); the others match new connections too. `order` is the
+    rule's number (VRP/Comware `rule N`, IOS sequence number) or its position: the device
+    evaluates rules by it, first match wins.
     """
 
     permit: bool
-    destination: IPv4Network
+    destination: AddressMatch = ANY_ADDRESS
     protocol: str = "ip"
-    port: int | None = None
+    destination_port: PortMatch | None = None
     established: bool = False
     where: Where | None = None
+    source: AddressMatch = ANY_ADDRESS
+    source_port: PortMatch | None = None
+    order: int = 0
+
+    @property
+    def port(self) -> int | None:
+        """The single destination port of an `eq` rule (None: any other form)."""
+        match = self.destination_port
+        if match is None or len(match.ranges) != 1 or match.ranges[0][0] != match.ranges[0][1]:
+            return None
+        return match.ranges[0][0]
+
+    def _protocol_overlaps(self, query: Flow) -> bool:
+        return self.protocol == "ip" or query.protocol in {"ip", self.protocol}
+
+    def _ports_overlap(self, mine: PortMatch | None, port: int | None) -> bool:
+        return mine is None or port is None or mine.contains(port)
+
+    def overlaps(self, query: Flow) -> bool:
+        """Whether some packet of `query` matches this rule."""
+        return (
+            self._protocol_overlaps(query)
+            and self.source.overlaps(query.source)
+            and self.destination.overlaps(query.destination)
+            and self._ports_overlap(self.source_port, query.source_port)
+            and self._ports_overlap(self.destination_port, query.destination_port)
+        )
+
+    def covers(self, query: Flow) -> bool:
+        """Whether every packet of `query` matches this rule."""
+        return (
+            self.protocol in {"ip", query.protocol}
+            and self.source.covers(query.source)
+            and self.destination.covers(query.destination)
+            and (self.source_port is None or _port_covered(self.source_port, query.source_port))
+            and (
+                self.destination_port is None
+                or _port_covered(self.destination_port, query.destination_port)
+            )
+        )
+
+
+def _port_covered(match: PortMatch, port: int | None) -> bool:
+    return port is not None and match.contains(port)
+
+
+@dataclass(frozen=True)
+class Flow:
+    """The packets of a question: new connections from `source` to `destination` (address
+    sets), of `protocol` (`ip`: any), to `destination_port` (None: any port)."""
+
+    source: AddressMatch = ANY_ADDRESS
+    destination: AddressMatch = ANY_ADDRESS
+    protocol: str = "ip"
+    destination_port: int | None = None
+    source_port: int | None = None
+
+    def narrowed(self, rule: FilterRule) -> Flow:
+        """The part of this flow that `rule` matches (assuming they overlap), as far as one
+        flow can say it: addresses exactly, protocol and ports where the rule pins them."""
+        protocol = self.protocol if rule.protocol == "ip" else rule.protocol
+        return Flow(
+            _intersect(self.source, rule.source),
+            _intersect(self.destination, rule.destination),
+            protocol,
+            self.destination_port
+            if self.destination_port is not None
+            else _single(rule.destination_port),
+            self.source_port if self.source_port is not None else _single(rule.source_port),
+        )
+
+
+def _single(match: PortMatch | None) -> int | None:
+    if match is None or len(match.ranges) != 1 or match.ranges[0][0] != match.ranges[0][1]:
+        return None
+    return match.ranges[0][0]
+
+
+def _intersect(a: AddressMatch, b: AddressMatch) -> AddressMatch:
+    wildcard = a.wildcard & b.wildcard
+    fixed = (a.address & ~a.wildcard) | (b.address & ~b.wildcard)
+    return AddressMatch(fixed & ~wildcard & _ALL, wildcard)
 
 
 @dataclass
@@ -170,26 +443,45 @@ class PacketFilter:
     rules: list[FilterRule] = field(default_factory=list)
     default_permit: bool = False
 
-    def admits_new(self, destination: IPv4Network) -> FilterRule | bool | None:
-        """Whether a new connection toward (part of) `destination` gets through.
+    def ordered(self) -> list[FilterRule]:
+        """The rules in the order the device tries them: by number, then as written."""
+        return sorted(self.rules, key=lambda rule: rule.order)
 
-        The rule that lets it in, True for the filter's default, None/False: it is stopped.
+    def admits(self, flow: Flow) -> FilterRule | bool | None:
+        """Whether some new connection of `flow` gets through, as the device decides: the
+        first rule that matches a packet wins, unmatched packets get the default.
+
+        The permit rule that lets (part of) it in, True for the filter's default, None: it is
+        stopped. Sound for isolation: a permit counts unless one earlier deny rule alone
+        covers everything of the flow it matches, so it may say "admitted" where several
+        deny rules together stop a flow, never "stopped" where a packet gets through.
         """
-        for rule in self.rules:
-            if rule.established:
+        denies: list[FilterRule] = []
+        for rule in self.ordered():
+            if rule.established or not rule.overlaps(flow):
                 continue
-            if not (destination.overlaps(rule.destination)):
+            if not rule.permit:
+                if rule.covers(flow):
+                    return None
+                denies.append(rule)
                 continue
-            if rule.permit:
+            part = flow.narrowed(rule)
+            if not any(deny.covers(part) for deny in denies):
                 return rule
-            if destination.subnet_of(rule.destination):
-                return None
-        return self.default_permit
+        if not self.default_permit:
+            return None
+        return True
+
+    def admits_new(self, destination: IPv4Network) -> FilterRule | bool | None:
+        """Whether a new connection from anywhere toward (part of) `destination` gets
+        through (`admits` for any source, protocol and port)."""
+        return self.admits(Flow(destination=AddressMatch.of(destination)))
 
 
 @dataclass
 class DeviceConfig:
-    """One router's configuration, parsed."""
+    """One router's configuration, parsed, with what the parser could not read (`unparsed`)
+    and what it read but the model does not represent (`unmodelled`)."""
 
     host: str
     platform: str
@@ -200,6 +492,13 @@ class DeviceConfig:
     bgp: dict[str, BgpInstance] = field(default_factory=dict)
     prefix_lists: dict[str, list[PrefixRule]] = field(default_factory=dict)
     filters: dict[str, PacketFilter] = field(default_factory=dict)
+    nat: list[NatRule] = field(default_factory=list)
+    hostname: str | None = None
+    defined_vrfs: list[str] = field(default_factory=list)
+    """Instances the config defines (`ip vpn-instance X`, `vrf definition X`), used or not."""
+    static_preference: int = 1
+    """A static route's preference when its line gives none (VRP and Comware: 60)."""
+
     unparsed: list[Unparsed] = field(default_factory=list)
     unmodelled: list[Unmodelled] = field(default_factory=list)
     content_lines: int = 0
@@ -249,7 +548,36 @@ class DeviceConfig:
     def vrfs(self) -> set[str]:
         """Every routing instance the configuration uses."""
         found = {i.vrf for i in self.interfaces.values()} | set(self.bgp)
-        return found | {s.vrf for s in self.statics}
+        return found | {s.vrf for s in self.statics} | set(self.defined_vrfs)
+
+
+def line_error_reason(error: Exception) -> str:
+    """Why a line could not be read, for its `Unparsed` entry.
+
+    >>> line_error_reason(ValueError("Only decimal digits permitted in 'x' in '100.x.x.80'"))
+    "not an IPv4 address or mask: Only decimal digits permitted in 'x' in '100.x.x.80'"
+    """
+    if isinstance(error, IndexError):
+        return "a word is missing"
+    if isinstance(error, (AddressValueError, NetmaskValueError)) or "permitted in" in str(error):
+        return f"not an IPv4 address or mask: {error}"
+    return str(error)
+
+
+def asplain(text: str) -> int:
+    """An AS number as an integer, from asplain (`6553601`) or asdot (`100.1`) notation.
+
+    >>> asplain("100.1"), asplain("65001")
+    (6553601, 65001)
+    """
+    if "." in text:
+        high, low = text.split(".", 1)
+        if not (high.isdigit() and low.isdigit()) or int(high) > 65535 or int(low) > 65535:
+            raise ValueError(f"not an AS number: {text!r}")
+        return int(high) * 65536 + int(low)
+    if not text.isdigit():
+        raise ValueError(f"not an AS number: {text!r}")
+    return int(text)
 
 
 @cache

@@ -132,7 +132,7 @@ def test_an_unmodelled_construct_turns_no_findings_into_unknown(
     assert result.exit_code == 1
     [finding] = [f for f in json.loads(result.stdout)["findings"] if f["rule"] == "unknown"]
     assert finding["host"] == HOST
-    assert finding["subject"] == "ospf 1"
+    assert finding["subject"] == "ospf process"
     assert f"{HOST}.cfg:" in finding["evidence"]
     assert "ospf 1" in finding["evidence"]
 
