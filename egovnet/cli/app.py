@@ -22,7 +22,14 @@ from rich.table import Table
 from rich.tree import Tree
 
 from egovnet import platforms as registry
-from egovnet.cli import isolation_cmds, isolation_enforce, monitor_cmds, rollout_cmds
+from egovnet.cli import (
+    export_cmds,
+    isolation_cmds,
+    isolation_enforce,
+    monitor_cmds,
+    playbook_cmds,
+    rollout_cmds,
+)
 from egovnet.cli.common import (
     DEFAULT_SECRETS,
     EXIT_BAD_INPUT,
@@ -578,6 +585,8 @@ rollout_cmds.register(app)
 monitor_cmds.register(app)
 isolation_cmds.register(app)
 isolation_enforce.register()
+export_cmds.register(inventory_app)
+playbook_cmds.register(app)
 
 
 def main() -> None:
