@@ -155,7 +155,10 @@ def run_playbook(
             progress(line)
         return True  # keep the event in the artifacts
 
-    env = {**os.environ, **ansible_environment(forks)}
+    # ansible-runner starts `ansible-playbook` from PATH: this Python's, wherever egovnet runs
+    scripts = str(Path(sys.executable).parent)
+    path = os.pathsep.join([scripts, os.environ.get("PATH", "")])
+    env = {**os.environ, **ansible_environment(forks), "PATH": path}
     result = ansible_runner.run(
         private_data_dir=str(run_dir),
         ident="run",

@@ -22,6 +22,7 @@ from egovnet.loader import load_network
 from egovnet.model import Network
 from egovnet.platforms import UnknownPlatformError
 from egovnet.secrets import find_plaintext_secrets
+from playbooks.filter_plugins.egovnet import bgp_down
 
 INVENTORY = Path(__file__).resolve().parents[2] / "inventory"
 ANSIBLE_INVENTORY = Path(sys.executable).parent / "ansible-inventory"
@@ -174,3 +175,28 @@ def test_export_command_says_bad_platform_exit_2(tmp_path: Path) -> None:
     )  # fmt: skip
     assert result.exit_code == 2
     assert "junos" in result.output
+
+
+def test_playbook_command_refuses_an_unknown_playbook_exit_2() -> None:
+    result = CliRunner().invoke(app, ["-i", str(INVENTORY), "playbook", "reboot-all"])
+    assert result.exit_code == 2
+    assert "unknown playbook 'reboot-all'" in result.output
+
+
+def test_bgp_gate_filter_waits_for_every_session_but_later_tiers() -> None:
+    summary = json.dumps(
+        {
+            "default": {"ipv4Unicast": {"peers": {"10.0.0.1": {"state": "Established"}}}},
+            "private": {"ipv4Unicast": {"peers": {"10.0.0.3": {"state": "Connect"}}}},
+        }
+    )
+    sessions = [
+        {"vrf": "default", "address": "10.0.0.1", "peer": "up", "peer_tier": "province"},
+        {"vrf": "private", "address": "10.0.0.3", "peer": "down", "peer_tier": "county"},
+        {"vrf": "public", "address": "10.0.0.5", "peer": "gone", "peer_tier": "province"},
+    ]
+    assert bgp_down(summary, sessions, []) == [
+        "10.0.0.3 (private, down): Connect",
+        "10.0.0.5 (public, gone): missing",
+    ]
+    assert bgp_down(summary, sessions, ["county"]) == ["10.0.0.5 (public, gone): missing"]
