@@ -230,6 +230,10 @@ class PlatformRecord:
     shut_unknown_ports: str | None = None
     """`(config, ports) -> config`: shut ports a device has and its config does not know
     (`isolation enforce`); the driver must offer `list_interfaces`. None: not supported."""
+    ansible_network_os: str | None = None
+    """The `ansible_network_os` whose terminal and cliconf plugins (shipped in the `ansible`
+    package) drive the platform over `network_cli`; None: that package ships none for it
+    (Huawei VRP and H3C Comware collections are not in it)."""
 
 
 _RECORDS: tuple[PlatformRecord, ...] = (
@@ -274,6 +278,9 @@ _RECORDS: tuple[PlatformRecord, ...] = (
             "exit-vrf"
         ),
         shut_unknown_ports="isolation.enforce:shut_ports_frr",
+        # the ansible package ships no FRR collection; vtysh's prompts, modes and `terminal
+        # length 0` are IOS's (netmiko drives it as cisco_ios too): docs/ansible.md
+        ansible_network_os="cisco.ios.ios",
     ),
     # Vendor gear: port 0 is the trunk to the node's access switch, one sub-interface per
     # department VLAN; ports 1.. are the links (docs/routing.md, "Ports").
@@ -449,6 +456,7 @@ _RECORDS: tuple[PlatformRecord, ...] = (
             "key chain, file, exception, scheduler, errdisable, mac, security, end, "
             "Building, Current"
         ),
+        ansible_network_os="cisco.ios.ios",
     ),
 )
 

@@ -25,9 +25,11 @@ from egovnet import platforms as registry
 from egovnet.cli import (
     config_cmds,
     draw_cmds,
+    export_cmds,
     isolation_cmds,
     isolation_enforce,
     monitor_cmds,
+    playbook_cmds,
     rollout_cmds,
 )
 from egovnet.cli.common import (
@@ -588,6 +590,8 @@ monitor_cmds.register(app)
 isolation_cmds.register(app)
 config_cmds.register(app)
 isolation_enforce.register()
+export_cmds.register(inventory_app)
+playbook_cmds.register(app)
 
 
 def main() -> None:
