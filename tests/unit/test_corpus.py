@@ -33,10 +33,20 @@ EGOVNET = Path(sys.executable).with_name("egovnet")
 
 
 NOT_YET = pytest.mark.xfail(
-    strict=False,
-    reason="issue 13 open: platform detection misreads or cannot tell 9 of 23 corpus files; "
-    "facts read right 89.1% (IOS), 93.7% (Comware), 93.7% (VRP) with silent misses",
+    strict=True,
+    reason="issue 13 open: facts read right 89.1% (IOS), 93.7% (Comware), 93.7% (VRP), with "
+    "silent misses; 6 of 23 files' platform misread or not told from the text",
 )
+MISDETECTED = {
+    "batfish_ios_banner_dos.cfg",
+    "batfish_ios_bgp_procnum_dotted.cfg",
+    "oxidized_comware7_5130_output.cfg",
+    "ne40e_advanced_acl_isolation.cfg",
+    "ne40e_floating_static_devicea.cfg",
+    "ne40e_primary_secondary_ip.cfg",
+}
+"""Files whose platform detection does not tell today (expected failures, strict: one that
+starts to pass must leave this set)."""
 
 
 @cache
@@ -77,8 +87,14 @@ def test_every_corpus_file_is_read_without_a_platform_given() -> None:
     assert not [doc["file"] for doc in document["files"] if doc.get("error")]
 
 
-@NOT_YET
-@pytest.mark.parametrize("item", FILES, ids=lambda item: f"{item.platform}/{item.config.name}")
+@pytest.mark.parametrize(
+    "item",
+    [
+        pytest.param(item, marks=NOT_YET) if item.config.name in MISDETECTED else item
+        for item in FILES
+    ],
+    ids=lambda item: f"{item.platform}/{item.config.name}",
+)
 def test_the_platform_is_detected_from_the_text(item: CorpusFile) -> None:
     assert filedoc(item)["platform"] == item.platform
 
