@@ -134,7 +134,16 @@ def nornir_files(network: Network, login: Login, platform: str | None = None) ->
         record = _platform(node, platform)
         options: dict[str, Any] = {"netmiko": {"platform": record.netmiko_type}}
         if record.napalm is not None:
-            options["napalm"] = {"platform": record.napalm.driver}
+            # the driver's own settings, as nornir_napalm passes them (`optional_args`): the
+            # node's name and the key's path, never key material
+            optional = {
+                "host": node.name,
+                **({"key_file": login.key_file} if login.key_file else {}),
+            }
+            options["napalm"] = {
+                "platform": record.napalm.driver,
+                "extras": {"optional_args": optional},
+            }
         hosts[node.name] = {
             "hostname": str(node.management.ip),
             "port": node.port or 22,

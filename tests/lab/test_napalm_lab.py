@@ -8,17 +8,18 @@ connection plugin found by its entry point, and its tasks `napalm_get` and
 
 from __future__ import annotations
 
+import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from napalm.base import models
 from napalm.base.test import helpers
+from nornir import InitNornir
 from nornir.core import Nornir
-from nornir.core.configuration import Config, LoggingConfig
-from nornir.core.inventory import ConnectionOptions, Defaults, Groups, Host, Hosts, Inventory
 from nornir.core.plugins.connections import ConnectionPluginRegister
-from nornir.plugins.runners import ThreadedRunner
 from nornir_napalm.plugins.tasks import napalm_configure, napalm_get
 
 from egovnet.model import Network
@@ -45,24 +46,33 @@ def lab(test_lab: TestLab, tmp_path_factory: pytest.TempPathFactory) -> Iterator
 
 
 def napalm_nornir(network: Network) -> Nornir:
-    """A plain Nornir of NAPALM hosts: management address, platform `egovnet_frr`, the lab's
-    key through NAPALM's `optional_args`."""
+    """A stock Nornir over what `egovnet inventory export --format nornir --platform frr`
+    writes: SimpleInventory files whose hosts carry the management address, the NAPALM driver
+    `egovnet_frr` and its `optional_args` (the lab key's path), loaded by `InitNornir`."""
     ConnectionPluginRegister.auto_register()
-    hosts = Hosts()
-    for node in network.nodes:
-        options = {"key_file": str(lab_key()), "host": node.name}
-        hosts[node.name] = Host(
-            name=node.name,
-            hostname=str(node.management.ip),
-            username="root",
-            platform="egovnet_frr",
-            connection_options={"napalm": ConnectionOptions(extras={"optional_args": options})},
+    directory = Path(tempfile.mkdtemp(prefix="egovnet-napalm-export-"))
+    try:
+        result = KIT[0].egovnet(
+            "inventory", "export", "--format", "nornir", "--platform", "frr",
+            "--ssh-key", str(lab_key()), "-o", str(directory), cwd=directory,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stdout + result.stderr
+        nornir = InitNornir(
+            runner={"plugin": "threaded", "options": {"num_workers": len(network.nodes)}},
+            inventory={
+                "plugin": "SimpleInventory",
+                "options": {
+                    "host_file": str(directory / "hosts.yaml"),
+                    "group_file": str(directory / "groups.yaml"),
+                    "defaults_file": str(directory / "defaults.yaml"),
+                },
+            },
+            logging={"enabled": False},
         )
-    return Nornir(
-        inventory=Inventory(hosts=hosts, groups=Groups(), defaults=Defaults()),
-        runner=ThreadedRunner(num_workers=13),
-        config=Config(logging=LoggingConfig(enabled=False)),
-    )
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+    assert sorted(nornir.inventory.hosts) == sorted(node.name for node in network.nodes)
+    return nornir
 
 
 def running(node: str) -> str:
