@@ -60,16 +60,22 @@ def main() -> int:
             )
             continue
         total = Score()
+        per_file: list[tuple[str, Score]] = []
         for item in mine:
             doc = docs.get(item.config.resolve())
-            total.add(score(load_expected(item.facts), doc or {}))
+            scored = score(load_expected(item.facts), doc or {})
+            per_file.append((item.config.name, scored))
+            total.add(scored)
         print(
             f"{platform:12} {len(mine):5} {total.facts:6} {total.share_right:7.1%} "
             f"{total.reported:8} {total.silent:6} {total.phantom:7} {lines / elapsed:9.0f}"
         )
         if args.details:
-            for mismatch in total.mismatches:
-                print(f"    {mismatch}")
+            for name, scored in per_file:
+                if scored.mismatches:
+                    print(f"  {name}")
+                for mismatch in scored.mismatches:
+                    print(f"    {mismatch}")
     return 0
 
 

@@ -324,6 +324,12 @@ _RECORDS: tuple[PlatformRecord, ...] = (
                 r"ssh authentication-type ",
                 r"ipv4-family$",
                 r"interface MEth",
+                # an NE/CE interface shows its admin state; Comware prints nothing for it
+                r"undo shutdown$",
+                r"port trunk allow-pass vlan ",
+                r"traffic-policy \S+ (?:inbound|outbound)",
+                r"vlan batch ",
+                r"(?:# *)?Huawei Versatile Routing Platform",
             ),
         ),
         snmp_modules=("system", "if_mib", "bgp", "ospf", "huawei"),
@@ -381,6 +387,9 @@ _RECORDS: tuple[PlatformRecord, ...] = (
                 r"local-user \S+ class ",
                 r"interface M-GigabitEthernet",
                 r"ip vpn-instance \S+\n\s+route-distinguisher",
+                # `display version` pasted above a config, often as comments
+                r"(?:# *)?(?:H3C|HPE) Comware",
+                r"port link-mode (?:bridge|route)",
             ),
         ),
         snmp_modules=("system", "if_mib", "bgp", "ospf", "h3c"),
@@ -425,9 +434,11 @@ _RECORDS: tuple[PlatformRecord, ...] = (
             error_pattern=r"^% (Invalid|Incomplete|Ambiguous)",
         ),
         # IOS's own words (FRR writes `vrf NAME`, and no `service timestamps`)
+        # `hostname` is FRR's word too, but FRR's own header settles an FRR text first
         detection=Signature(
-            any_of=("vrf definition ", "service timestamps ", "no service pad"),
+            any_of=("vrf definition ", "service timestamps ", "no service pad", "hostname "),
             markers=(
+                r"banner (?:motd|login|exec|incoming) \^C",
                 r"vrf definition ",
                 r"service timestamps ",
                 r"no service pad",

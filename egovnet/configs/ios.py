@@ -66,7 +66,23 @@ INTERFACE_UNMODELLED: dict[str, str] = {
     "ip ospf ": "ospf on an interface",
     "ip router isis": "is-is on an interface",
     "service-policy ": "qos / inspection policy",
+    "ip inspect ": "stateful inspection (cbac)",
+    "ip address negotiated": "address negotiated by ppp",
+    "ip address dhcp": "address from dhcp",
+    "ip unnumbered ": "unnumbered interface",
+    "ipv6 address ": "ipv6",
+    "ipv6 enable": "ipv6",
+    "ipv6 unnumbered ": "ipv6",
+    "ipv6 traffic-filter ": "ipv6 filter",
 }
+REDISTRIBUTED_SHOWN = frozenset({"connected", "static"})
+"""What a `redistribute` may name and the model still follows: routes the config shows.
+Anything else (SD-WAN `omp`, `nat-route`, another routing process) brings in routes no
+config can show."""
+TUNNEL_INTERFACES = ("Tunnel", "Virtual-Template", "Virtual-Access")
+"""Interfaces whose traffic leaves encapsulated toward an endpoint the model cannot follow."""
+_NAT_INTERFACE = {"interface", "egress-interface"}
+"""The words of an inside-source NAT rule that name the interface it translates out of."""
 _PORT_OPS = {"eq", "neq", "gt", "lt", "range"}
 _STANDARD_NUMBERS = (range(1, 100), range(1300, 2000))
 
@@ -79,6 +95,9 @@ class _Parser:
         self.nat_outside: set[str] = set()
         self.standard: set[str] = set()
         self.groups: dict[str, int] = {}
+        self.group_policy: dict[tuple[str, str], str] = {}
+        """A peer group's route-maps/prefix-lists by (group, in|out)."""
+        self.members: list[tuple[BgpInstance, IPv4Address, str]] = []
 
     def parse(self) -> DeviceConfig:
         interface: Interface | None = None
@@ -100,6 +119,8 @@ class _Parser:
                     if words[0] == "interface":
                         interface = self.config.interface(words[1])
                         interface.where = where
+                        if words[1].startswith(TUNNEL_INTERFACES):
+                            self.config.not_modelled(where, "tunnel interface")
                     elif line.startswith("router bgp "):
                         self.config.asn = asplain(words[2])
                         in_bgp = True
@@ -127,6 +148,7 @@ class _Parser:
             except Exception as error:  # noqa: BLE001 - any failure of one line is that line's
                 self.config.not_understood(where, line_error_reason(error))
         self._finish_nat()
+        self._finish_groups()
         return self.config
 
     # ------------------------------------------------------------------ global lines
@@ -232,14 +254,23 @@ class _Parser:
         and `ip nat inside source static ...`."""
         rest = words[4:]
         if rest[0] == "static":
-            self.config.nat.append(NatRule("static", None, None, None, where))
+            # `static [tcp|udp] LOCAL [PORT] (GLOBAL | interface IF) [PORT] ...`
+            interface = rest[rest.index("interface") + 1] if "interface" in rest[:-1] else None
+            self.config.nat.append(NatRule("static", interface, None, None, where))
             return
         if rest[0] not in {"list", "route-map"}:
             raise ValueError(f"ip nat inside source {rest[0]!r}")
         acl = rest[1]
-        interface = rest[rest.index("interface") + 1] if "interface" in rest else None
+        interface = next(
+            (rest[at + 1] for at, word in enumerate(rest[:-1]) if word in _NAT_INTERFACE),
+            None,
+        )
         pool = rest[rest.index("pool") + 1] if "pool" in rest else None
         self.config.nat.append(NatRule("inside_source", interface, acl, pool, where))
+        if "vrf" in rest and interface is None:
+            # the model marks every `ip nat outside` interface as translating, for all traffic;
+            # a pool rule of one VRF translates that VRF's traffic only
+            self.config.not_modelled(where, "nat of one vrf's traffic through a pool")
         if rest[0] == "route-map":
             self.config.not_modelled(where, "route-map selecting NAT")
 
@@ -253,6 +284,15 @@ class _Parser:
             for name in names:
                 if name in self.nat_outside:
                     self.config.interface(name).nat = True
+
+    def _finish_groups(self) -> None:
+        """A peer group's remote-as and policies reach its members wherever in the config
+        the group's lines stand (IOS applies them to every member, before or after)."""
+        for bgp, address, group in self.members:
+            neighbor = bgp.neighbor(address)
+            neighbor.remote_as = neighbor.remote_as or self.groups.get(group)
+            neighbor.import_list = neighbor.import_list or self.group_policy.get((group, "in"))
+            neighbor.export_list = neighbor.export_list or self.group_policy.get((group, "out"))
 
     # ------------------------------------------------------------------ BGP
     def _family(self, words: list[str], where: Where) -> BgpInstance | None:
@@ -276,9 +316,14 @@ class _Parser:
             prefix = IPv4Network(f"{words[1]}/{mask_prefixlen(words[2])}", strict=False)
             bgp.aggregates.append((prefix, "summary-only" in words, where))
         elif head == "redistribute":
+            if words[1] not in REDISTRIBUTED_SHOWN:
+                self.config.not_modelled(where, f"redistribution of {words[1]} routes")
+                return
             bgp.redistribute.append((words[1], where))
             if "route-map" in words:
                 self.config.not_modelled(where, "route-map on redistribute")
+        elif head == "default-information" and "originate" in words:
+            self.config.not_modelled(where, "default route originated")
         elif head == "neighbor" and len(words) >= 4:
             self._neighbor(bgp, words, where)
 
@@ -290,7 +335,11 @@ class _Parser:
         except ValueError:
             if words[2] == "remote-as":
                 self.groups[words[1]] = asplain(words[3])
-            elif words[2] in {"route-map", "prefix-list", "distribute-list", "filter-list"}:
+            elif words[2] in {"route-map", "prefix-list"} and len(words) >= 5:
+                self.group_policy[(words[1], words[4])] = words[3]
+                if words[2] == "route-map":
+                    self.config.not_modelled(where, "route-map on a peer group")
+            elif words[2] in {"distribute-list", "filter-list"}:
                 self.config.not_modelled(where, "policy on a peer group")
             return
         kind = words[2]
@@ -299,6 +348,7 @@ class _Parser:
         elif kind == "peer-group":
             neighbor = bgp.neighbor(address)
             neighbor.remote_as = neighbor.remote_as or self.groups.get(words[3])
+            self.members.append((bgp, address, words[3]))
         elif kind in {"prefix-list", "route-map"} and len(words) >= 5:
             neighbor = bgp.neighbor(address)
             if words[4] == "in":

@@ -323,15 +323,44 @@ class PortMatch:
         return 3 if self.text.startswith("range ") else 2
 
 
-PROTOCOL_NUMBERS = {"icmp": "1", "igmp": "2", "tcp": "6", "udp": "17", "gre": "47", "ospf": "89"}
+PROTOCOL_NUMBERS = {
+    "icmp": "1",
+    "igmp": "2",
+    "ipinip": "4",
+    "tcp": "6",
+    "udp": "17",
+    "gre": "47",
+    "esp": "50",
+    "ah": "51",
+    "eigrp": "88",
+    "ospf": "89",
+    "pim": "103",
+    "vrrp": "112",
+    "sctp": "132",
+}
+NAMED_PROTOCOLS = frozenset({"icmp", "tcp", "udp"})
+"""The protocols a rule keeps by name; every other one is kept as its number, so that
+`esp` and `50` (the same rule written two ways) compare equal."""
 
 
 def protocol_name(word: str) -> str:
-    """`ip` for any protocol, else the protocol's name when it has a usual one (`6` -> tcp)."""
+    """One spelling per protocol: `ip` for any, the name for icmp/tcp/udp (`6` -> tcp), the
+    number for the rest (`esp` -> 50); a word with neither stays as written.
+
+    >>> protocol_name("6"), protocol_name("esp"), protocol_name("50"), protocol_name("any")
+    ('tcp', '50', '50', 'ip')
+    """
+    word = word.lower()
     if word in {"ip", "ipv4", "any"}:
         return "ip"
-    names = {number: name for name, number in PROTOCOL_NUMBERS.items()}
-    return names.get(word, word)
+    if word in NAMED_PROTOCOLS:
+        return word
+    if word in PROTOCOL_NUMBERS:
+        return PROTOCOL_NUMBERS[word]
+    for name in NAMED_PROTOCOLS:
+        if PROTOCOL_NUMBERS[name] == word:
+            return name
+    return word
 
 
 @dataclass(frozen=True)

@@ -37,33 +37,41 @@ class Detection:
 
 
 def detect(text: str, given: str | None = None) -> Detection:
-    """The platform of a config text, from its registry signatures: the platform whose own
-    markers the text carries most (`Signature.markers`; ties in registry order), else the
-    first whose signature matches, else `given` (which must be a known platform when set).
-    A header signature (`head_only`: FRR's `frr version`) settles it at once.
+    """The platform of a config text, from its registry signatures.
+
+    A header signature (`head_only`: FRR's `frr version`) settles it at once. Otherwise the
+    platform whose own markers the text carries most wins (`Signature.markers`); on a tie
+    the platform given keeps it, else registry order. A text with no platform's markers is
+    the given platform's (an excerpt too short to tell must not overrule the inventory);
+    with none given, the first platform whose signature matches, else the first platform
+    (`markers` 0 says the text did not tell).
 
     >>> detect("#\\nsysname a\\n#\\ninterface G1/0/1\\n packet-filter 3000 inbound\\n"
     ...        "#\\nbgp 1\\n ipv4-family vpn-instance a\\n", "huawei_vrp").platform
     'h3c_comware'
     >>> detect("!\\nhostname r1\\n!\\nip access-list extended X\\n", "frr").disagrees
     True
+    >>> detect("!\\nhostname r1\\n!\\n", "frr").platform
+    'frr'
     """
     fallback = platforms.platform(given).name if given is not None else None
     records = platforms.platforms()
     for record in records:
         if record.detection.head_only and record.detection.matches(text):
             return Detection(record.name, fallback, max(1, record.detection.score(text)))
-    best, score = None, 0
-    for record in records:
-        found = record.detection.score(text)
-        if found > score:
-            best, score = record.name, found
-    if best is not None:
-        return Detection(best, fallback, score)
+    scores = {record.name: record.detection.score(text) for record in records}
+    top = max(scores.values(), default=0)
+    if top > 0:
+        best = next(name for name, found in scores.items() if found == top)
+        if fallback is not None and scores.get(fallback) == top:
+            best = fallback
+        return Detection(best, fallback, top)
+    if fallback is not None:
+        return Detection(fallback, fallback, 0)
     for record in records:
         if record.detection.matches(text):
             return Detection(record.name, fallback, 0)
-    return Detection(fallback or records[0].name, fallback, 0)
+    return Detection(records[0].name, fallback, 0)
 
 
 def detect_platform(text: str, default: str) -> str:

@@ -117,12 +117,24 @@ INTERFACE_UNMODELLED: dict[str, str] = {
     "traffic-policy": "traffic policy (MQC)",
     "traffic-redirect": "traffic redirect",
     "qos": "qos policy",
+    "bas": "broadband access (bas)",
     "nat server": "",
     "nat static": "",
     "ip binding vpn-instance": "",
 }
 """Interface commands that change reachability but are not modelled ("" -> read elsewhere)."""
 _NAT_ACL = re.compile(r"^nat outbound (\d+|\S+)(?: address-group (\S+))?")
+
+
+def _unicast_family(words: list[str]) -> bool:
+    """`ipv4-family [unicast]` / `address-family ipv4 [unicast]`: the IPv4 unicast family.
+
+    >>> _unicast_family(["ipv4-family"]), _unicast_family(["ipv4-family", "mvpn"])
+    (True, False)
+    """
+    if words[0] == "ipv4-family":
+        return words[1:] in ([], ["unicast"])
+    return words[0] == "address-family" and words[1:] in (["ipv4"], ["ipv4", "unicast"])
 
 
 def _prefix(address: str, mask: str) -> IPv4Network:
@@ -253,6 +265,9 @@ class _Parser:
         elif head == "nat" and words[1:2] in (["server"], ["static"]):
             config.nat.append(NatRule(words[1], None, _acl_of(words), None, where))
             view.kind = "line"
+        elif head == "nat" and words[1:2] == ["instance"]:
+            config.not_modelled(where, "cgn nat instance")
+            view.kind = "nat-instance"  # its `nat outbound` lines translate as it says
         elif head == "nat":
             view.kind = "nat"  # address-group definitions (pools): read, nothing to route
         else:
@@ -327,6 +342,8 @@ class _Parser:
                 view.acl.rules.append(rule)
         elif view.kind == "bgp":
             self._bgp(view, line, words, indent, where)
+        elif view.kind == "nat-instance" and words[:2] == ["nat", "outbound"]:
+            config.not_modelled(where, "nat outbound of a cgn nat instance")
         elif view.kind == "vsys" and words[0] == "assign" and words[1:2] == ["interface"]:
             config.interface(words[2]).vrf = f"vsys:{view.name}"
         elif view.kind == "zone" and view.name is not None:
@@ -436,17 +453,15 @@ class _Parser:
             if line.startswith(("ipv4-family vpn-instance ", "ip vpn-instance ")):
                 view.bgp_vrf = words[-1]
                 return
-            if line.startswith(
-                ("l2vpn-family", "address-family l2vpn", "ipv6-family", "address-family ipv6")
-            ) or line.startswith(("ipv4-family vpnv4", "address-family vpnv4")):
+            if _unicast_family(words) or words[0] == "peer":
+                view.bgp_vrf = self.instance
+            elif words[0].endswith("-family") or words[0] == "address-family":
+                # vpnv4, l2vpn/evpn, mvpn, flow, multicast, labelled unicast...: not IPv4
+                # unicast of one instance; IPv6 ones are outside the (IPv4) model
                 view.bgp_vrf = None
                 if "ipv6" not in line:
                     self.config.not_modelled(where, line)
                 return
-            if line.startswith(("ipv4-family", "address-family", "vpnv4-family")) or (
-                words[0] == "peer"
-            ):
-                view.bgp_vrf = self.instance
         if view.bgp_vrf is None:
             return
         self._bgp_line(self.config.bgp_instance(view.bgp_vrf), words, where)
@@ -480,6 +495,7 @@ class _Parser:
         if ":" in words[1]:
             return
         kind = words[2]
+        bgp.neighbor(address)  # any `peer IP ...` line configures that peer
         if kind == "as-number":
             bgp.neighbor(address).remote_as = asplain(words[3])
         elif kind == "group" and len(words) > 3:

@@ -7,10 +7,8 @@ to have understood the line) is what would let the isolation audit say "no findi
 about a network it did not understand, so it is not tolerated at all; a fact the parse
 *reports* as unparsed or unmodelled costs share but keeps the audit honest.
 
-Where the parsers are not there yet (issue 13 is open), the tests that hold them to the
-floor are marked as expected failures with the figures measured, so that they start to
-pass, and are seen to, as the parsers improve; `benchmarks/parsing_corpus.py` prints the
-figures.
+`benchmarks/parsing_corpus.py` prints the figures (per platform: right, reported, silent,
+phantom) and, with `--details`, every mismatch by file.
 """
 
 from __future__ import annotations
@@ -30,23 +28,6 @@ FILES = corpus_files()
 PLATFORMS = sorted({item.platform for item in FILES})
 FLOOR = 0.95
 EGOVNET = Path(sys.executable).with_name("egovnet")
-
-
-NOT_YET = pytest.mark.xfail(
-    strict=True,
-    reason="issue 13 open: facts read right 89.1% (IOS), 93.7% (Comware), 93.7% (VRP), with "
-    "silent misses; 6 of 23 files' platform misread or not told from the text",
-)
-MISDETECTED = {
-    "batfish_ios_banner_dos.cfg",
-    "batfish_ios_bgp_procnum_dotted.cfg",
-    "oxidized_comware7_5130_output.cfg",
-    "ne40e_advanced_acl_isolation.cfg",
-    "ne40e_floating_static_devicea.cfg",
-    "ne40e_primary_secondary_ip.cfg",
-}
-"""Files whose platform detection does not tell today (expected failures, strict: one that
-starts to pass must leave this set)."""
 
 
 @cache
@@ -80,7 +61,6 @@ def test_the_corpus_parses_without_a_crash() -> None:
     assert len(document["files"]) == len(FILES)
 
 
-@NOT_YET
 def test_every_corpus_file_is_read_without_a_platform_given() -> None:
     code, document = parse_all()
     assert code in (0, 1), f"exit {code}: something was unreadable"
@@ -89,17 +69,13 @@ def test_every_corpus_file_is_read_without_a_platform_given() -> None:
 
 @pytest.mark.parametrize(
     "item",
-    [
-        pytest.param(item, marks=NOT_YET) if item.config.name in MISDETECTED else item
-        for item in FILES
-    ],
+    FILES,
     ids=lambda item: f"{item.platform}/{item.config.name}",
 )
 def test_the_platform_is_detected_from_the_text(item: CorpusFile) -> None:
     assert filedoc(item)["platform"] == item.platform
 
 
-@NOT_YET
 @pytest.mark.parametrize("platform", PLATFORMS)
 def test_facts_are_read_right_and_never_silently_wrong(platform: str) -> None:
     total = Score()

@@ -137,6 +137,7 @@ def test_reachability_constructs_are_unmodelled() -> None:
     )
     assert config.hostname == "R1"
     assert [(u.where.line, u.construct) for u in config.unmodelled] == [
+        (2, "tunnel interface"),
         (4, "tunnel"),
         (5, "policy routing"),
         (6, "ospf process"),
@@ -153,3 +154,56 @@ def test_route_targets_and_vpnv4_are_unmodelled() -> None:
     )
     assert [u.where.line for u in config.unmodelled] == [3, 4, 9]
     assert config.defined_vrfs == ["RED"]
+
+
+def test_peer_group_policies_reach_members_wherever_the_group_lines_stand() -> None:
+    config = ios(
+        "router bgp 2\n neighbor 10.0.0.3 peer-group as3\n neighbor as3 peer-group\n"
+        " neighbor as3 remote-as 3\n neighbor as3 route-map as3_to_as2 in\n"
+        " neighbor as3 route-map as2_to_as3 out\n"
+    )
+    peer = config.bgp["global"].neighbors[IPv4Address("10.0.0.3")]
+    assert (peer.remote_as, peer.import_list, peer.export_list) == (3, "as3_to_as2", "as2_to_as3")
+    assert {u.construct for u in config.unmodelled} == {"route-map on a peer group"}
+
+
+def test_nat_names_the_interface_it_translates_out_of_in_every_form() -> None:
+    config = ios(
+        "ip nat inside source list L pool P overload egress-interface GigabitEthernet1\n"
+        "ip nat inside source static tcp 172.16.1.5 22 interface Dialer1 1415\n"
+        "ip nat inside source list 12 pool P2 vrf vrf1\n"
+    )
+    assert [(n.kind, n.interface, n.acl, n.pool) for n in config.nat] == [
+        ("inside_source", "GigabitEthernet1", "L", "P"),
+        ("static", "Dialer1", None, None),
+        ("inside_source", None, "12", "P2"),
+    ]
+    # a pool rule of one VRF: the model's per-interface NAT would claim it for all traffic
+    assert [(u.where.line, u.construct) for u in config.unmodelled] == [
+        (3, "nat of one vrf's traffic through a pool")
+    ]
+
+
+def test_dynamic_addresses_ipv6_inspection_and_unseen_redistribution_are_reported() -> None:
+    config = ios(
+        "interface Dialer1\n ip address negotiated\n ip inspect EXT_OUT out\n"
+        " ipv6 address fd01::1/64 eui-64\n ipv6 address autoconfig\n"
+        "router bgp 1\n address-family ipv4 unicast vrf A\n  redistribute connected\n"
+        "  redistribute omp\n  default-information originate\n"
+    )
+    assert [(u.where.line, u.construct) for u in config.unmodelled] == [
+        (2, "address negotiated by ppp"),
+        (3, "stateful inspection (cbac)"),
+        (4, "ipv6"),
+        (5, "ipv6"),
+        (9, "redistribution of omp routes"),
+        (10, "default route originated"),
+    ]
+    assert [source for source, _ in config.bgp["A"].redistribute] == ["connected"]
+
+
+def test_protocols_keep_one_spelling_so_names_and_numbers_match() -> None:
+    config = ios(
+        "ip access-list extended X\n permit esp any any\n deny 50 any any\n deny 6 any any\n"
+    )
+    assert [r.protocol for r in config.filters["X"].rules] == ["50", "50", "tcp"]

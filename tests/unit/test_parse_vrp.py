@@ -313,3 +313,27 @@ def test_rule_order_and_default_changes_are_unmodelled() -> None:
     )
     assert [u.where.line for u in config.unmodelled] == [2, 4]
     assert len(config.filters["3000"].rules) == 1
+
+
+def test_cgn_nat_instances_bas_and_non_unicast_families_are_reported() -> None:
+    config = vrp(
+        "#\nsysname BRAS\n#\nnat instance nat1 id 1\n nat outbound any address-group g1\n#\n"
+        "interface GigabitEthernet0/2/1\n undo shutdown\n bas\n#\n"
+        "bgp 1\n peer 2.2.2.2 as-number 1\n #\n ipv4-family mvpn\n  peer 2.2.2.2 enable\n#\n"
+    )
+    assert [(u.where.line, u.construct) for u in config.unmodelled] == [
+        (4, "cgn nat instance"),
+        (5, "nat outbound of a cgn nat instance"),
+        (9, "broadband access (bas)"),
+        (14, "ipv4-family mvpn"),
+    ]
+    assert list(config.bgp["global"].neighbors) == [IPv4Address("2.2.2.2")]
+
+
+def test_a_peer_with_only_a_description_is_still_a_peer() -> None:
+    config = comware(
+        "#\nbgp 65330\n peer 10.20.240.1 description ***P2P**\n"
+        " peer 10.20.240.1 ebgp-max-hop 10\n#\n"
+    )
+    peer = config.bgp["global"].neighbors[IPv4Address("10.20.240.1")]
+    assert peer.remote_as is None

@@ -21,7 +21,7 @@ from netmiko.ssh_dispatcher import CLASS_MAPPER
 from netutils.config.compliance import parser_map
 
 from egovnet import platforms
-from egovnet.configs.parse import detect_platform, parser_for
+from egovnet.configs.parse import detect, detect_platform, parser_for
 from egovnet.loader import load_network
 from egovnet.model import GLOBAL, Network
 from egovnet.platforms import LAB, PlatformRecord, UnknownPlatformError
@@ -183,3 +183,28 @@ def test_schema_accepts_exactly_the_registry_platforms() -> None:
         assert HostSpec.model_validate({"platform": name}).platform == name
     with pytest.raises(ValueError, match="literal_error"):
         HostSpec.model_validate({"platform": "junos"})
+
+
+@pytest.mark.parametrize(
+    ("text", "given", "expected", "told"),
+    [
+        # a VRP router excerpt with no sysname: only its `undo shutdown` tells
+        ("#\ninterface GigabitEthernet0/1/1\n undo shutdown\n ip address 1.1.1.1 24\n", None,
+         "huawei_vrp", True),
+        ("#\nsysname D\n#\nvlan batch 10 20\n#\ninterface G0/1/0\n traffic-policy tp1 inbound\n",
+         None, "huawei_vrp", True),
+        # Oxidized keeps `display version` above a Comware config as comments
+        ("# HPE Comware Software, Version 7.1.070\n#\ninterface G1/0/43\n port link-mode bridge\n",
+         "huawei_vrp", "h3c_comware", True),
+        ("!\nhostname r1\n!\nbanner login ^C\nhi\n^C\n", None, "cisco_ios", True),
+        # hostname alone: IOS with nothing given, but it must not overrule the inventory
+        ("!\nhostname r1\n!\nrouter bgp 1.2\n", None, "cisco_ios", False),
+        ("!\nhostname r1\n!\nrouter bgp 1.2\n", "frr", "frr", False),
+    ],
+)  # fmt: skip
+def test_detection_reads_short_excerpts_and_keeps_the_inventory_when_the_text_is_silent(
+    text: str, given: str | None, expected: str, told: bool
+) -> None:
+    found = detect(text, given)
+    assert (found.platform, found.markers > 0) == (expected, told)
+    assert found.disagrees == (told and given is not None and given != expected)
