@@ -37,10 +37,6 @@ FRR = Path("/usr/lib/frr")
 DAEMONS = ("zebra", "bgpd", "staticd")
 SNMP_DAEMONS = ("zebra", "bgpd")
 """Daemons loaded with FRR's SNMP module (Debian's frr-snmp): AgentX sub-agents of snmpd."""
-FRR_MALLOC = "MALLOC_ARENA_MAX=1"
-"""glibc gives every thread of a daemon (bgpd's I/O and keepalive threads, zebra's data plane)
-a malloc arena of its own, each holding freed memory apart: one arena keeps the daemons'
-resident memory to what they use (benchmarks/lab_scale.py, docs/performance.md)."""
 START_FRR = "/usr/lib/frr/frrinit.sh restart"
 """The containerlab file's last exec on a router; here it means: start FRR now."""
 WAIT = 15.0
@@ -89,6 +85,14 @@ class LabError(EgovnetError, RuntimeError):
 
 
 @dataclass(frozen=True)
+class Fed:
+    """A command of `Holder.steps` with text for its standard input (`ip -batch -`)."""
+
+    argv: tuple[str, ...]
+    stdin: str
+
+
+@dataclass(frozen=True)
 class Holder:
     """A running node: its name and the PID (in the root PID namespace) of its PID 1."""
 
@@ -106,19 +110,26 @@ class Holder:
             )
         return done.stdout
 
-    def steps(self, *commands: Sequence[str]) -> None:
+    def steps(self, *commands: Sequence[str] | Fed) -> None:
         """Run commands one after the other in the node, all in one `nsenter` (one process
         start from here instead of one per command); stop at the first that fails and raise
         LabError naming it, as `enter` would have for that command alone."""
         if not commands:
             return
-        lines = [
-            f"{shlex.join(argv)} || {{ echo '{STEP_FAILED} {index}' >&2; exit 1; }}"
-            for index, argv in enumerate(commands)
-        ]
-        command = ["nsenter", "-t", str(self.pid), "-m", "-u", "-n", "-p", "sh", "-c"]
+        lines = []
+        argvs = []
+        for index, command in enumerate(commands):
+            argv = command.argv if isinstance(command, Fed) else tuple(command)
+            argvs.append(argv)
+            fail = f"|| {{ echo '{STEP_FAILED} {index}' >&2; exit 1; }}"
+            if isinstance(command, Fed):
+                end = f"{MARK}-input-end"
+                lines.append(f"{shlex.join(argv)} <<'{end}' {fail}\n{command.stdin}{end}")
+            else:
+                lines.append(f"{shlex.join(argv)} {fail}")
+        enter = ["nsenter", "-t", str(self.pid), "-m", "-u", "-n", "-p", "sh", "-c"]
         done = subprocess.run(
-            [*command, "\n".join(lines)], capture_output=True, text=True, check=False
+            [*enter, "\n".join(lines)], capture_output=True, text=True, check=False
         )
         if done.returncode == 0:
             return
@@ -126,7 +137,7 @@ class Holder:
         said = "\n".join(
             line for line in done.stderr.splitlines() if not line.startswith(STEP_FAILED)
         ).strip()
-        which = " ".join(commands[int(failed[-1].split()[-1])]) if failed else "sh"
+        which = " ".join(argvs[int(failed[-1].split()[-1])]) if failed else "sh"
         raise LabError(f"node {self.node}: {which}: {said or done.stdout.strip()}")
 
     def path(self, inside: str) -> Path:
@@ -272,7 +283,6 @@ def _start_frr(holder: Holder, node: LabNode) -> list[str]:
             [
                 "env",
                 f"SNMPCONFPATH={SNMP_DIR}",
-                FRR_MALLOC,
                 str(FRR / daemon),
                 *extra,
                 "-N",
@@ -328,8 +338,63 @@ def _start_frr(holder: Holder, node: LabNode) -> list[str]:
 
 def _exec(holder: Holder, node: LabNode) -> bool:
     """Run the node's exec commands as containerlab would; True if FRR is to start after."""
-    holder.steps(*(("sh", "-c", command) for command in node.exec if command != START_FRR))
+    commands = [_exec_argv(command) for command in node.exec if command != START_FRR]
+    holder.steps(*_batched(commands))
     return START_FRR in node.exec
+
+
+def _batched(commands: Sequence[tuple[str, ...]]) -> list[tuple[str, ...] | Fed]:
+    """Runs of consecutive `ip` commands in one namespace as one `ip -batch` each, in order
+    (ip stops at the first that fails, as the commands one by one would).
+
+    >>> _batched([("ip", "netns", "add", "z"), ("ip", "link", "set", "a", "netns", "z"),
+    ...           ("ip", "-n", "z", "link", "set", "a", "up"), ("sh", "-c", "x")])
+    ... # doctest: +NORMALIZE_WHITESPACE
+    [Fed(argv=('ip', '-batch', '-'), stdin='netns add z\\nlink set a netns z\\n'),
+     ('ip', '-n', 'z', 'link', 'set', 'a', 'up'), ('sh', '-c', 'x')]
+    """
+    runs: list[tuple[tuple[str, ...], list[tuple[str, ...]]]] = []
+    for argv in commands:
+        if argv[0] != "ip":
+            runs.append(((), [argv]))
+            continue
+        where = tuple(argv[1:3]) if argv[1:2] == ("-n",) else ()
+        if runs and runs[-1][0] == where and runs[-1][1][-1][0] == "ip":
+            runs[-1][1].append(argv)
+        else:
+            runs.append((where, [argv]))
+    result: list[tuple[str, ...] | Fed] = []
+    for where, run in runs:
+        if len(run) == 1 or run[0][0] != "ip":
+            result.extend(run)
+            continue
+        body = "".join(" ".join(argv[1 + len(where) :]) + "\n" for argv in run)
+        result.append(Fed(("ip", *where, "-batch", "-"), body))
+    return result
+
+
+SHELL_SYNTAX = frozenset("|&;<>()$`\\\"'*?[]#~=%{}\n")
+
+
+def _exec_argv(command: str) -> tuple[str, ...]:
+    """How to run one exec command with the same effect and the fewest processes: a plain
+    command (no shell syntax) as it is, `ip netns exec ZONE ip ARGS` as `ip -n ZONE ARGS`
+    (same namespace, without the mount namespace and /sys remount `ip netns exec` sets up,
+    which made it most of a router's boot), anything else through `sh -c` as containerlab.
+
+    >>> _exec_argv("ip netns exec private ip link set eth1.100 up")
+    ('ip', '-n', 'private', 'link', 'set', 'eth1.100', 'up')
+    >>> _exec_argv("ip netns exec private sysctl -qw net.ipv4.ip_forward=1")
+    ('sh', '-c', 'ip netns exec private sysctl -qw net.ipv4.ip_forward=1')
+    >>> _exec_argv("ip link set eth1 netns private")
+    ('ip', 'link', 'set', 'eth1', 'netns', 'private')
+    """
+    if SHELL_SYNTAX.intersection(command):
+        return ("sh", "-c", command)
+    words = command.split()
+    if len(words) > 5 and words[:3] == ["ip", "netns", "exec"] and words[4] == "ip":
+        return ("ip", "-n", words[3], *words[5:])
+    return tuple(words)
 
 
 def up(
@@ -492,12 +557,12 @@ def _bring_up_interfaces(
     holder: Holder, node: LabNode, plan: LabPlan, interfaces: Sequence[str]
 ) -> None:
     """The node's ends of its links up, and its management address on eth0, in one go."""
-    steps: list[tuple[str, ...]] = [("ip", "link", "set", name, "up") for name in interfaces]
+    batch = [f"link set {name} up" for name in interfaces]
     if node.management is not None:
-        address = f"{node.management}/{plan.management.prefixlen}"
-        steps.append(("ip", "address", "add", address, "dev", "eth0"))
-        steps.append(("ip", "link", "set", "eth0", "up"))
-    holder.steps(*steps)
+        batch.append(f"address add {node.management}/{plan.management.prefixlen} dev eth0")
+        batch.append("link set eth0 up")
+    if batch:
+        holder.steps(Fed(("ip", "-batch", "-"), "".join(f"{line}\n" for line in batch)))
 
 
 def _boot(
