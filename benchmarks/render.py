@@ -7,14 +7,16 @@ stage of the pipeline separately and end to end:
 * render: `render_network` on the nodes' own platform (building views, then templates);
 * write: `write_configs` into an empty temporary directory;
 
-and beside them the floor: the same FRR template rendered by a bare Jinja2 loop over views
-built beforehand (only the template calls are timed), i.e. what rendering cannot beat
-without changing the template.
+and beside them two floors measured in the same run: the same FRR template rendered by a
+bare Jinja2 loop over views built beforehand (only the template calls are timed), i.e. what
+rendering cannot beat without changing the template; and a bare file-write loop (create,
+write, close the same texts into a new directory), what writing cannot beat on this disk.
+On a shared machine both move with the load: the ratio to the floor is the figure to read.
 
 Run: ``.venv/bin/python benchmarks/render.py [--quick] [--repeat N] [--profile] [--no-gc]
-[--tmp DIR]``. Timings are printed, never asserted. The goal is >= 1,000 nodes/s end to end
-on 2 cores. `--no-gc` pauses Python's cyclic garbage collector around every timed stage, to
-measure what it still costs; `--tmp /dev/shm` separates disk speed from the write
+[--tmp DIR]``. Timings are printed, never asserted. The goal is >= 3,000 nodes/s end to end
+on 2 cores (issue 15). `--no-gc` pauses Python's cyclic garbage collector around every timed
+stage, to measure what it still costs; `--tmp /dev/shm` separates disk speed from the write
 stage's own cost.
 """
 
@@ -45,6 +47,8 @@ from egovnet.render.view import build_views
 from egovnet.secrets import SecretStore, SharedSecrets, env_name, secret_names
 
 T = TypeVar("T")
+GOAL = 3000
+"""Nodes per second end to end, load + render + write (issue 15)."""
 
 FULL_SIZES: tuple[tuple[str, tuple[int, int, int, int]], ...] = (
     ("national 31x11x9, D=4", (31, 11, 9, 4)),
@@ -67,6 +71,7 @@ class Result:
     render: float
     write: float
     floor: float
+    write_floor: float
 
     @property
     def total(self) -> float:
@@ -85,6 +90,16 @@ def fake_secrets(network: Network) -> SharedSecrets:
     """Fixed values for every secret the network names: the benchmark needs no vault."""
     store = SecretStore(environ={env_name(name): "benchmark" for name in secret_names(network)})
     return SharedSecrets.resolve(network, store)
+
+
+def floor_write(configs: dict[str, str], directory: Path) -> float:
+    """Seconds a bare loop takes to create, write and close every text in a new directory."""
+    directory.mkdir(mode=0o700)
+    start = time.perf_counter()
+    for host, text in configs.items():
+        with (directory / f"{host}.cfg").open("xb") as handle:
+            handle.write(text.encode("utf-8"))
+    return time.perf_counter() - start
 
 
 def floor_render(network: Network, secrets: SharedSecrets) -> float:
@@ -111,7 +126,7 @@ def collector(enabled: bool) -> Iterator[None]:
             gc.enable()
 
 
-def attempt(inventory: Path, out: Path, *, gc_on: bool) -> tuple[int, dict[str, float]]:
+def attempt(inventory: Path, out: Path, bare: Path, *, gc_on: bool) -> tuple[int, dict[str, float]]:
     """One timed pass over every stage: the node count and seconds per stage."""
     gc.collect()
     with collector(gc_on):
@@ -119,8 +134,10 @@ def attempt(inventory: Path, out: Path, *, gc_on: bool) -> tuple[int, dict[str, 
         secrets = fake_secrets(network)
         configs, render = timed(partial(render_network, network, secrets))
         _, write = timed(partial(write_configs, configs, out))
+        write_floor = floor_write(configs, bare)
         floor = floor_render(network, secrets)
-    return len(network.nodes), {"load": load, "render": render, "write": write, "floor": floor}
+    seconds = {"load": load, "render": render, "write": write, "floor": floor}
+    return len(network.nodes), {**seconds, "write_floor": write_floor}
 
 
 def run(
@@ -133,11 +150,20 @@ def run(
     best: dict[str, float] = {}
     nodes = 0
     for number in range(repeat):
-        nodes, seconds = attempt(inventory, work / f"configs-{number}", gc_on=gc_on)
+        nodes, seconds = attempt(
+            inventory, work / f"configs-{number}", work / f"bare-{number}", gc_on=gc_on
+        )
         for stage, value in seconds.items():
             best[stage] = min(value, best.get(stage, value))
     return Result(
-        label, nodes, generate, best["load"], best["render"], best["write"], best["floor"]
+        label,
+        nodes,
+        generate,
+        best["load"],
+        best["render"],
+        best["write"],
+        best["floor"],
+        best["write_floor"],
     )
 
 
@@ -158,6 +184,7 @@ def print_table(results: list[Result]) -> None:
             ("write configs", r.write),
             ("total (load + render + write)", r.total),
             ("floor: bare Jinja2 render loop", r.floor),
+            ("floor: bare file-write loop", r.write_floor),
         )
         for name, seconds in rows:
             print(f"  {name:<34}{seconds:>9.3f}  {rate(r.nodes, seconds)}")
@@ -166,8 +193,10 @@ def print_table(results: list[Result]) -> None:
                 f"  render stage / floor: {r.render / r.floor:.1f}x;  total / floor: "
                 f"{r.total / r.floor:.1f}x"
             )
-        verdict = "meets" if r.nodes / r.total >= 1000 else "misses"
-        print(f"  end to end {r.nodes / r.total:,.0f} nodes/s: {verdict} the 1,000 nodes/s goal")
+        if r.write_floor > 0:
+            print(f"  write stage / bare file-write floor: {r.write / r.write_floor:.2f}x")
+        verdict = "meets" if r.nodes / r.total >= GOAL else "misses"
+        print(f"  end to end {r.nodes / r.total:,.0f} nodes/s: {verdict} the {GOAL:,} nodes/s goal")
 
 
 def print_profile(stage: str, profiler: cProfile.Profile, top: int) -> None:

@@ -38,8 +38,12 @@ def write_private(path: Path, data: str | bytes) -> None:
     """Write `data` (text as UTF-8) to `path` as a 0600 file, atomically."""
     raw = data.encode("utf-8") if isinstance(data, str) else data
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.unlink(missing_ok=True)  # a leftover of a crash may have other modes
-    descriptor = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, SECRET_FILE_MODE)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
+    try:
+        descriptor = os.open(tmp, flags, SECRET_FILE_MODE)
+    except FileExistsError:  # a leftover of a crash: it may have other modes
+        tmp.unlink()
+        descriptor = os.open(tmp, flags, SECRET_FILE_MODE)
     try:
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(raw)

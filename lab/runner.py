@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -42,6 +43,11 @@ WAIT = 15.0
 SSH_DIR = "/run/egovnet-ssh"
 SNMP_DIR = "/run/egovnet-snmp"
 """snmpd's config and persistent state, and SNMPCONFPATH for FRR's AgentX sub-agents."""
+STEP_FAILED = f"{MARK}-step-failed"
+"""What `Holder.steps` prints on stderr before giving up: the index of the failed command."""
+WORKERS = 8
+"""Nodes set up at once: the work is mostly waiting (process starts, the kernel, FRR reading
+its config), so more than the 2 cores' worth overlaps well."""
 AGENTX_SOCKET = "tcp:127.0.0.1:705"
 """Loopback is per node, so every node has its own master agent on the same port."""
 
@@ -79,6 +85,14 @@ class LabError(EgovnetError, RuntimeError):
 
 
 @dataclass(frozen=True)
+class Fed:
+    """A command of `Holder.steps` with text for its standard input (`ip -batch -`)."""
+
+    argv: tuple[str, ...]
+    stdin: str
+
+
+@dataclass(frozen=True)
 class Holder:
     """A running node: its name and the PID (in the root PID namespace) of its PID 1."""
 
@@ -95,6 +109,36 @@ class Holder:
                 f"node {self.node}: {' '.join(argv)}: {done.stderr.strip() or done.stdout.strip()}"
             )
         return done.stdout
+
+    def steps(self, *commands: Sequence[str] | Fed) -> None:
+        """Run commands one after the other in the node, all in one `nsenter` (one process
+        start from here instead of one per command); stop at the first that fails and raise
+        LabError naming it, as `enter` would have for that command alone."""
+        if not commands:
+            return
+        lines = []
+        argvs = []
+        for index, command in enumerate(commands):
+            argv = command.argv if isinstance(command, Fed) else tuple(command)
+            argvs.append(argv)
+            fail = f"|| {{ echo '{STEP_FAILED} {index}' >&2; exit 1; }}"
+            if isinstance(command, Fed):
+                end = f"{MARK}-input-end"
+                lines.append(f"{shlex.join(argv)} <<'{end}' {fail}\n{command.stdin}{end}")
+            else:
+                lines.append(f"{shlex.join(argv)} {fail}")
+        enter = ["nsenter", "-t", str(self.pid), "-m", "-u", "-n", "-p", "sh", "-c"]
+        done = subprocess.run(
+            [*enter, "\n".join(lines)], capture_output=True, text=True, check=False
+        )
+        if done.returncode == 0:
+            return
+        failed = [line for line in done.stderr.splitlines() if line.startswith(STEP_FAILED)]
+        said = "\n".join(
+            line for line in done.stderr.splitlines() if not line.startswith(STEP_FAILED)
+        ).strip()
+        which = " ".join(argvs[int(failed[-1].split()[-1])]) if failed else "sh"
+        raise LabError(f"node {self.node}: {which}: {said or done.stdout.strip()}")
 
     def path(self, inside: str) -> Path:
         """A path of the node's own mount namespace, seen from the host."""
@@ -206,51 +250,57 @@ def _start_holder(host: Sequence[str], lab: str, node: str) -> Holder:
 def _prepare_router(holder: Holder) -> None:
     # /var/tmp too: FRR keeps crash logs in /var/tmp/frr/<daemon>.<pid>, and pids repeat
     # across nodes (each node has its own PID namespace)
-    for mountpoint in ("/run", "/etc/frr", "/var/tmp"):  # noqa: S108 - a tmpfs of the node's own
-        holder.enter("mount", "-t", "tmpfs", "-o", "mode=0755", MARK, mountpoint)
-    holder.enter("hostname", holder.node)  # vtysh keeps the config's hostname to itself
-    for directory in (f"/run/frr/{holder.node}", f"/etc/frr/{holder.node}", "/run/netns"):
-        holder.enter("install", "-d", "-o", "frr", "-g", "frr", directory)
-    holder.enter(
-        "install",
-        "-o",
-        "frr",
-        "-g",
-        "frr",
-        "-m",
-        "0640",
-        "/dev/null",
-        f"/etc/frr/{holder.node}/vtysh.conf",
+    tmpfs = ("/run", "/etc/frr", "/var/tmp")  # noqa: S108 - a tmpfs of the node's own
+    owned = (f"/run/frr/{holder.node}", f"/etc/frr/{holder.node}", "/run/netns")
+    holder.steps(
+        *(("mount", "-t", "tmpfs", "-o", "mode=0755", MARK, point) for point in tmpfs),
+        ("hostname", holder.node),  # vtysh keeps the config's hostname to itself
+        *(("install", "-d", "-o", "frr", "-g", "frr", directory) for directory in owned),
+        (
+            "install",
+            "-o",
+            "frr",
+            "-g",
+            "frr",
+            "-m",
+            "0640",
+            "/dev/null",
+            f"/etc/frr/{holder.node}/vtysh.conf",
+        ),
+        ("ip", "link", "set", "lo", "up"),
     )
-    holder.enter("ip", "link", "set", "lo", "up")
 
 
 def _start_frr(holder: Holder, node: LabNode) -> list[str]:
     """Start the daemons, load the node's config; the lines FRR rejected (none on success)."""
     name = holder.node
+    starts: list[list[str]] = []
     for daemon in DAEMONS:
         extra = (["-n"] if daemon == "zebra" else []) + (
             ["-M", "snmp"] if daemon in SNMP_DAEMONS else []
         )
-        holder.enter(
-            "env",
-            f"SNMPCONFPATH={SNMP_DIR}",
-            str(FRR / daemon),
-            *extra,
-            "-N",
-            name,
-            "-d",
-            "-u",
-            "frr",
-            "-g",
-            "frr",
-            "-A",
-            "127.0.0.1",
-            "-P",
-            "0",
-            "--log",
-            f"file:/run/frr/{name}/{daemon}.log",
+        starts.append(
+            [
+                "env",
+                f"SNMPCONFPATH={SNMP_DIR}",
+                str(FRR / daemon),
+                *extra,
+                "-N",
+                name,
+                "-d",
+                "-u",
+                "frr",
+                "-g",
+                "frr",
+                "-A",
+                "127.0.0.1",
+                "-P",
+                "0",
+                "--log",
+                f"file:/run/frr/{name}/{daemon}.log",
+            ]
         )
+    holder.steps(*starts)
     sockets = [holder.path(f"/run/frr/{name}/{daemon}.vty") for daemon in DAEMONS]
     _wait(f"FRR daemons of {name}", lambda: all(s.exists() for s in sockets))
     if node.config is None:
@@ -288,13 +338,63 @@ def _start_frr(holder: Holder, node: LabNode) -> list[str]:
 
 def _exec(holder: Holder, node: LabNode) -> bool:
     """Run the node's exec commands as containerlab would; True if FRR is to start after."""
-    start_frr = False
-    for command in node.exec:
-        if command == START_FRR:
-            start_frr = True
+    commands = [_exec_argv(command) for command in node.exec if command != START_FRR]
+    holder.steps(*_batched(commands))
+    return START_FRR in node.exec
+
+
+def _batched(commands: Sequence[tuple[str, ...]]) -> list[tuple[str, ...] | Fed]:
+    """Runs of consecutive `ip` commands in one namespace as one `ip -batch` each, in order
+    (ip stops at the first that fails, as the commands one by one would).
+
+    >>> _batched([("ip", "netns", "add", "z"), ("ip", "link", "set", "a", "netns", "z"),
+    ...           ("ip", "-n", "z", "link", "set", "a", "up"), ("sh", "-c", "x")])
+    ... # doctest: +NORMALIZE_WHITESPACE
+    [Fed(argv=('ip', '-batch', '-'), stdin='netns add z\\nlink set a netns z\\n'),
+     ('ip', '-n', 'z', 'link', 'set', 'a', 'up'), ('sh', '-c', 'x')]
+    """
+    runs: list[tuple[tuple[str, ...], list[tuple[str, ...]]]] = []
+    for argv in commands:
+        if argv[0] != "ip":
+            runs.append(((), [argv]))
             continue
-        holder.enter("sh", "-c", command)
-    return start_frr
+        where = tuple(argv[1:3]) if argv[1:2] == ("-n",) else ()
+        if runs and runs[-1][0] == where and runs[-1][1][-1][0] == "ip":
+            runs[-1][1].append(argv)
+        else:
+            runs.append((where, [argv]))
+    result: list[tuple[str, ...] | Fed] = []
+    for where, run in runs:
+        if len(run) == 1 or run[0][0] != "ip":
+            result.extend(run)
+            continue
+        body = "".join(" ".join(argv[1 + len(where) :]) + "\n" for argv in run)
+        result.append(Fed(("ip", *where, "-batch", "-"), body))
+    return result
+
+
+SHELL_SYNTAX = frozenset("|&;<>()$`\\\"'*?[]#~=%{}\n")
+
+
+def _exec_argv(command: str) -> tuple[str, ...]:
+    """How to run one exec command with the same effect and the fewest processes: a plain
+    command (no shell syntax) as it is, `ip netns exec ZONE ip ARGS` as `ip -n ZONE ARGS`
+    (same namespace, without the mount namespace and /sys remount `ip netns exec` sets up,
+    which made it most of a router's boot), anything else through `sh -c` as containerlab.
+
+    >>> _exec_argv("ip netns exec private ip link set eth1.100 up")
+    ('ip', '-n', 'private', 'link', 'set', 'eth1.100', 'up')
+    >>> _exec_argv("ip netns exec private sysctl -qw net.ipv4.ip_forward=1")
+    ('sh', '-c', 'ip netns exec private sysctl -qw net.ipv4.ip_forward=1')
+    >>> _exec_argv("ip link set eth1 netns private")
+    ('ip', 'link', 'set', 'eth1', 'netns', 'private')
+    """
+    if SHELL_SYNTAX.intersection(command):
+        return ("sh", "-c", command)
+    words = command.split()
+    if len(words) > 5 and words[:3] == ["ip", "netns", "exec"] and words[4] == "ip":
+        return ("ip", "-n", words[3], *words[5:])
+    return tuple(words)
 
 
 def up(
@@ -385,74 +485,98 @@ def _up(
     _raise_inotify_limit(len(plan.routers()))
     _raise_neighbour_limits(2 * len(plan.links) + len(plan.nodes))
     holders: dict[str, Holder] = {}
-    for index, node in enumerate(nodes, 1):
-        holders[node.name] = _start_holder(host, plan.name, node.name)
-        if node.role == "router":
-            _prepare_router(holders[node.name])
-        progress("namespaces", index, len(nodes))
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        # nodes are independent until linked: start them a few at a time (each start waits on
+        # unshare and on the kernel far more than it computes)
+        started = pool.map(lambda n: _start_node(host, plan.name, n), nodes)
+        for index, holder in enumerate(started, 1):
+            holders[holder.node] = holder
+            progress("namespaces", index, len(nodes))
+    # every link and the management network, from the root namespace, in one `ip -batch`
+    # (one process, not three a link); each node brings its own ends up when it boots
     lab_bridge = bridge(plan.name)
-    _run(host, "ip", "link", "add", lab_bridge, "type", "bridge")
-    gateway = f"{plan.gateway}/{plan.management.prefixlen}"
-    _run(host, "ip", "address", "add", gateway, "dev", lab_bridge)
-    _run(host, "ip", "link", "set", lab_bridge, "up")
-    for index, link in enumerate(plan.links, 1):
+    batch = [
+        f"link add {lab_bridge} type bridge",
+        f"address add {plan.gateway}/{plan.management.prefixlen} dev {lab_bridge}",
+        f"link set {lab_bridge} up",
+    ]
+    ends: dict[str, list[str]] = {node.name: [] for node in nodes}
+    for link in plan.links:
         (a_node, a_if), (b_node, b_if) = link.a, link.b
-        a, b = holders[a_node], holders[b_node]
-        _run(
-            host,
-            "ip",
-            "link",
-            "add",
-            a_if,
-            "netns",
-            str(a.pid),
-            "type",
-            "veth",
-            "peer",
-            "name",
-            b_if,
-            "netns",
-            str(b.pid),
-        )
-        a.enter("ip", "link", "set", a_if, "up")
-        b.enter("ip", "link", "set", b_if, "up")
-        progress("links", index, len(plan.links))
+        a, b = holders[a_node].pid, holders[b_node].pid
+        batch.append(f"link add {a_if} netns {a} type veth peer name {b_if} netns {b}")
+        ends[a_node].append(a_if)
+        ends[b_node].append(b_if)
     for index, node in enumerate(n for n in nodes if n.management is not None):
-        holder = holders[node.name]
         outside = management_veth(plan.name, index)
-        _run(
-            host,
-            "ip",
-            "link",
-            "add",
-            outside,
-            "type",
-            "veth",
-            "peer",
-            "name",
-            "eth0",
-            "netns",
-            str(holder.pid),
+        pid = holders[node.name].pid
+        batch.append(f"link add {outside} type veth peer name eth0 netns {pid}")
+        batch.append(f"link set {outside} master {lab_bridge} up")
+    _ip_batch(host, batch)
+    progress("links", len(plan.links), len(plan.links))
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        booted = pool.map(
+            lambda n: _boot(holders[n.name], n, plan, ends[n.name], ssh_key, snmp_users), nodes
         )
-        _run(host, "ip", "link", "set", outside, "master", lab_bridge, "up")
-        holder.enter(
-            "ip", "address", "add", f"{node.management}/{plan.management.prefixlen}", "dev", "eth0"
-        )
-        holder.enter("ip", "link", "set", "eth0", "up")
-    # nodes are independent from here on: set them up a few at a time (the machine's cores
-    # wait on the kernel and on FRR's start-up more than they compute)
-    with ThreadPoolExecutor(max_workers=max(2, 2 * (os.cpu_count() or 1))) as pool:
-        booted = pool.map(lambda n: _boot(holders[n.name], n, ssh_key, snmp_users), nodes)
         for index, _ in enumerate(booted, 1):
             progress("daemons", index, len(nodes))
     return [holders[n.name] for n in nodes]
 
 
-def _boot(
-    holder: Holder, node: LabNode, ssh_key: str | None, snmp_users: Sequence[SnmpCredentials]
+def _start_node(host: Sequence[str], lab: str, node: LabNode) -> Holder:
+    holder = _start_holder(host, lab, node.name)
+    if node.role == "router":
+        _prepare_router(holder)
+    return holder
+
+
+def _ip_batch(host: Sequence[str], commands: Sequence[str]) -> None:
+    """Run `ip` commands in the root namespace as one `ip -batch`; LabError naming the first
+    that failed (ip stops there)."""
+    done = subprocess.run(
+        [*host, "ip", "-batch", "-"],
+        input="".join(f"{command}\n" for command in commands),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode == 0:
+        return
+    failed = ""
+    for line in done.stderr.splitlines():  # "Command failed -:LINE"
+        if line.startswith("Command failed -:"):
+            number = int(line.rsplit(":", 1)[1])
+            failed = f"ip {commands[number - 1]}: " if 0 < number <= len(commands) else ""
+    said = " ".join(
+        line for line in done.stderr.splitlines() if not line.startswith("Command failed")
+    )
+    raise LabError(f"{failed or 'ip -batch: '}{said.strip()}")
+
+
+def _bring_up_interfaces(
+    holder: Holder, node: LabNode, plan: LabPlan, interfaces: Sequence[str]
 ) -> None:
-    """Run a node's exec commands, then on a router: snmpd (the AgentX master), FRR (LabError
-    if it rejects a line) and, with a lab key, sshd on the management address."""
+    """The node's ends of its links up, and its management address on eth0, in one go."""
+    batch = [f"link set {name} up" for name in interfaces]
+    if node.management is not None:
+        batch.append(f"address add {node.management}/{plan.management.prefixlen} dev eth0")
+        batch.append("link set eth0 up")
+    if batch:
+        holder.steps(Fed(("ip", "-batch", "-"), "".join(f"{line}\n" for line in batch)))
+
+
+def _boot(
+    holder: Holder,
+    node: LabNode,
+    plan: LabPlan,
+    interfaces: Sequence[str],
+    ssh_key: str | None,
+    snmp_users: Sequence[SnmpCredentials],
+) -> None:
+    """Bring the node's interfaces up, run its exec commands, then on a router: snmpd (the
+    AgentX master), FRR (LabError if it rejects a line) and, with a lab key, sshd on the
+    management address."""
+    _bring_up_interfaces(holder, node, plan, interfaces)
     if node.role == "router" and node.config is not None:
         # where containerlab binds it: the exec lines may read it (the exit's packet filter)
         holder.path(BOUND_CONFIG).write_text(node.config.read_text(encoding="utf-8"))
@@ -501,9 +625,11 @@ def _start_sshd(holder: Holder, node: LabNode, public_key: str) -> None:
     """sshd on the node's management address, key login only, landing in the node's vtysh
     like a login on a router lands in its CLI (`LOGIN`: and the packet-filter command).
     Host key, config and login script live in the node's tmpfs."""
-    holder.enter("install", "-d", "-m", "0755", "/run/sshd")  # sshd's privilege-separation dir
-    holder.enter("install", "-d", "-m", "0700", SSH_DIR)
-    holder.enter("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", f"{SSH_DIR}/host_ed25519")
+    holder.steps(
+        ("install", "-d", "-m", "0755", "/run/sshd"),  # sshd's privilege-separation dir
+        ("install", "-d", "-m", "0700", SSH_DIR),
+        ("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", f"{SSH_DIR}/host_ed25519"),
+    )
     holder.path(f"{SSH_DIR}/authorized_keys").write_text(public_key.strip() + "\n")
     holder.path(f"{SSH_DIR}/sshd_config").write_text(
         f"ListenAddress {node.management}\n"
@@ -665,16 +791,31 @@ def status(plan: LabPlan) -> list[NodeStatus]:
 
 
 def wait_converged(plan: LabPlan, timeout: float = 60.0) -> float:
-    """Seconds until every router has all its BGP sessions Established (LabError past timeout)."""
+    """Seconds until every router has all its BGP sessions Established (LabError past timeout).
+
+    Routers are asked a few at a time, and a router seen converged is not asked again until
+    all are; then every router is asked once more, so the answer holds for all at one time.
+    """
     started = time.monotonic()
     holders = [h for h in find_holders(plan.name) if plan.nodes[h.node].role == "router"]
+    pending = list(holders)
 
-    def converged() -> bool:
-        for holder in holders:
-            established, configured = bgp_sessions(holder)
-            if configured == 0 or established < configured:
+    def done(holder: Holder) -> bool:
+        established, configured = bgp_sessions(holder)
+        return configured > 0 and established >= configured
+
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+
+        def converged() -> bool:
+            pending[:] = [
+                h for h, ok in zip(pending, pool.map(done, pending), strict=True) if not ok
+            ]
+            if pending:
                 return False
-        return True
+            pending[:] = [
+                h for h, ok in zip(holders, pool.map(done, holders), strict=True) if not ok
+            ]
+            return not pending
 
-    _wait("every BGP session to be Established", converged, timeout)
+        _wait("every BGP session to be Established", converged, timeout)
     return time.monotonic() - started

@@ -8,6 +8,9 @@ rendered directory under version control shows only real changes.
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +21,12 @@ from egovnet import platforms
 from egovnet.model import Network
 from egovnet.perf import bulk_build
 from egovnet.render.view import NodeView, iter_views
-from egovnet.secret_files import make_private, private_directory, write_private
+from egovnet.secret_files import (
+    SECRET_FILE_MODE,
+    make_private,
+    private_directory,
+    write_private,
+)
 from egovnet.secrets import SharedSecrets
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -89,11 +97,17 @@ def write_configs(
     """Write one file per host; skip files already identical; remove stale ones we wrote before.
 
     Configs hold secrets in clear (the AAA key, the local admin password, SNMPv3 keys):
-    each is written 0600 (`egovnet.secret_files`: to a temporary name and renamed, so a
-    crash never leaves a half-written config that a later push could pick up), in a
-    directory made 0700; one of an earlier render (it has our manifest) is narrowed to 0700
-    and its files to 0600, a directory the user already had keeps its own modes.
+    each is written 0600, in a directory made 0700; one of an earlier render (it has our
+    manifest) is narrowed to 0700 and its files to 0600, a directory the user already had
+    keeps its own modes. A crash never leaves a half-written config that a later push could
+    pick up: a new directory is filled under a hidden name beside it and renamed into place
+    whole; in an existing one every changed file is written to a temporary name and renamed
+    (`egovnet.secret_files`).
     """
+    if not directory.exists():
+        report = _write_new_directory(configs, directory, progress)
+        if report is not None:
+            return report
     manifest = directory / MANIFEST
     private_directory(directory, narrow=manifest.exists())
     previous: set[str] = set()
@@ -102,6 +116,7 @@ def write_configs(
             previous = set(json.loads(manifest.read_text(encoding="utf-8")))
         except (ValueError, TypeError):
             previous = set()
+    present = {entry.name for entry in os.scandir(directory)}  # one listing, not a stat a file
     written = unchanged = 0
     names: list[str] = []
     for host, text in configs.items():
@@ -109,7 +124,7 @@ def write_configs(
         names.append(name)
         path = directory / name
         data = text.encode("utf-8")
-        if path.exists() and path.read_bytes() == data:
+        if name in present and path.read_bytes() == data:
             make_private(path)
             unchanged += 1
         else:
@@ -120,5 +135,48 @@ def write_configs(
     stale = sorted(previous - set(names))
     for name in stale:
         (directory / name).unlink(missing_ok=True)
-    manifest.write_text(json.dumps(sorted(names)) + "\n", encoding="utf-8")
+    manifest.write_text(_manifest_text(names), encoding="utf-8")
     return WriteReport(str(directory), written, unchanged, stale)
+
+
+def _manifest_text(names: list[str]) -> str:
+    return json.dumps(sorted(names)) + "\n"
+
+
+def _write_new_directory(
+    configs: dict[str, str], directory: Path, progress: Callable[[int], None] | None
+) -> WriteReport | None:
+    """Fill a hidden 0700 directory beside `directory` with plain 0600 files and rename it into
+    place: one create and write per file, no temporary name and rename each. None when
+    `directory` appeared meanwhile (the caller then writes into it file by file)."""
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))  # 0700
+    try:
+        folder = os.open(staging, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            names = []
+            for host, text in configs.items():
+                name = config_file_name(host)
+                names.append(name)
+                flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+                handle = os.open(name, flags, SECRET_FILE_MODE, dir_fd=folder)
+                try:
+                    data = memoryview(text.encode("utf-8"))
+                    while data:  # one write for a small file; a loop in case it is short
+                        data = data[os.write(handle, data) :]
+                finally:
+                    os.close(handle)
+                if progress:
+                    progress(1)
+        finally:
+            os.close(folder)
+        (staging / MANIFEST).write_text(_manifest_text(names), encoding="utf-8")
+        try:
+            staging.rename(directory)
+        except OSError:  # made by someone else meanwhile: not ours to replace
+            shutil.rmtree(staging)
+            return None
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return WriteReport(str(directory), len(names), 0, [])
