@@ -6,7 +6,7 @@ through the real console script:
 
 - `egovnet backup` of every router (one git commit);
 - `egovnet rollout --dry-run` (backup + diff of every router; goal <= 15 s for 150 nodes);
-- `egovnet rollout --yes` of a change touching every router (BGP keepalive 3 -> 4 s in
+- `egovnet rollout --yes` of a change touching every router (BGP timers 3/9 -> 4/12 s in
   network.yaml), with push time and gate waits per wave reported apart;
 - the same rollout again (nothing to change);
 - one SSH session to one router (login, `show running-config`, logout), the unit against
@@ -120,10 +120,14 @@ def print_failures(document: dict[str, Any]) -> None:
 
 
 def touch_every_router(inventory: Path) -> None:
-    """A change every router must take, harmless to routing: BGP keepalive 3 -> 4 s."""
+    """A change every router must take, harmless to routing: BGP timers 3/9 -> 4/12 s.
+
+    Keepalive alone (4/9) is refused by validation: FRR keeps at most hold/3 and shows
+    `timers bgp 3 9`, so no commit could ever make the router match."""
     network_yaml = inventory / "network.yaml"
     text = network_yaml.read_text(encoding="utf-8")
-    network_yaml.write_text(text.replace("keepalive: 3", "keepalive: 4"), encoding="utf-8")
+    text = text.replace("keepalive: 3", "keepalive: 4").replace("hold: 9", "hold: 12")
+    network_yaml.write_text(text, encoding="utf-8")
 
 
 def province(directory: Path, inventory: Path, cities: int, counties: int) -> Network:

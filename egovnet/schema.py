@@ -11,7 +11,14 @@ import re
 from ipaddress import IPv4Address, IPv4Network
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from egovnet.platforms import platform_names
@@ -124,6 +131,20 @@ class RoutingSpec(_Strict):
     asn_base: Annotated[int, Field(ge=4200000000, le=4294967294)] = 4200000000
     keepalive: Annotated[int, Field(ge=1, le=3600)] = 3
     hold: Annotated[int, Field(ge=3, le=65535)] = 9
+
+    @field_validator("hold")
+    @classmethod
+    def _hold_is_three_keepalives(cls, hold: int, info: ValidationInfo) -> int:
+        # RFC 4271 4.4: keepalive one third of the hold time. FRR takes a larger keepalive
+        # without a word and keeps hold/3 (`timers bgp 4 9` shows as `timers bgp 3 9`), VRP
+        # refuses it: a config asking for more could never be the device's running config.
+        keepalive = info.data.get("keepalive")
+        if isinstance(keepalive, int) and keepalive * 3 > hold:
+            raise ValueError(
+                f"hold must be at least 3 x keepalive ({keepalive} s): routers cap keepalive "
+                f"at hold/3, so the config would never match the device's"
+            )
+        return hold
 
 
 class SnmpUserSpec(_Strict):

@@ -35,7 +35,12 @@ from nornir_tasks.drivers.base import (
     Diff,
     Facts,
 )
-from nornir_tasks.drivers.frr_reload import change_commands, change_text, syntax_errors
+from nornir_tasks.drivers.frr_reload import (
+    change_commands,
+    change_summary,
+    change_text,
+    syntax_errors,
+)
 from nornir_tasks.drivers.nftables import COMMAND, NftablesOverSsh, filter_diff
 from nornir_tasks.drivers.ssh import SESSION_LOST, SshParams, connect, first_line
 
@@ -335,8 +340,12 @@ class FrrDriver:
             if not remaining:
                 return
             self._apply(remaining)
-        if change_commands(target, self._routing(), self.params.address):
-            raise CommitFailedError(self.host, "running config still differs after commit")
+        running = self._routing()
+        if change_commands(target, running, self.params.address):
+            # Accepted without an error, yet not kept: FRR stores some values otherwise
+            # than typed (a keepalive above hold/3 becomes hold/3). Name the lines.
+            left = change_summary(target, running, self.params.address)
+            raise CommitFailedError(self.host, f"running config still differs after commit: {left}")
 
     def rollback(self) -> None:
         if self._before_commit is None:

@@ -145,6 +145,24 @@ def change_text(host: str, candidate: str, running: str, keep: str | None = None
     return "\n".join(lines) + "\n" if len(lines) > 2 else ""
 
 
+def change_summary(candidate: str, running: str, keep: str | None = None, limit: int = 4) -> str:
+    """The change on one line, for an error message: each changed line with its context.
+
+    Example: ``"+ timers bgp 4 9 (router bgp 4200000000); - timers bgp 3 9 (router bgp
+    4200000000)"``: additions first, then deletions, ``"... and N more"`` past `limit`."""
+    items = []
+    for delete, context, line in _changes(candidate, running, keep):
+        sign = "-" if delete else "+"
+        if line is None:
+            where = f" ({' / '.join(context[:-1])})" if len(context) > 1 else ""
+            items.append(f"{sign} {context[-1]}{where}")
+        else:
+            items.append(f"{sign} {line.strip()} ({' / '.join(context)})")
+    items.sort(key=lambda item: not item.startswith("+"))  # what should be there, first
+    more = f"; ... and {len(items) - limit} more" if len(items) > limit else ""
+    return "; ".join(items[:limit]) + more
+
+
 def syntax_errors(config: str) -> list[str]:
     """What FRR's parser rejects in `config` (`vtysh -C -f`, no daemon needed): its messages,
     empty when the config is accepted."""

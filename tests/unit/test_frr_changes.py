@@ -12,7 +12,12 @@ import pytest
 from egovnet.loader import load_network
 from egovnet.render.engine import render_network
 from egovnet.secrets import SecretStore, SharedSecrets, env_name, secret_names
-from nornir_tasks.drivers.frr_reload import change_commands, change_text, syntax_errors
+from nornir_tasks.drivers.frr_reload import (
+    change_commands,
+    change_summary,
+    change_text,
+    syntax_errors,
+)
 
 pytestmark = pytest.mark.frr
 
@@ -51,6 +56,17 @@ def test_a_changed_line_is_removed_and_added_inside_its_context(configs: dict[st
     text = change_text("zunhua", after, before)
     assert "-  timers bgp 3 9" in text
     assert "+  timers bgp 4 12" in text
+
+
+def test_the_summary_names_each_changed_line_with_its_context(configs: dict[str, str]) -> None:
+    """What a commit error says when the device kept something else than it was told."""
+    before = configs["zunhua"]
+    after = before.replace("timers bgp 3 9", "timers bgp 4 12")
+    summary = change_summary(after, before, limit=4)
+    assert summary.startswith("+ timers bgp 4 12 (router bgp ")
+    assert "- timers bgp 3 9 (router bgp " in summary
+    assert summary.endswith("; ... and 2 more")  # 3 additions, 3 deletions, 4 shown
+    assert change_summary(before, before) == ""
 
 
 def test_lines_frr_never_shows_in_its_running_config_are_no_change(

@@ -227,6 +227,21 @@ def test_unknown_network_key(run_cli: RunCli, inventory_copy: Path) -> None:
     )
 
 
+def test_keepalive_above_a_third_of_hold(run_cli: RunCli, inventory_copy: Path) -> None:
+    """FRR takes `timers bgp 4 9` without a word and keeps 3 9: a rollout of it could never
+    make the running config match (it failed on the province core), so it is refused here."""
+    edit(inventory_copy, NETWORK, "  keepalive: 3\n", "  keepalive: 4\n")
+    line = line_no(inventory_copy, NETWORK, "  hold: 9")
+    result = validate(run_cli, inventory_copy)
+    expect(
+        result,
+        at(inventory_copy / NETWORK, line, None, "routing.hold"),
+        "hold must be at least 3 x keepalive (4 s)",
+    )
+    edit(inventory_copy, NETWORK, "  hold: 9\n", "  hold: 12\n")
+    assert validate(run_cli, inventory_copy).exit_code == 0
+
+
 def test_duplicate_host_name(run_cli: RunCli, inventory_copy: Path) -> None:
     first = line_no(inventory_copy, HOSTS, "zhuozhou:\n")
     second = line_no(inventory_copy, HOSTS, "zunhua:\n")
