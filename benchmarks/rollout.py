@@ -119,6 +119,19 @@ def print_failures(document: dict[str, Any]) -> None:
             print(f"    {name}: {host['error'][:300]}")
 
 
+def print_pushes(applied: dict[str, Any], push: float, gates: float, session: float) -> None:
+    """Push and gate time of a rollout, and the median push per router against one session."""
+    pushes = [h["timings"]["push"] for h in applied["hosts"].values() if "push" in h["timings"]]
+    if not pushes:
+        print("    no router was pushed: the figures above are all there is")
+        return
+    median = statistics.median(pushes)
+    print(
+        f"    pushes {push:.1f} s, gate waits {gates:.1f} s; median push per router "
+        f"{median:.2f} s = {median / session:.1f}x one SSH session"
+    )
+
+
 def touch_every_router(inventory: Path) -> None:
     """A change every router must take, harmless to routing: BGP timers 3/9 -> 4/12 s.
 
@@ -188,14 +201,7 @@ def main() -> None:
             print_failures(applied)
             push_total = sum(w["push_seconds"] for w in applied["waves"])
             gate_total = sum(w["gate_seconds"] for w in applied["waves"])
-            pushes = [
-                h["timings"]["push"] for h in applied["hosts"].values() if "push" in h["timings"]
-            ]
-            median = statistics.median(pushes)
-            print(
-                f"    pushes {push_total:.1f} s, gate waits {gate_total:.1f} s; median push per "
-                f"router {median:.2f} s = {median / session:.1f}x one SSH session"
-            )
+            print_pushes(applied, push_total, gate_total, session)
             seconds, done = run(env, directory, "rollout", "--yes", *frr, "--json")
             again = report(done)
             print(
