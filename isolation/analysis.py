@@ -378,12 +378,20 @@ class Audit:
                     )
 
 
-def audit_configs(network: Network, configs: Mapping[str, DeviceConfig]) -> list[Finding]:
+def audit_configs(
+    network: Network,
+    configs: Mapping[str, DeviceConfig],
+    unread: Mapping[str, str] | None = None,
+) -> list[Finding]:
     """Every finding of the configuration audit, plus the audit failing closed: one per node
-    without a configuration, one per node whose configuration says nothing, and `unknown`
-    for every line the parse could not read or whose construct it does not model."""
+    without a configuration (`unread` says why, where the caller knows), one per node whose
+    configuration says nothing, and `unknown` for every line the parse could not read or
+    whose construct it does not model."""
+    why = unread or {}
     missing = [
-        Finding("unparsed", n.name, "", "", "no configuration for this node", SOURCE)
+        Finding(
+            "unparsed", n.name, "", "", why.get(n.name, "no configuration for this node"), SOURCE
+        )
         for n in network.nodes
         if n.name not in configs
     ]
