@@ -272,8 +272,10 @@ class Audit:
             if packet_filter is None:
                 why = ""  # the caller names the interface
             else:
-                # from any source: the internet sends from every address, spoofed or not
-                verdict = packet_filter.admits(Flow(destination=AddressMatch.of(prefix)))
+                # from any source: the internet sends from every address, spoofed or not;
+                # in the uplink's instance (a rule of another VPN instance does not apply)
+                flow = Flow(destination=AddressMatch.of(prefix), vrf=uplink.interface.vrf)
+                verdict = packet_filter.admits(flow)
                 if not verdict:
                     continue
                 why = (

@@ -378,4 +378,36 @@ def _extended(words: list[str], where: Where, order: int) -> FilterRule:
         source=source,
         source_port=source_port,
         order=order,
+        qualifiers=_qualifiers(words[at:]),
     )
+
+
+_NOT_NARROWING = frozenset({"established", "log", "log-input"})
+"""Trailing words of an ACL entry that do not narrow what it matches (`established` is
+modelled); `reflect NAME` adds state, not a condition."""
+
+
+def _qualifiers(words: list[str]) -> tuple[str, ...]:
+    """The trailing conditions of an extended entry the model does not evaluate
+    (`time-range T`, `dscp N`, `fragments`, an ICMP type, ...), as written.
+
+    >>> _qualifiers(["log", "time-range", "WORK"]), _qualifiers(["established", "log"])
+    (('time-range WORK',), ())
+    """
+    found: list[str] = []
+    at = 0
+    while at < len(words):
+        word = words[at]
+        if word == "reflect" or (
+            word in {"log", "log-input"} and at + 1 < len(words) and words[at + 1].startswith("(")
+        ):
+            at += 2
+        elif word in _NOT_NARROWING:
+            at += 1
+        elif word in {"time-range", "dscp", "precedence", "tos", "ttl", "option"}:
+            found.append(" ".join(words[at : at + 2]))
+            at += 2
+        else:
+            found.append(word)
+            at += 1
+    return tuple(found)

@@ -342,6 +342,13 @@ class FilterRule:
     firewalls, IOS `established`); the others match new connections too. `order` is the
     rule's number (VRP/Comware `rule N`, IOS sequence number) or its position: the device
     evaluates rules by it, first match wins.
+
+    `vpn_instance`: the routing instance whose packets the rule matches (VRP/Comware
+    `vpn-instance X`; Comware's rule without it matches non-VPN packets only, `GLOBAL`);
+    None: packets of every instance. `qualifiers`: match conditions the model does not
+    evaluate (`time-range T`, `dscp N`, `fragment-type F`, ...): the rule matches only some
+    of the packets the rest of it says, so a deny rule with any is never relied on to stop
+    a flow, while a permit rule with any still counts as letting it in (docs/parsing.md).
     """
 
     permit: bool
@@ -353,6 +360,8 @@ class FilterRule:
     source: AddressMatch = ANY_ADDRESS
     source_port: PortMatch | None = None
     order: int = 0
+    vpn_instance: str | None = None
+    qualifiers: tuple[str, ...] = ()
 
     @property
     def port(self) -> int | None:
@@ -371,7 +380,8 @@ class FilterRule:
     def overlaps(self, query: Flow) -> bool:
         """Whether some packet of `query` matches this rule."""
         return (
-            self._protocol_overlaps(query)
+            (self.vpn_instance is None or query.vrf in {None, self.vpn_instance})
+            and self._protocol_overlaps(query)
             and self.source.overlaps(query.source)
             and self.destination.overlaps(query.destination)
             and self._ports_overlap(self.source_port, query.source_port)
@@ -381,7 +391,9 @@ class FilterRule:
     def covers(self, query: Flow) -> bool:
         """Whether every packet of `query` matches this rule."""
         return (
-            self.protocol in {"ip", query.protocol}
+            not self.qualifiers
+            and (self.vpn_instance is None or query.vrf == self.vpn_instance)
+            and self.protocol in {"ip", query.protocol}
             and self.source.covers(query.source)
             and self.destination.covers(query.destination)
             and (self.source_port is None or _port_covered(self.source_port, query.source_port))
@@ -399,13 +411,15 @@ def _port_covered(match: PortMatch, port: int | None) -> bool:
 @dataclass(frozen=True)
 class Flow:
     """The packets of a question: new connections from `source` to `destination` (address
-    sets), of `protocol` (`ip`: any), to `destination_port` (None: any port)."""
+    sets), of `protocol` (`ip`: any), to `destination_port` (None: any port), in routing
+    instance `vrf` (where they enter; None: any)."""
 
     source: AddressMatch = ANY_ADDRESS
     destination: AddressMatch = ANY_ADDRESS
     protocol: str = "ip"
     destination_port: int | None = None
     source_port: int | None = None
+    vrf: str | None = None
 
     def narrowed(self, rule: FilterRule) -> Flow:
         """The part of this flow that `rule` matches (assuming they overlap), as far as one
@@ -419,6 +433,7 @@ class Flow:
             if self.destination_port is not None
             else _single(rule.destination_port),
             self.source_port if self.source_port is not None else _single(rule.source_port),
+            self.vrf if self.vrf is not None else rule.vpn_instance,
         )
 
 

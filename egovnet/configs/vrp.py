@@ -57,6 +57,10 @@ class Dialect:
     interface_filter: re.Pattern[str]
     """An interface's packet filter; groups vacl/cacl: the ACL, vdir/cdir: the direction."""
     acl_header: re.Pattern[str]
+    rule_vpn_default: str | None
+    """What an ACL rule without `vpn-instance` matches: None, packets of every instance
+    (VRP: "if not specified, the rule applies to all packets"); `GLOBAL`, non-VPN packets
+    only (Comware: "the rule applies to only non-VPN packets")."""
 
 
 VRP = Dialect(
@@ -64,12 +68,14 @@ VRP = Dialect(
     "ip ip-prefix",
     _INTERFACE_FILTER,
     re.compile(r"^acl (?:number |name )?(\S+)"),
+    None,
 )
 COMWARE = Dialect(
     "h3c_comware",
     "ip prefix-list",
     _INTERFACE_FILTER,
     re.compile(r"^acl (?:advanced |basic |number )?(?:name )?(\S+)"),
+    GLOBAL,
 )
 _PREFIX = re.compile(
     r"^ip (?:ip-prefix|prefix-list) (\S+) index (\d+) (permit|deny) (\S+) (\d+)"
@@ -322,7 +328,7 @@ class _Parser:
         elif view.kind == "interface" and view.interface is not None:
             self._interface_line(view.interface, line, words, where)
         elif view.kind == "acl" and view.acl is not None and words[0] == "rule":
-            rule = _acl_rule(words, where, len(view.acl.rules))
+            rule = _acl_rule(words, where, len(view.acl.rules), self.dialect.rule_vpn_default)
             if rule is not None:
                 view.acl.rules.append(rule)
         elif view.kind == "bgp":
@@ -549,17 +555,40 @@ def _acl_of(words: list[str]) -> str | None:
 
 _RULE_ADDRESS = {"source", "destination"}
 _RULE_PORT = {"source-port", "destination-port"}
-_RULE_FLAGS_WITH_VALUE = {
-    "vpn-instance", "time-range", "dscp", "precedence", "tos", "icmp-type", "fragment-type",
-    "ttl", "tcp-flag", "counting", "packet-length",
+_RULE_NARROWING = {
+    "time-range", "dscp", "precedence", "tos", "icmp-type", "fragment-type", "ttl",
+    "packet-length",
 }  # fmt: skip
-"""Rule keywords followed by a value the model does not need."""
+"""Rule keywords followed by a value that narrows what the rule matches in a way the model
+does not evaluate: kept as the rule's `qualifiers` (a deny with one never stops a flow)."""
+_RULE_NARROWING_ALONE = {"fragment", "none-first-fragment"}
+_RULE_FLAGS_WITH_VALUE = {"counting"}
+"""Rule keywords followed by a value that does not change what the rule matches."""
 
 
-def _acl_rule(words: list[str], where: Where, position: int) -> FilterRule | None:
+def _rule_condition(words: list[str], at: int, qualifiers: list[str]) -> int:
+    """Read past the rule keyword at `at` (and its value), adding it to `qualifiers` when it
+    narrows the match; the next index."""
+    word = words[at]
+    if word == "tcp-flag":
+        if words[at + 1] not in {"established", "ack"}:
+            qualifiers.append(f"tcp-flag {words[at + 1]}")
+        return at + 2
+    if word in _RULE_NARROWING:
+        qualifiers.append(f"{word} {words[at + 1]}")
+        return at + 2
+    if word in _RULE_NARROWING_ALONE:
+        qualifiers.append(word)
+    return at + 2 if word in _RULE_FLAGS_WITH_VALUE else at + 1
+
+
+def _acl_rule(
+    words: list[str], where: Where, position: int, vpn_default: str | None = None
+) -> FilterRule | None:
     """`rule [N] permit|deny [PROTO] [source A W|any] [source-port OP P] [destination A W|any]
-    [destination-port OP P] [established] ...`; None for `rule N comment ...` and the
-    like. `order`: the rule number, or after the last one for a rule without."""
+    [destination-port OP P] [established] [vpn-instance X] [time-range T] ...`; None for
+    `rule N comment ...` and the like. `order`: the rule number, or after the last one for a
+    rule without; a rule without `vpn-instance` matches `vpn_default` (the dialect's)."""
     at = 1
     order = (position + 1) * 5
     if words[at].isdigit():
@@ -577,6 +606,8 @@ def _acl_rule(words: list[str], where: Where, position: int) -> FilterRule | Non
         at += 1
     fields: dict[str, AddressMatch] = {}
     ports: dict[str, PortMatch] = {}
+    vpn = vpn_default
+    qualifiers: list[str] = []
     while at < len(words):
         word = words[at]
         if word in _RULE_ADDRESS:
@@ -597,10 +628,11 @@ def _acl_rule(words: list[str], where: Where, position: int) -> FilterRule | Non
         elif word in _RULE_PORT:
             ports[word] = PortMatch.parse(words[at + 1 :])
             at += 1 + ports[word].width()
-        elif word in _RULE_FLAGS_WITH_VALUE:
+        elif word == "vpn-instance":
+            vpn = words[at + 1]
             at += 2
         else:
-            at += 1
+            at = _rule_condition(words, at, qualifiers)
     return FilterRule(
         permit=action == "permit",
         destination=fields.get("destination", ANY_ADDRESS),
@@ -611,4 +643,6 @@ def _acl_rule(words: list[str], where: Where, position: int) -> FilterRule | Non
         source=fields.get("source", ANY_ADDRESS),
         source_port=ports.get("source-port"),
         order=order,
+        vpn_instance=vpn,
+        qualifiers=tuple(qualifiers),
     )
