@@ -18,7 +18,15 @@ from ipaddress import IPv4Address, IPv4Network
 
 import networkx as nx
 
-from egovnet.configs.model import AddressMatch, DeviceConfig, Flow, Interface, Where
+from egovnet.configs.model import (
+    SOURCE_NAT,
+    AddressMatch,
+    DeviceConfig,
+    Flow,
+    Interface,
+    NatRule,
+    Where,
+)
 from egovnet.model import GLOBAL, Network
 from isolation.findings import Finding
 from isolation.routing import DISCARD, EXTERNAL, Instance, Route, RoutingState, compute
@@ -308,17 +316,82 @@ class Audit:
                     )
 
     def nat(self) -> Iterator[Finding]:
+        """Every exit uplink of a zone with internet must translate the source of every
+        department prefix of that zone: a NAT rule on it whose ACL selects the prefix
+        (`_nat_covers`); what is not selected leaves with an inside address."""
         for uplink in self.uplinks:
             zone = uplink.interface.vrf
-            if uplink.host in self.exits and zone not in self.closed and not uplink.interface.nat:
+            if uplink.host not in self.exits or zone in self.closed:
+                continue
+            interface = uplink.interface
+            rules = [r for r in self.configs[uplink.host].nat if self._nat_on(r, interface)]
+            if not rules:
                 yield Finding(
                     "nat-at-exit",
                     uplink.host,
                     zone,
-                    str(uplink.interface.address),
-                    f"{uplink.interface.where}: no source NAT on {uplink.interface.name}",
+                    str(interface.address),
+                    f"{interface.where}: no source NAT on {interface.name}",
                     SOURCE,
                 )
+                continue
+            if zone not in self.policy:
+                continue
+            pool = self.network.zone(zone).pool
+            if any(self._nat_covers(uplink.host, r, zone, pool) for r in rules):
+                continue
+            prefixes = [
+                d.prefix for n in self.network.nodes for d in n.departments if d.zone == zone
+            ]
+            missed = [
+                str(p)
+                for p in prefixes
+                if not any(self._nat_covers(uplink.host, r, zone, p) for r in rules)
+            ]
+            if not missed:
+                continue
+            why = "; ".join(self._nat_reason(uplink.host, r) for r in rules)
+            yield Finding(
+                "nat-at-exit",
+                uplink.host,
+                zone,
+                str(interface.address),
+                f"{why}: it does not translate {_listing(missed)} (zone {zone}), which would "
+                f"leave {interface.name} with inside source addresses",
+                SOURCE,
+            )
+
+    @staticmethod
+    def _nat_on(rule: NatRule, interface: Interface) -> bool:
+        """Whether a source-NAT rule translates what leaves by `interface`: the one it names,
+        or, for an IOS pool rule or a USG nat-policy rule, every interface it NATs out of."""
+        if rule.kind not in SOURCE_NAT:
+            return False
+        if rule.interface is not None:
+            return rule.interface == interface.name
+        return rule.kind in {"inside_source", "policy"} and interface.nat
+
+    def _nat_covers(self, host: str, rule: NatRule, zone: str, prefix: IPv4Network) -> bool:
+        """Whether `rule` translates every packet from `prefix` in instance `zone`."""
+        if rule.kind == "inside_source" and (rule.vrf or GLOBAL) != zone:
+            return False  # IOS: an inside-source rule translates its own VRF's packets only
+        if rule.kind == "policy":
+            return False  # which sources a nat-policy rule selects is not modelled yet
+        if rule.acl is None:
+            return True  # `nat outbound` without an ACL, masquerade: everything leaving
+        acl = self.configs[host].filters.get(rule.acl)
+        flow = Flow(source=AddressMatch.of(prefix), vrf=zone)
+        return acl is not None and acl.selects_all(flow) is not None
+
+    def _nat_reason(self, host: str, rule: NatRule) -> str:
+        where = f"{rule.where}: " if rule.where else ""
+        if rule.kind == "policy":
+            return f"{where}which sources nat-policy rule {rule.acl} translates is not modelled"
+        if rule.kind == "inside_source" and rule.vrf is None:
+            return f"{where}translates the global table only"
+        if rule.acl is not None and rule.acl not in self.configs[host].filters:
+            return f"{where}NAT ACL {rule.acl} is not defined (it selects nothing)"
+        return f"{where}NAT ACL {rule.acl} does not select all of them"
 
     def management_routes(self) -> Iterator[Finding]:
         seen: set[tuple[str, str]] = set()

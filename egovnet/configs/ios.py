@@ -239,7 +239,8 @@ class _Parser:
         acl = rest[1]
         interface = rest[rest.index("interface") + 1] if "interface" in rest else None
         pool = rest[rest.index("pool") + 1] if "pool" in rest else None
-        self.config.nat.append(NatRule("inside_source", interface, acl, pool, where))
+        vrf = rest[rest.index("vrf") + 1] if "vrf" in rest else None
+        self.config.nat.append(NatRule("inside_source", interface, acl, pool, where, vrf))
         if rest[0] == "route-map":
             self.config.not_modelled(where, "route-map selecting NAT")
 

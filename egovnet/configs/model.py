@@ -142,13 +142,16 @@ class NatRule:
     """One NAT construct. `kind`: outbound (VRP/Comware `nat outbound`), inside_source (IOS
     `ip nat inside source list|route-map`), static (one-to-one), server (VRP/Comware
     `nat server`, a port or address mapping inward), policy (USG `nat-policy` rule),
-    masquerade (nftables)."""
+    masquerade (nftables). `acl`: the ACL selecting what it translates (None: everything
+    through `interface`; for `policy`, the rule's name); `vrf`: the instance whose packets an
+    IOS inside-source rule translates (`... vrf V`; None: the global table)."""
 
     kind: str
     interface: str | None
     acl: str | None
     pool: str | None
     where: Where | None = None
+    vrf: str | None = None
 
 
 NAT_KINDS = ("outbound", "inside_source", "static", "server", "policy", "masquerade")
@@ -486,6 +489,27 @@ class PacketFilter:
         if not self.default_permit:
             return None
         return True
+
+    def selects_all(self, flow: Flow) -> FilterRule | None:
+        """The rule that selects every packet of `flow`, where this ACL selects traffic (a
+        NAT ACL) rather than filters it: unmatched packets are not selected, whatever
+        `default_permit` says. None unless one permit rule, the first to match any of the
+        flow's packets, matches all of them: a deny, a partial or a time-dependent permit
+        first means some packets may go untranslated (sound: never "all" when not all).
+
+        >>> acl = PacketFilter("2000", [FilterRule(True, source=AddressMatch.parse(
+        ...     "10.96.0.0", "0.0.255.255"))])
+        >>> acl.selects_all(Flow(source=AddressMatch.parse("10.96.4.0", "0.0.0.63"))) is not None
+        True
+        >>> acl.selects_all(Flow(source=AddressMatch.parse("10.80.0.0", "0.0.255.255")))
+        """
+        for rule in self.ordered():
+            if not rule.overlaps(flow):
+                continue
+            if rule.permit and not rule.established and rule.covers(flow):
+                return rule
+            return None
+        return None
 
     def admits_new(self, destination: IPv4Network) -> FilterRule | bool | None:
         """Whether a new connection from anywhere toward (part of) `destination` gets

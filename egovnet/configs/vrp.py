@@ -566,6 +566,13 @@ _RULE_FLAGS_WITH_VALUE = {"counting"}
 """Rule keywords followed by a value that does not change what the rule matches."""
 
 
+_RULE_KEYWORDS = frozenset(
+    {*_RULE_ADDRESS, *_RULE_PORT, *_RULE_NARROWING, *_RULE_NARROWING_ALONE,
+     *_RULE_FLAGS_WITH_VALUE, "logging", "vpn-instance", "tcp-flag"}
+)  # fmt: skip
+"""Words that may follow a rule's action: no protocol (a basic ACL's rule names none)."""
+
+
 def _rule_condition(words: list[str], at: int, qualifiers: list[str]) -> int:
     """Read past the rule keyword at `at` (and its value), adding it to `qualifiers` when it
     narrows the match; the next index."""
@@ -601,7 +608,7 @@ def _acl_rule(
         raise ValueError(f"rule action {action!r}")
     at += 1
     protocol = "ip"
-    if at < len(words) and words[at] not in _RULE_ADDRESS | _RULE_PORT | {"logging"}:
+    if at < len(words) and words[at] not in _RULE_KEYWORDS:
         protocol = protocol_name(words[at])
         at += 1
     fields: dict[str, AddressMatch] = {}
