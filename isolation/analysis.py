@@ -69,8 +69,20 @@ def _inside(prefix: IPv4Network, ranges: list[tuple[int, int]]) -> bool:
     >>> _inside(IPv4Network("10.1.2.0/24"), _ranges([IPv4Network("10.0.0.0/8")]))
     True
     """
-    first, last = int(prefix.network_address), int(prefix.broadcast_address)
+    first = int(prefix.network_address)  # integers: no address objects on the hot path
+    last = first | (0xFFFFFFFF >> prefix.prefixlen)
     return any(low <= first and last <= high for low, high in ranges)
+
+
+def _overlaps(prefix: IPv4Network, ranges: list[tuple[int, int]]) -> bool:
+    """Whether `prefix` shares an address with one of `ranges` (`_ranges`).
+
+    >>> _overlaps(IPv4Network("10.0.0.0/8"), _ranges([IPv4Network("10.1.2.0/24")]))
+    True
+    """
+    first = int(prefix.network_address)
+    last = first | (0xFFFFFFFF >> prefix.prefixlen)
+    return any(low <= last and first <= high for low, high in ranges)
 
 
 def _listing(items: list[str]) -> str:
@@ -250,12 +262,14 @@ class Audit:
             key = (uplink.host, name, instance)
             if key not in verdicts:
                 verdicts[key] = self._admitted(uplink, delivered[instance])
-            admitted = {why: list(reached) for why, reached in verdicts[key].items()}
-            for rule in self.configs[uplink.host].nat:
-                if rule.kind in {"server", "static"}:
-                    where = rule.where or uplink.interface.where
-                    why = f"{where}: {rule.kind} NAT maps an inside address to the internet"
-                    admitted.setdefault(why, []).append(f"{uplink.host} inside ({rule.kind} NAT)")
+            admitted = verdicts[key]
+            inward = [r for r in self.configs[uplink.host].nat if r.kind in {"server", "static"}]
+            if inward:  # a copy, so that the verdicts shared by uplinks stay as they were
+                admitted = {why: list(reached) for why, reached in admitted.items()}
+            for rule in inward:
+                where = rule.where or uplink.interface.where
+                why = f"{where}: {rule.kind} NAT maps an inside address to the internet"
+                admitted.setdefault(why, []).append(f"{uplink.host} inside ({rule.kind} NAT)")
             for reason, reached in admitted.items():
                 why = reason or f"no inbound filter on {uplink.interface.name}"
                 yield Finding(
@@ -395,8 +409,9 @@ class Audit:
 
     def management_routes(self) -> Iterator[Finding]:
         seen: set[tuple[str, str]] = set()
+        management = _ranges([self.management])
         for prefix, sources in self.state.origins.items():
-            if not prefix.subnet_of(self.management):
+            if not _inside(prefix, management):
                 continue
             for (host, vrf), (_, where) in sources.items():
                 seen.add((host, f"{host}: {where}"))
@@ -410,7 +425,7 @@ class Audit:
                 )
         for (host, vrf), table in self.state.tables.items():
             for prefix, route in table.routes.items():
-                if route.kind == "connected" or not prefix.overlaps(self.management):
+                if route.kind == "connected" or not _overlaps(prefix, management):
                     continue
                 if prefix.prefixlen < self.management.prefixlen:
                     continue  # a default or a covering aggregate is judged by other rules
@@ -429,14 +444,14 @@ class Audit:
 
     def zones_apart(self) -> Iterator[Finding]:
         """A zone's table holding another zone's pool (or part of it) is a leak between them."""
-        pools = {z.name: z.pool for z in self.network.zones}
+        pools = {z.name: _ranges([z.pool]) for z in self.network.zones}
         seen: set[tuple[str, str, str]] = set()
         for (host, vrf), table in self.state.tables.items():
             if vrf not in pools:
                 continue
             for prefix, route in table.routes.items():
                 for other, pool in pools.items():
-                    if other == vrf or not prefix.subnet_of(pool):
+                    if other == vrf or not _inside(prefix, pool):
                         continue
                     key = (route.origin[0], str(prefix), vrf)
                     if key in seen:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+from ipaddress import IPv4Address, IPv4Network
 
 from egovnet.configs.lines import unknown_top_level
 from egovnet.configs.model import (
@@ -33,6 +33,9 @@ from egovnet.configs.model import (
     StaticRoute,
     Where,
     asplain,
+    ipv4_address,
+    ipv4_interface,
+    ipv4_network,
     is_content,
     line_error_reason,
     mask_prefixlen,
@@ -131,9 +134,12 @@ INTERFACE_UNMODELLED: dict[str, str] = {
 _NAT_ACL = re.compile(r"^nat outbound (\d+|\S+)(?: address-group (\S+))?")
 
 
+_UNMODELLED_STARTS = tuple(start for start, construct in INTERFACE_UNMODELLED.items() if construct)
+
+
 def _prefix(address: str, mask: str) -> IPv4Network:
     length = int(mask) if mask.isdigit() else mask_prefixlen(mask)
-    return IPv4Network(f"{address}/{length}", strict=False)
+    return ipv4_network(address, length)
 
 
 @dataclass
@@ -355,7 +361,7 @@ class _Parser:
                 interface.vrf = words[3]
         elif line.startswith("ip address ") and len(words) >= 4 and words[2] != "dhcp-alloc":
             length = int(words[3]) if words[3].isdigit() else mask_prefixlen(words[3])
-            address = IPv4Interface(f"{words[2]}/{length}")
+            address = ipv4_interface(words[2], length)
             if words[-1] == "sub":
                 interface.add_secondary(address)
             else:
@@ -379,10 +385,10 @@ class _Parser:
                 interface.inbound_filter = name
             else:
                 interface.outbound_filter = name
-        elif words[0] == "tunnel-protocol" or interface.name.lower().startswith("tunnel"):
+        elif words[0] == "tunnel-protocol" or interface.name[:6].lower() == "tunnel":
             if words[0] in {"tunnel-protocol", "destination", "source"}:
                 config.not_modelled(where, "tunnel")
-        else:
+        elif line.startswith(_UNMODELLED_STARTS):  # one test for the usual line, not many
             for start, construct in INTERFACE_UNMODELLED.items():
                 if construct and line.startswith(start):
                     config.not_modelled(where, construct)
@@ -420,7 +426,7 @@ class _Parser:
                 if word == "track" and at < len(rest) and rest[at] in {"bfd-session", "nqa"}:
                     at += 1 + (rest[at] == "nqa")
             elif next_hop is None and _looks_like_address(word):
-                next_hop = IPv4Address(word)  # ValueError on `100.x.x.80`: unparsed
+                next_hop = ipv4_address(word)  # ValueError on `100.x.x.80`: unparsed
             elif (
                 next_hop is None
                 and interface is None
