@@ -18,7 +18,15 @@ from ipaddress import IPv4Address, IPv4Network
 
 import networkx as nx
 
-from egovnet.configs.model import AddressMatch, DeviceConfig, Flow, Interface, Where
+from egovnet.configs.model import (
+    SOURCE_NAT,
+    AddressMatch,
+    DeviceConfig,
+    Flow,
+    Interface,
+    NatRule,
+    Where,
+)
 from egovnet.model import GLOBAL, Network
 from isolation.findings import Finding
 from isolation.routing import DISCARD, EXTERNAL, Instance, Route, RoutingState, compute
@@ -61,8 +69,20 @@ def _inside(prefix: IPv4Network, ranges: list[tuple[int, int]]) -> bool:
     >>> _inside(IPv4Network("10.1.2.0/24"), _ranges([IPv4Network("10.0.0.0/8")]))
     True
     """
-    first, last = int(prefix.network_address), int(prefix.broadcast_address)
+    first = int(prefix.network_address)  # integers: no address objects on the hot path
+    last = first | (0xFFFFFFFF >> prefix.prefixlen)
     return any(low <= first and last <= high for low, high in ranges)
+
+
+def _overlaps(prefix: IPv4Network, ranges: list[tuple[int, int]]) -> bool:
+    """Whether `prefix` shares an address with one of `ranges` (`_ranges`).
+
+    >>> _overlaps(IPv4Network("10.0.0.0/8"), _ranges([IPv4Network("10.1.2.0/24")]))
+    True
+    """
+    first = int(prefix.network_address)
+    last = first | (0xFFFFFFFF >> prefix.prefixlen)
+    return any(low <= last and first <= high for low, high in ranges)
 
 
 def _listing(items: list[str]) -> str:
@@ -242,12 +262,14 @@ class Audit:
             key = (uplink.host, name, instance)
             if key not in verdicts:
                 verdicts[key] = self._admitted(uplink, delivered[instance])
-            admitted = {why: list(reached) for why, reached in verdicts[key].items()}
-            for rule in self.configs[uplink.host].nat:
-                if rule.kind in {"server", "static"}:
-                    where = rule.where or uplink.interface.where
-                    why = f"{where}: {rule.kind} NAT maps an inside address to the internet"
-                    admitted.setdefault(why, []).append(f"{uplink.host} inside ({rule.kind} NAT)")
+            admitted = verdicts[key]
+            inward = [r for r in self.configs[uplink.host].nat if r.kind in {"server", "static"}]
+            if inward:  # a copy, so that the verdicts shared by uplinks stay as they were
+                admitted = {why: list(reached) for why, reached in admitted.items()}
+            for rule in inward:
+                where = rule.where or uplink.interface.where
+                why = f"{where}: {rule.kind} NAT maps an inside address to the internet"
+                admitted.setdefault(why, []).append(f"{uplink.host} inside ({rule.kind} NAT)")
             for reason, reached in admitted.items():
                 why = reason or f"no inbound filter on {uplink.interface.name}"
                 yield Finding(
@@ -272,8 +294,10 @@ class Audit:
             if packet_filter is None:
                 why = ""  # the caller names the interface
             else:
-                # from any source: the internet sends from every address, spoofed or not
-                verdict = packet_filter.admits(Flow(destination=AddressMatch.of(prefix)))
+                # from any source: the internet sends from every address, spoofed or not;
+                # in the uplink's instance (a rule of another VPN instance does not apply)
+                flow = Flow(destination=AddressMatch.of(prefix), vrf=uplink.interface.vrf)
+                verdict = packet_filter.admits(flow)
                 if not verdict:
                     continue
                 why = (
@@ -306,22 +330,88 @@ class Audit:
                     )
 
     def nat(self) -> Iterator[Finding]:
+        """Every exit uplink of a zone with internet must translate the source of every
+        department prefix of that zone: a NAT rule on it whose ACL selects the prefix
+        (`_nat_covers`); what is not selected leaves with an inside address."""
         for uplink in self.uplinks:
             zone = uplink.interface.vrf
-            if uplink.host in self.exits and zone not in self.closed and not uplink.interface.nat:
+            if uplink.host not in self.exits or zone in self.closed:
+                continue
+            interface = uplink.interface
+            rules = [r for r in self.configs[uplink.host].nat if self._nat_on(r, interface)]
+            if not rules:
                 yield Finding(
                     "nat-at-exit",
                     uplink.host,
                     zone,
-                    str(uplink.interface.address),
-                    f"{uplink.interface.where}: no source NAT on {uplink.interface.name}",
+                    str(interface.address),
+                    f"{interface.where}: no source NAT on {interface.name}",
                     SOURCE,
                 )
+                continue
+            if zone not in self.policy:
+                continue
+            pool = self.network.zone(zone).pool
+            if any(self._nat_covers(uplink.host, r, zone, pool) for r in rules):
+                continue
+            prefixes = [
+                d.prefix for n in self.network.nodes for d in n.departments if d.zone == zone
+            ]
+            missed = [
+                str(p)
+                for p in prefixes
+                if not any(self._nat_covers(uplink.host, r, zone, p) for r in rules)
+            ]
+            if not missed:
+                continue
+            why = "; ".join(self._nat_reason(uplink.host, r) for r in rules)
+            yield Finding(
+                "nat-at-exit",
+                uplink.host,
+                zone,
+                str(interface.address),
+                f"{why}: it does not translate {_listing(missed)} (zone {zone}), which would "
+                f"leave {interface.name} with inside source addresses",
+                SOURCE,
+            )
+
+    @staticmethod
+    def _nat_on(rule: NatRule, interface: Interface) -> bool:
+        """Whether a source-NAT rule translates what leaves by `interface`: the one it names,
+        or, for an IOS pool rule or a USG nat-policy rule, every interface it NATs out of."""
+        if rule.kind not in SOURCE_NAT:
+            return False
+        if rule.interface is not None:
+            return rule.interface == interface.name
+        return rule.kind in {"inside_source", "policy"} and interface.nat
+
+    def _nat_covers(self, host: str, rule: NatRule, zone: str, prefix: IPv4Network) -> bool:
+        """Whether `rule` translates every packet from `prefix` in instance `zone`."""
+        if rule.kind == "inside_source" and (rule.vrf or GLOBAL) != zone:
+            return False  # IOS: an inside-source rule translates its own VRF's packets only
+        if rule.kind == "policy":
+            return False  # which sources a nat-policy rule selects is not modelled yet
+        if rule.acl is None:
+            return True  # `nat outbound` without an ACL, masquerade: everything leaving
+        acl = self.configs[host].filters.get(rule.acl)
+        flow = Flow(source=AddressMatch.of(prefix), vrf=zone)
+        return acl is not None and acl.selects_all(flow) is not None
+
+    def _nat_reason(self, host: str, rule: NatRule) -> str:
+        where = f"{rule.where}: " if rule.where else ""
+        if rule.kind == "policy":
+            return f"{where}which sources nat-policy rule {rule.acl} translates is not modelled"
+        if rule.kind == "inside_source" and rule.vrf is None:
+            return f"{where}translates the global table only"
+        if rule.acl is not None and rule.acl not in self.configs[host].filters:
+            return f"{where}NAT ACL {rule.acl} is not defined (it selects nothing)"
+        return f"{where}NAT ACL {rule.acl} does not select all of them"
 
     def management_routes(self) -> Iterator[Finding]:
         seen: set[tuple[str, str]] = set()
+        management = _ranges([self.management])
         for prefix, sources in self.state.origins.items():
-            if not prefix.subnet_of(self.management):
+            if not _inside(prefix, management):
                 continue
             for (host, vrf), (_, where) in sources.items():
                 seen.add((host, f"{host}: {where}"))
@@ -335,7 +425,7 @@ class Audit:
                 )
         for (host, vrf), table in self.state.tables.items():
             for prefix, route in table.routes.items():
-                if route.kind == "connected" or not prefix.overlaps(self.management):
+                if route.kind == "connected" or not _overlaps(prefix, management):
                     continue
                 if prefix.prefixlen < self.management.prefixlen:
                     continue  # a default or a covering aggregate is judged by other rules
@@ -354,14 +444,14 @@ class Audit:
 
     def zones_apart(self) -> Iterator[Finding]:
         """A zone's table holding another zone's pool (or part of it) is a leak between them."""
-        pools = {z.name: z.pool for z in self.network.zones}
+        pools = {z.name: _ranges([z.pool]) for z in self.network.zones}
         seen: set[tuple[str, str, str]] = set()
         for (host, vrf), table in self.state.tables.items():
             if vrf not in pools:
                 continue
             for prefix, route in table.routes.items():
                 for other, pool in pools.items():
-                    if other == vrf or not prefix.subnet_of(pool):
+                    if other == vrf or not _inside(prefix, pool):
                         continue
                     key = (route.origin[0], str(prefix), vrf)
                     if key in seen:
@@ -378,12 +468,20 @@ class Audit:
                     )
 
 
-def audit_configs(network: Network, configs: Mapping[str, DeviceConfig]) -> list[Finding]:
+def audit_configs(
+    network: Network,
+    configs: Mapping[str, DeviceConfig],
+    unread: Mapping[str, str] | None = None,
+) -> list[Finding]:
     """Every finding of the configuration audit, plus the audit failing closed: one per node
-    without a configuration, one per node whose configuration says nothing, and `unknown`
-    for every line the parse could not read or whose construct it does not model."""
+    without a configuration (`unread` says why, where the caller knows), one per node whose
+    configuration says nothing, and `unknown` for every line the parse could not read or
+    whose construct it does not model."""
+    why = unread or {}
     missing = [
-        Finding("unparsed", n.name, "", "", "no configuration for this node", SOURCE)
+        Finding(
+            "unparsed", n.name, "", "", why.get(n.name, "no configuration for this node"), SOURCE
+        )
         for n in network.nodes
         if n.name not in configs
     ]

@@ -18,11 +18,12 @@ from concurrent.futures import ThreadPoolExecutor
 from ipaddress import IPv4Address
 
 from egovnet import platforms
-from egovnet.configs.frr import parse_frr, parse_nft
+from egovnet.configs.frr import parse_nft
 from egovnet.configs.model import DeviceConfig
-from egovnet.model import Network
+from egovnet.configs.text import clean
+from egovnet.model import Network, Node
 from isolation.access import LabAccess, LabNames
-from isolation.analysis import Audit
+from isolation.analysis import Audit, audit_configs
 from isolation.findings import Finding
 from isolation.probes import (
     PROTOCOLS,
@@ -35,31 +36,57 @@ from isolation.probes import (
     run_flows,
     source_routes,
 )
-from isolation.sources import intended_configs
+from isolation.sources import intended_configs, parse_running
 from isolation.tables import read_tables, table_findings
 
 SOURCE = "probe"
 
 
-def running_lab_configs(lab: LabAccess, network: Network) -> dict[str, DeviceConfig]:
-    """Every router's running FRR config, plus each exit's ruleset in its internet zone."""
+def running_lab_configs(
+    lab: LabAccess, network: Network
+) -> tuple[dict[str, DeviceConfig], dict[str, str], list[Finding]]:
+    """Every router's running config (`show running-config`), plus each exit's ruleset in
+    its internet zone, read through the same layer as `--source running`
+    (`isolation.sources.parse_running`: the text's own platform, a `platform-mismatch` when
+    it plainly is not the inventory's). Returns the configs, why each host that gave none
+    gave none, and the findings of reading them."""
     exits = set(network.policy.exits)
 
-    def one(host: str) -> tuple[str, DeviceConfig | None]:
+    def one(node: Node) -> tuple[str, DeviceConfig | str, Finding | None]:
+        host = node.name
         done = lab.run(host, ["vtysh", "-N", host, "-c", "show running-config"])
         if done.returncode != 0:
-            return host, None
-        config = parse_frr(done.stdout, host, f"{host}:running-config")
+            why = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
+            return host, f"show running-config failed: {why[0]}", None
+        if not done.stdout.strip():
+            return host, "show running-config printed nothing", None
+        text = clean(done.stdout)  # vtysh's banner lines, as read_config_text removes them
+        config, mismatch = parse_running(text, node, f"{host}:running-config")
         if host in exits:
-            ruleset = lab.run(
-                host, ["nft", "list", "ruleset"], zone=network.node(host).internet_zone
-            )
+            ruleset = lab.run(host, ["nft", "list", "ruleset"], zone=node.internet_zone)
             parse_nft(ruleset.stdout, config, f"{host}:nft list ruleset")
-        return host, config
+        return host, config, mismatch
 
-    hosts = [n.name for n in network.nodes]
+    configs: dict[str, DeviceConfig] = {}
+    unread: dict[str, str] = {}
+    findings: list[Finding] = []
     with ThreadPoolExecutor(max_workers=8) as pool:
-        return {h: c for h, c in pool.map(one, hosts) if c is not None}
+        for host, config, mismatch in pool.map(one, network.nodes):
+            if isinstance(config, str):
+                unread[host] = config
+            else:
+                configs[host] = config
+            findings.extend([mismatch] if mismatch else [])
+    return configs, unread, findings
+
+
+def running_config_findings(lab: LabAccess, network: Network) -> list[Finding]:
+    """The lab's running configs audited as `--source running` audits a directory, failing
+    closed the same way (`isolation.analysis.audit_configs`): a line it cannot read or a
+    construct it does not model is `unknown`, an empty config `config-empty`, a host whose
+    config could not be read `unparsed`; never "no findings" for what was not understood."""
+    configs, unread, findings = running_lab_configs(lab, network)
+    return sorted(findings + audit_configs(network, configs, unread))
 
 
 ALL_PAIRS_UP_TO = 40
@@ -339,13 +366,7 @@ def live_audit(
     """Every finding of the live audit (running configs, tables, probes), sorted."""
     stages = stages if stages is not None else {}
     started = time.perf_counter()
-    configs = running_lab_configs(lab, network)
-    findings = list(Audit(network, configs).run()) if configs else []
-    findings += [
-        Finding("unparsed", n.name, "", "", "no running config read", "config")
-        for n in network.nodes
-        if n.name not in configs
-    ]
+    findings = running_config_findings(lab, network)
     stages["running configs"] = time.perf_counter() - started
     started = time.perf_counter()
     expected = Audit(network, intended_configs(network, platforms.LAB.platform)).state

@@ -160,7 +160,11 @@ def _resolve(
     connected = state.table(lookup).lookup(static.next_hop)
     if connected is None or connected.kind != "connected":
         return DISCARD  # recursive or unresolvable: not what the designs here use
-    if not any(connected.prefix.subnet_of(pool) for pool in pools):
+    first = int(connected.prefix.network_address)
+    last = first | (0xFFFFFFFF >> connected.prefix.prefixlen)
+    if not any(
+        int(pool.network_address) <= first and last <= int(pool.broadcast_address) for pool in pools
+    ):
         return EXTERNAL
     return DISCARD
 

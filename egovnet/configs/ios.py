@@ -266,8 +266,9 @@ class _Parser:
             None,
         )
         pool = rest[rest.index("pool") + 1] if "pool" in rest else None
-        self.config.nat.append(NatRule("inside_source", interface, acl, pool, where))
-        if "vrf" in rest and interface is None:
+        vrf = rest[rest.index("vrf") + 1] if "vrf" in rest else None
+        self.config.nat.append(NatRule("inside_source", interface, acl, pool, where, vrf))
+        if vrf is not None and interface is None:
             # the model marks every `ip nat outside` interface as translating, for all traffic;
             # a pool rule of one VRF translates that VRF's traffic only
             self.config.not_modelled(where, "nat of one vrf's traffic through a pool")
@@ -428,4 +429,36 @@ def _extended(words: list[str], where: Where, order: int) -> FilterRule:
         source=source,
         source_port=source_port,
         order=order,
+        qualifiers=_qualifiers(words[at:]),
     )
+
+
+_NOT_NARROWING = frozenset({"established", "log", "log-input"})
+"""Trailing words of an ACL entry that do not narrow what it matches (`established` is
+modelled); `reflect NAME` adds state, not a condition."""
+
+
+def _qualifiers(words: list[str]) -> tuple[str, ...]:
+    """The trailing conditions of an extended entry the model does not evaluate
+    (`time-range T`, `dscp N`, `fragments`, an ICMP type, ...), as written.
+
+    >>> _qualifiers(["log", "time-range", "WORK"]), _qualifiers(["established", "log"])
+    (('time-range WORK',), ())
+    """
+    found: list[str] = []
+    at = 0
+    while at < len(words):
+        word = words[at]
+        if word == "reflect" or (
+            word in {"log", "log-input"} and at + 1 < len(words) and words[at + 1].startswith("(")
+        ):
+            at += 2
+        elif word in _NOT_NARROWING:
+            at += 1
+        elif word in {"time-range", "dscp", "precedence", "tos", "ttl", "option"}:
+            found.append(" ".join(words[at : at + 2]))
+            at += 2
+        else:
+            found.append(word)
+            at += 1
+    return tuple(found)

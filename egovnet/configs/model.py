@@ -142,13 +142,16 @@ class NatRule:
     """One NAT construct. `kind`: outbound (VRP/Comware `nat outbound`), inside_source (IOS
     `ip nat inside source list|route-map`), static (one-to-one), server (VRP/Comware
     `nat server`, a port or address mapping inward), policy (USG `nat-policy` rule),
-    masquerade (nftables)."""
+    masquerade (nftables). `acl`: the ACL selecting what it translates (None: everything
+    through `interface`; for `policy`, the rule's name); `vrf`: the instance whose packets an
+    IOS inside-source rule translates (`... vrf V`; None: the global table)."""
 
     kind: str
     interface: str | None
     acl: str | None
     pool: str | None
     where: Where | None = None
+    vrf: str | None = None
 
 
 NAT_KINDS = ("outbound", "inside_source", "static", "server", "policy", "masquerade")
@@ -371,6 +374,13 @@ class FilterRule:
     firewalls, IOS `established`); the others match new connections too. `order` is the
     rule's number (VRP/Comware `rule N`, IOS sequence number) or its position: the device
     evaluates rules by it, first match wins.
+
+    `vpn_instance`: the routing instance whose packets the rule matches (VRP/Comware
+    `vpn-instance X`; Comware's rule without it matches non-VPN packets only, `GLOBAL`);
+    None: packets of every instance. `qualifiers`: match conditions the model does not
+    evaluate (`time-range T`, `dscp N`, `fragment-type F`, ...): the rule matches only some
+    of the packets the rest of it says, so a deny rule with any is never relied on to stop
+    a flow, while a permit rule with any still counts as letting it in (docs/parsing.md).
     """
 
     permit: bool
@@ -382,6 +392,8 @@ class FilterRule:
     source: AddressMatch = ANY_ADDRESS
     source_port: PortMatch | None = None
     order: int = 0
+    vpn_instance: str | None = None
+    qualifiers: tuple[str, ...] = ()
 
     @property
     def port(self) -> int | None:
@@ -400,7 +412,8 @@ class FilterRule:
     def overlaps(self, query: Flow) -> bool:
         """Whether some packet of `query` matches this rule."""
         return (
-            self._protocol_overlaps(query)
+            (self.vpn_instance is None or query.vrf in {None, self.vpn_instance})
+            and self._protocol_overlaps(query)
             and self.source.overlaps(query.source)
             and self.destination.overlaps(query.destination)
             and self._ports_overlap(self.source_port, query.source_port)
@@ -410,7 +423,9 @@ class FilterRule:
     def covers(self, query: Flow) -> bool:
         """Whether every packet of `query` matches this rule."""
         return (
-            self.protocol in {"ip", query.protocol}
+            not self.qualifiers
+            and (self.vpn_instance is None or query.vrf == self.vpn_instance)
+            and self.protocol in {"ip", query.protocol}
             and self.source.covers(query.source)
             and self.destination.covers(query.destination)
             and (self.source_port is None or _port_covered(self.source_port, query.source_port))
@@ -428,13 +443,15 @@ def _port_covered(match: PortMatch, port: int | None) -> bool:
 @dataclass(frozen=True)
 class Flow:
     """The packets of a question: new connections from `source` to `destination` (address
-    sets), of `protocol` (`ip`: any), to `destination_port` (None: any port)."""
+    sets), of `protocol` (`ip`: any), to `destination_port` (None: any port), in routing
+    instance `vrf` (where they enter; None: any)."""
 
     source: AddressMatch = ANY_ADDRESS
     destination: AddressMatch = ANY_ADDRESS
     protocol: str = "ip"
     destination_port: int | None = None
     source_port: int | None = None
+    vrf: str | None = None
 
     def narrowed(self, rule: FilterRule) -> Flow:
         """The part of this flow that `rule` matches (assuming they overlap), as far as one
@@ -448,6 +465,7 @@ class Flow:
             if self.destination_port is not None
             else _single(rule.destination_port),
             self.source_port if self.source_port is not None else _single(rule.source_port),
+            self.vrf if self.vrf is not None else rule.vpn_instance,
         )
 
 
@@ -500,6 +518,27 @@ class PacketFilter:
         if not self.default_permit:
             return None
         return True
+
+    def selects_all(self, flow: Flow) -> FilterRule | None:
+        """The rule that selects every packet of `flow`, where this ACL selects traffic (a
+        NAT ACL) rather than filters it: unmatched packets are not selected, whatever
+        `default_permit` says. None unless one permit rule, the first to match any of the
+        flow's packets, matches all of them: a deny, a partial or a time-dependent permit
+        first means some packets may go untranslated (sound: never "all" when not all).
+
+        >>> acl = PacketFilter("2000", [FilterRule(True, source=AddressMatch.parse(
+        ...     "10.96.0.0", "0.0.255.255"))])
+        >>> acl.selects_all(Flow(source=AddressMatch.parse("10.96.4.0", "0.0.0.63"))) is not None
+        True
+        >>> acl.selects_all(Flow(source=AddressMatch.parse("10.80.0.0", "0.0.255.255")))
+        """
+        for rule in self.ordered():
+            if not rule.overlaps(flow):
+                continue
+            if rule.permit and not rule.established and rule.covers(flow):
+                return rule
+            return None
+        return None
 
     def admits_new(self, destination: IPv4Network) -> FilterRule | bool | None:
         """Whether a new connection from anywhere toward (part of) `destination` gets
@@ -607,6 +646,61 @@ def asplain(text: str) -> int:
     if not text.isdigit():
         raise ValueError(f"not an AS number: {text!r}")
     return int(text)
+
+
+@cache
+def ipv4_int(text: str) -> int:
+    """A dotted IPv4 address as an integer, as strictly as `ipaddress` reads it (four decimal
+    octets 0-255, no leading zeros; `AddressValueError` naming the text otherwise), without building
+    an address object: the parsers' hot path on configs of many megabytes.
+
+    >>> ipv4_int("10.96.0.1"), ipv4_int("0.0.0.0")
+    (174063617, 0)
+    >>> ipv4_int("100.x.x.80")
+    Traceback (most recent call last):
+    ipaddress.AddressValueError: '100.x.x.80' does not appear to be an IPv4 address
+    """
+    parts = text.split(".")
+    value = 0
+    if len(parts) == 4:
+        for part in parts:
+            if not part.isdigit() or not part.isascii() or (len(part) > 1 and part[0] == "0"):
+                break
+            octet = int(part)
+            if octet > 255:
+                break
+            value = (value << 8) | octet
+        else:
+            return value
+    raise AddressValueError(f"{text!r} does not appear to be an IPv4 address")
+
+
+def ipv4_address(text: str) -> IPv4Address:
+    """`IPv4Address(text)`, read with integer arithmetic (`ipv4_int`)."""
+    return IPv4Address(ipv4_int(text))
+
+
+def ipv4_network(address: str, length: int) -> IPv4Network:
+    """`IPv4Network(f"{address}/{length}", strict=False)`, read with integer arithmetic.
+
+    >>> ipv4_network("10.96.3.7", 16)
+    IPv4Network('10.96.0.0/16')
+    """
+    if not 0 <= length <= 32:
+        raise ValueError(f"invalid prefix length {length} for {address}")
+    value = ipv4_int(address) & (_ALL ^ (_ALL >> length))
+    return IPv4Network((value, length))
+
+
+def ipv4_interface(address: str, length: int) -> IPv4Interface:
+    """`IPv4Interface(f"{address}/{length}")`, read with integer arithmetic.
+
+    >>> ipv4_interface("10.96.3.7", 26)
+    IPv4Interface('10.96.3.7/26')
+    """
+    if not 0 <= length <= 32:
+        raise ValueError(f"invalid prefix length {length} for {address}")
+    return IPv4Interface((ipv4_int(address), length))
 
 
 @cache

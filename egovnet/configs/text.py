@@ -13,7 +13,8 @@ What a terminal adds is removed as text, never as lines, so every line number st
 into the file: pager prompts (`  ---- More ----` with its ANSI escapes and the backspaces or
 spaces that erase it, `--More--`), the prompt and command echo (`<AR1>display
 current-configuration`, `[~HUAWEI]...`, `R1#show running-config`) and the IOS banner lines
-(`Building configuration...`, `Current configuration : 1234 bytes`). Line ends (CRLF, CR)
+(`Building configuration...`, `Current configuration : 1234 bytes`, FRR's bare
+`Current configuration:`). Line ends (CRLF, CR)
 become LF.
 """
 
@@ -58,7 +59,10 @@ _VRP_PROMPT = re.compile(r"^(?:<[^<>\s]+>|\[[~*]?[^\[\]\s]+\]).*$")
 """`<AR1>...` or `[~AR1-GigabitEthernet0/0/1]...`: no VRP/Comware config line starts so."""
 _IOS_PROMPT = re.compile(r"^[\w.\-]+[#>]\s*(?:(?:sh(?:ow)?|more|term(?:inal)?)\b.*)?$")
 _PROMPT_STARTS = frozenset("<[BC")
-_IOS_BANNER = re.compile(r"^(?:Building configuration\.\.\.|Current configuration ?: ?\d+ bytes)$")
+_IOS_BANNER = re.compile(
+    r"^(?:Building configuration\.\.\.|Current configuration ?:(?: ?\d+ bytes)?)$"
+)
+"""IOS's `Current configuration : 1234 bytes`; FRR's vtysh prints `Current configuration:`."""
 
 
 def decode(data: bytes, file: str) -> tuple[str, str]:

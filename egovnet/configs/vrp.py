@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+from ipaddress import IPv4Address, IPv4Network
 
 from egovnet.configs.lines import unknown_top_level
 from egovnet.configs.model import (
@@ -33,6 +33,9 @@ from egovnet.configs.model import (
     StaticRoute,
     Where,
     asplain,
+    ipv4_address,
+    ipv4_interface,
+    ipv4_network,
     is_content,
     line_error_reason,
     mask_prefixlen,
@@ -57,6 +60,10 @@ class Dialect:
     interface_filter: re.Pattern[str]
     """An interface's packet filter; groups vacl/cacl: the ACL, vdir/cdir: the direction."""
     acl_header: re.Pattern[str]
+    rule_vpn_default: str | None
+    """What an ACL rule without `vpn-instance` matches: None, packets of every instance
+    (VRP: "if not specified, the rule applies to all packets"); `GLOBAL`, non-VPN packets
+    only (Comware: "the rule applies to only non-VPN packets")."""
 
 
 VRP = Dialect(
@@ -64,12 +71,14 @@ VRP = Dialect(
     "ip ip-prefix",
     _INTERFACE_FILTER,
     re.compile(r"^acl (?:number |name )?(\S+)"),
+    None,
 )
 COMWARE = Dialect(
     "h3c_comware",
     "ip prefix-list",
     _INTERFACE_FILTER,
     re.compile(r"^acl (?:advanced |basic |number )?(?:name )?(\S+)"),
+    GLOBAL,
 )
 _PREFIX = re.compile(
     r"^ip (?:ip-prefix|prefix-list) (\S+) index (\d+) (permit|deny) (\S+) (\d+)"
@@ -126,6 +135,9 @@ INTERFACE_UNMODELLED: dict[str, str] = {
 _NAT_ACL = re.compile(r"^nat outbound (\d+|\S+)(?: address-group (\S+))?")
 
 
+_UNMODELLED_STARTS = tuple(start for start, construct in INTERFACE_UNMODELLED.items() if construct)
+
+
 def _unicast_family(words: list[str]) -> bool:
     """`ipv4-family [unicast]` / `address-family ipv4 [unicast]`: the IPv4 unicast family.
 
@@ -139,7 +151,7 @@ def _unicast_family(words: list[str]) -> bool:
 
 def _prefix(address: str, mask: str) -> IPv4Network:
     length = int(mask) if mask.isdigit() else mask_prefixlen(mask)
-    return IPv4Network(f"{address}/{length}", strict=False)
+    return ipv4_network(address, length)
 
 
 @dataclass
@@ -337,7 +349,7 @@ class _Parser:
         elif view.kind == "interface" and view.interface is not None:
             self._interface_line(view.interface, line, words, where)
         elif view.kind == "acl" and view.acl is not None and words[0] == "rule":
-            rule = _acl_rule(words, where, len(view.acl.rules))
+            rule = _acl_rule(words, where, len(view.acl.rules), self.dialect.rule_vpn_default)
             if rule is not None:
                 view.acl.rules.append(rule)
         elif view.kind == "bgp":
@@ -366,7 +378,7 @@ class _Parser:
                 interface.vrf = words[3]
         elif line.startswith("ip address ") and len(words) >= 4 and words[2] != "dhcp-alloc":
             length = int(words[3]) if words[3].isdigit() else mask_prefixlen(words[3])
-            address = IPv4Interface(f"{words[2]}/{length}")
+            address = ipv4_interface(words[2], length)
             if words[-1] == "sub":
                 interface.add_secondary(address)
             else:
@@ -390,10 +402,10 @@ class _Parser:
                 interface.inbound_filter = name
             else:
                 interface.outbound_filter = name
-        elif words[0] == "tunnel-protocol" or interface.name.lower().startswith("tunnel"):
+        elif words[0] == "tunnel-protocol" or interface.name[:6].lower() == "tunnel":
             if words[0] in {"tunnel-protocol", "destination", "source"}:
                 config.not_modelled(where, "tunnel")
-        else:
+        elif line.startswith(_UNMODELLED_STARTS):  # one test for the usual line, not many
             for start, construct in INTERFACE_UNMODELLED.items():
                 if construct and line.startswith(start):
                     config.not_modelled(where, construct)
@@ -431,7 +443,7 @@ class _Parser:
                 if word == "track" and at < len(rest) and rest[at] in {"bfd-session", "nqa"}:
                     at += 1 + (rest[at] == "nqa")
             elif next_hop is None and _looks_like_address(word):
-                next_hop = IPv4Address(word)  # ValueError on `100.x.x.80`: unparsed
+                next_hop = ipv4_address(word)  # ValueError on `100.x.x.80`: unparsed
             elif (
                 next_hop is None
                 and interface is None
@@ -565,17 +577,47 @@ def _acl_of(words: list[str]) -> str | None:
 
 _RULE_ADDRESS = {"source", "destination"}
 _RULE_PORT = {"source-port", "destination-port"}
-_RULE_FLAGS_WITH_VALUE = {
-    "vpn-instance", "time-range", "dscp", "precedence", "tos", "icmp-type", "fragment-type",
-    "ttl", "tcp-flag", "counting", "packet-length",
+_RULE_NARROWING = {
+    "time-range", "dscp", "precedence", "tos", "icmp-type", "fragment-type", "ttl",
+    "packet-length",
 }  # fmt: skip
-"""Rule keywords followed by a value the model does not need."""
+"""Rule keywords followed by a value that narrows what the rule matches in a way the model
+does not evaluate: kept as the rule's `qualifiers` (a deny with one never stops a flow)."""
+_RULE_NARROWING_ALONE = {"fragment", "none-first-fragment"}
+_RULE_FLAGS_WITH_VALUE = {"counting"}
+"""Rule keywords followed by a value that does not change what the rule matches."""
 
 
-def _acl_rule(words: list[str], where: Where, position: int) -> FilterRule | None:
+_RULE_KEYWORDS = frozenset(
+    {*_RULE_ADDRESS, *_RULE_PORT, *_RULE_NARROWING, *_RULE_NARROWING_ALONE,
+     *_RULE_FLAGS_WITH_VALUE, "logging", "vpn-instance", "tcp-flag"}
+)  # fmt: skip
+"""Words that may follow a rule's action: no protocol (a basic ACL's rule names none)."""
+
+
+def _rule_condition(words: list[str], at: int, qualifiers: list[str]) -> int:
+    """Read past the rule keyword at `at` (and its value), adding it to `qualifiers` when it
+    narrows the match; the next index."""
+    word = words[at]
+    if word == "tcp-flag":
+        if words[at + 1] not in {"established", "ack"}:
+            qualifiers.append(f"tcp-flag {words[at + 1]}")
+        return at + 2
+    if word in _RULE_NARROWING:
+        qualifiers.append(f"{word} {words[at + 1]}")
+        return at + 2
+    if word in _RULE_NARROWING_ALONE:
+        qualifiers.append(word)
+    return at + 2 if word in _RULE_FLAGS_WITH_VALUE else at + 1
+
+
+def _acl_rule(
+    words: list[str], where: Where, position: int, vpn_default: str | None = None
+) -> FilterRule | None:
     """`rule [N] permit|deny [PROTO] [source A W|any] [source-port OP P] [destination A W|any]
-    [destination-port OP P] [established] ...`; None for `rule N comment ...` and the
-    like. `order`: the rule number, or after the last one for a rule without."""
+    [destination-port OP P] [established] [vpn-instance X] [time-range T] ...`; None for
+    `rule N comment ...` and the like. `order`: the rule number, or after the last one for a
+    rule without; a rule without `vpn-instance` matches `vpn_default` (the dialect's)."""
     at = 1
     order = (position + 1) * 5
     if words[at].isdigit():
@@ -588,11 +630,13 @@ def _acl_rule(words: list[str], where: Where, position: int) -> FilterRule | Non
         raise ValueError(f"rule action {action!r}")
     at += 1
     protocol = "ip"
-    if at < len(words) and words[at] not in _RULE_ADDRESS | _RULE_PORT | {"logging"}:
+    if at < len(words) and words[at] not in _RULE_KEYWORDS:
         protocol = protocol_name(words[at])
         at += 1
     fields: dict[str, AddressMatch] = {}
     ports: dict[str, PortMatch] = {}
+    vpn = vpn_default
+    qualifiers: list[str] = []
     while at < len(words):
         word = words[at]
         if word in _RULE_ADDRESS:
@@ -613,10 +657,11 @@ def _acl_rule(words: list[str], where: Where, position: int) -> FilterRule | Non
         elif word in _RULE_PORT:
             ports[word] = PortMatch.parse(words[at + 1 :])
             at += 1 + ports[word].width()
-        elif word in _RULE_FLAGS_WITH_VALUE:
+        elif word == "vpn-instance":
+            vpn = words[at + 1]
             at += 2
         else:
-            at += 1
+            at = _rule_condition(words, at, qualifiers)
     return FilterRule(
         permit=action == "permit",
         destination=fields.get("destination", ANY_ADDRESS),
@@ -627,4 +672,6 @@ def _acl_rule(words: list[str], where: Where, position: int) -> FilterRule | Non
         source=fields.get("source", ANY_ADDRESS),
         source_port=ports.get("source-port"),
         order=order,
+        vpn_instance=vpn,
+        qualifiers=tuple(qualifiers),
     )

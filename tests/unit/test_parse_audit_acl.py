@@ -41,7 +41,12 @@ EDGE = {
     "cisco_ios": (IOS_ACL, " ip access-group EDGE-IN in"),
 }
 INBOUND = ("traffic-filter inbound ", "packet-filter ", "ip access-group ")
-PERMIT_LINE = {"huawei_vrp": "rule 20 permit ip", "h3c_comware": "rule 20 permit ip"}
+PERMIT_LINE = {
+    "huawei_vrp": "rule 20 permit ip",
+    # a Comware rule without `vpn-instance` matches non-VPN packets only, and the uplink is
+    # in VPN instance public: no rule applies, the filter's default lets everything in
+    "h3c_comware": "filter 3999 lets unmatched packets in",
+}
 
 
 def with_edge_acl(text: str, platform: str, port: str) -> str:
