@@ -1,4 +1,4 @@
-"""The probe agent: run by the live audit inside lab hosts with the standard library only.
+"""The probe agent: run by the live audit inside lab hosts, standard library (and dnspython).
 
 * ``serve NAME TCP UDP ADDRESS``: answer every TCP connection and UDP datagram with
   ``NAME SEEN-SOURCE`` (so a probe proves which host it reached, and the internet host shows
@@ -117,6 +117,37 @@ def _udp(dst: str, port: int, timeout: float) -> dict[str, Any]:
     }
 
 
+def _dns(dst: str, qname: str, timeout: float) -> dict[str, Any]:
+    """One A query of `qname` to the server `dst`, no retries: a refusal or an NXDOMAIN is an
+    answer (ok, with its rcode); silence is a timeout."""
+    import dns.exception  # noqa: PLC0415 - only the DNS probes need dnspython
+    import dns.message  # noqa: PLC0415
+    import dns.query  # noqa: PLC0415
+    import dns.rcode  # noqa: PLC0415
+    import dns.rdatatype  # noqa: PLC0415
+
+    query = dns.message.make_query(qname, dns.rdatatype.A)
+    started = time.monotonic()
+    try:
+        response = dns.query.udp(query, dst, timeout=timeout)
+    except dns.exception.Timeout:
+        return {"ok": False, "error": "Timeout"}
+    except (OSError, dns.exception.DNSException) as exc:
+        return {"ok": False, "error": type(exc).__name__}
+    addresses = sorted(
+        item.address
+        for rrset in response.answer
+        if rrset.rdtype == dns.rdatatype.A
+        for item in rrset
+    )
+    return {
+        "ok": True,
+        "rcode": dns.rcode.to_text(response.rcode()),
+        "addresses": addresses,
+        "rtt_ms": 1000 * (time.monotonic() - started),
+    }
+
+
 def _reach(
     dst: str, source: str | None, device: str | None, count: int, timeout: float
 ) -> dict[str, Any]:
@@ -212,6 +243,8 @@ def probe(spec: dict[str, Any], timeout: float) -> dict[str, Any]:
             )
         elif proto == "tcp":
             answers[proto] = _tcp(spec["dst"], int(spec["tcp_port"]), timeout)
+        elif proto == "dns":
+            answers[proto] = _dns(spec["dst"], str(spec["qname"]), timeout)
         else:
             answers[proto] = _udp(spec["dst"], int(spec["udp_port"]), timeout)
     hops: list[str | None] = []

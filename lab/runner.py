@@ -598,6 +598,8 @@ def _boot(
     AgentX master), FRR (LabError if it rejects a line) and, with a lab key, sshd on the
     management address."""
     _bring_up_interfaces(holder, node, plan, interfaces)
+    # a host's binds (a DNS host's named files), in its own mount namespace only
+    holder.steps(*(("mount", "--bind", str(source), target) for source, target in node.mounts))
     if node.role == "router" and node.config is not None:
         # where containerlab binds it: the exec lines may read it (the exit's packet filter)
         holder.path(BOUND_CONFIG).write_text(node.config.read_text(encoding="utf-8"))

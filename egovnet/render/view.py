@@ -19,6 +19,7 @@ from egovnet.addressing import dotted_mask, ip_text
 from egovnet.model import GLOBAL, BgpSession, Network, Node
 from egovnet.platforms import Naming
 from egovnet.render.packet_filter import embed, exit_ruleset
+from egovnet.render.services import ServiceAtNode, service_at
 from egovnet.secrets import SharedSecrets, SnmpCredentials
 
 DEFAULT_ROUTE = IPv4Network("0.0.0.0/0")
@@ -112,6 +113,8 @@ class RoutingInstance:
     aggregates: list[tuple[Prefix, bool]] = field(default_factory=list)
     statics: list[tuple[Prefix, str]] = field(default_factory=list)
     neighbors: list[Neighbor] = field(default_factory=list)
+    bgp: bool = True
+    """False for an instance of static routes only (the lab's service VRF)."""
 
 
 @dataclass(frozen=True)
@@ -187,6 +190,9 @@ class NodeView:
     login_attempts: int = 5
     """Failed logins before a lockout of `lockout_minutes`."""
     lockout_minutes: int = 10
+    service: ServiceAtNode | None = None
+    """Service nodes: the service zone's hosts, links, routes and filter
+    (`egovnet.render.services`); None elsewhere."""
 
 
 def _list_name(instance: str, direction: str, who: str) -> str:
@@ -202,6 +208,13 @@ class _Builder:
         self.pools = {inst: network.pool(inst) for inst in network.instances()}
         self.internet = {zone.name: zone.internet for zone in network.zones}
         self.vlans = {zone.name: zone.vlan for zone in network.zones}
+        zone_of_service = network.service_zone
+        self.service_prefixes: dict[str, list[IPv4Network]] = {
+            zone: list(zone_of_service.prefixes) if zone_of_service else []
+            for zone in (zone_of_service.access if zone_of_service else ())
+        }
+        """Granted zone -> the service hosts' subnets: every session of the zone passes
+        them, exactly (hub and spoke: nothing else of the service zone)."""
         services = network.services
         self.ntp = [str(a) for a in services.ntp]
         self.syslog = [str(a) for a in services.syslog]
@@ -288,6 +301,10 @@ class _Builder:
                         (Prefix.of(DEFAULT_ROUTE), str(node.internet.next_hop))
                     )
                     routing[inst].networks.append(Prefix.of(DEFAULT_ROUTE))
+        service = service_at(network, node)
+        vrfs = [(zone, rd[zone], zone) for zone in node.zones]
+        if service is not None and record.name == platforms.lab_platform().name:
+            packet_filter = self._service_on_frr(node, service, interfaces, routing, vrfs)
         for inst in instances:
             block = node.blocks[inst]
             if block.prefixlen < 32:
@@ -302,9 +319,9 @@ class _Builder:
             keepalive=network.routing.keepalive,
             hold=network.routing.hold,
             interfaces=interfaces,
-            instances=[routing[inst] for inst in instances],
+            instances=[routing[inst] for inst in [*instances, *routing.keys() - set(instances)]],
             prefix_lists=dict(sorted(prefix_lists.items())),
-            vrfs=[(zone, rd[zone], zone) for zone in node.zones],
+            vrfs=vrfs,
             ntp=self.ntp,
             syslog=self.syslog,
             aaa_protocol=network.services.aaa.protocol,
@@ -322,7 +339,58 @@ class _Builder:
             management_acl=record.management_acl,
             login_attempts=network.services.ssh.login_attempts,
             lockout_minutes=network.services.ssh.lockout_minutes,
+            service=service,
         )
+
+    def _service_on_frr(
+        self,
+        node: Node,
+        service: ServiceAtNode,
+        interfaces: list[Interface],
+        routing: dict[str, RoutingInstance],
+        vrfs: list[tuple[str, str, str]],
+    ) -> str:
+        """The lab's service links, routes and filter at a service node (FRR in netns VRFs:
+        `egovnet.render.services`); the packet-filter section of the config."""
+        naming = platforms.lab_platform().naming
+        vrf = service.vrf
+        vrfs.append((vrf, f"{node.loopback}:{service.hosts[0].vlan}", vrf))
+        instance = RoutingInstance(vrf, vrf, None, bgp=False)
+        for host in service.hosts:
+            interfaces.append(
+                Interface(
+                    naming.department_name(host.vlan),
+                    f"service host {host.name} ({', '.join(host.roles)})",
+                    Address.of(host.gateway),
+                    "service",
+                    vrf=vrf,
+                )
+            )
+        for link in service.links:
+            interfaces.append(
+                Interface(
+                    link.zone_interface,
+                    f"service link zone {link.zone} to {vrf}",
+                    Address.of(link.zone_address),
+                    "service-link",
+                    vrf=link.zone,
+                )
+            )
+            interfaces.append(
+                Interface(
+                    link.service_interface,
+                    f"service link {vrf} to zone {link.zone}",
+                    Address.of(link.service_address),
+                    "service-link",
+                    vrf=vrf,
+                )
+            )
+            for prefix, next_hop in service.zone_statics[link.zone]:
+                routing[link.zone].statics.append((Prefix.of(prefix), str(next_hop)))
+                routing[link.zone].networks.append(Prefix.of(prefix))
+        instance.statics = [(Prefix.of(p), str(nh)) for p, nh in service.service_statics]
+        routing[vrf] = instance
+        return embed(vrf, service.ruleset)
 
     def nat_sources(self, zone: str) -> list[Prefix]:
         """What the exit translates on its port in `zone`: the zone's pool if the policy
@@ -385,6 +453,7 @@ class _Builder:
         pool = self.pools[inst]
         internet = inst != GLOBAL and self.internet[inst]
         defaults = [DEFAULT_ROUTE] if internet else []
+        shared = [(p, False) for p in self.service_prefixes.get(inst, [])]
 
         def define(name: str, rules: list[tuple[IPv4Network, bool]]) -> str:
             if name not in prefix_lists:
@@ -397,13 +466,13 @@ class _Builder:
             return name
 
         if role == "peer":
-            both = [(pool, True), *((d, False) for d in defaults)]
+            both = [(pool, True), *((d, False) for d in defaults), *shared]
             return (
                 define(_list_name(inst, "FROM", "PEER"), both),
                 define(_list_name(inst, "TO", "PEER"), both),
             )
         if role == "uplink":
-            down = [(pool, False), *((d, False) for d in defaults)]
+            down = [(pool, False), *((d, False) for d in defaults), *shared]
             up = [(node.blocks[inst], True)]
             up += [
                 (self.network.node(p).blocks[inst], True)
@@ -412,6 +481,7 @@ class _Builder:
             ]
             if node.tier == "exit":
                 up += [(d, False) for d in defaults]
+            up += shared
             return (
                 define(_list_name(inst, "FROM", "UP"), down),
                 define(_list_name(inst, "TO", "UP"), up),
@@ -419,7 +489,8 @@ class _Builder:
         child_rules = [(other.blocks[inst], True)]
         if other.tier == "exit":
             child_rules += [(d, False) for d in defaults]
-        down = [(pool, False), *((d, False) for d in defaults)]
+        child_rules += shared
+        down = [(pool, False), *((d, False) for d in defaults), *shared]
         return (
             define(_list_name(inst, "FROM", other.name), child_rules),
             define(_list_name(inst, "TO", "DOWN"), down),

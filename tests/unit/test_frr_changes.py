@@ -43,8 +43,8 @@ def test_a_changed_line_is_removed_and_added_inside_its_context(configs: dict[st
     after = before.replace("timers bgp 3 9", "timers bgp 4 12")
     commands = change_commands(after, before)
     # every block returns to the top of `configure`, so blocks can follow each other
-    assert commands.count("no timers bgp 3 9") == 3  # global, private, public instances
-    assert commands.count("timers bgp 4 12") == 3
+    assert commands.count("no timers bgp 3 9") == 4  # global, private, public, gongan
+    assert commands.count("timers bgp 4 12") == 4
     depth = 0
     for command in commands:
         if command.startswith("router bgp"):
@@ -62,10 +62,10 @@ def test_the_summary_names_each_changed_line_with_its_context(configs: dict[str,
     """What a commit error says when the device kept something else than it was told."""
     before = configs["zunhua"]
     after = before.replace("timers bgp 3 9", "timers bgp 4 12")
-    summary = change_summary(after, before, limit=4)
+    summary = change_summary(after, before, limit=5)
     assert summary.startswith("+ timers bgp 4 12 (router bgp ")
     assert "- timers bgp 3 9 (router bgp " in summary
-    assert summary.endswith("; ... and 2 more")  # 3 additions, 3 deletions, 4 shown
+    assert summary.endswith("; ... and 3 more")  # 4 additions, 4 deletions, 5 shown
     assert change_summary(before, before) == ""
 
 

@@ -43,6 +43,7 @@ def test_a_county_department_reaches_node_city_and_cores(flows: list[Flow]) -> N
         ("core", "hebei-core-1-fagaiwei", True),
         ("core", "hebei-core-2-gonganting", True),
         ("must-not", "zhengding-zhengwufuwu", False),
+        ("must-not", "zhengding-gonganju", False),
         ("must-not", "internet-hebei-exit", False),
     }
 
@@ -56,6 +57,19 @@ def test_a_public_department_may_reach_the_internet_so_it_is_not_a_must_not(
         ("city", "shijiazhuang-zhengwufuwu", True),
         ("core", "hebei-core-1-zhengwufuwu", True),
         ("must-not", "zhengding-caizhengju", False),
+        ("must-not", "zhengding-gonganju", False),
+    }
+
+
+def test_a_departmental_vpn_reaches_its_own_zone_only(flows: list[Flow]) -> None:
+    # gongan (公安专网, internet: false): the county reaches the province's gongan department
+    # and nothing of the other zones at its own node, nor the internet
+    assert pairs_of(flows, "zhengding-gonganju") == {
+        ("node", "zhengding", True),
+        ("core", "hebei-core-1-gongan", True),
+        ("must-not", "zhengding-caizhengju", False),
+        ("must-not", "zhengding-zhengwufuwu", False),
+        ("must-not", "internet-hebei-exit", False),
     }
 
 
