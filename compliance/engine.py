@@ -402,7 +402,7 @@ class _HostCheck:
         elif any(o.status == "fail" for o in outcomes):
             status = "fail"
         shown = [o for o in outcomes if o.status == status] if status != "pass" else outcomes
-        message = "; ".join(o.message for o in shown if o.message)
+        message = "; ".join(dict.fromkeys(o.message for o in shown if o.message))
         if status == "fail" and rule.exception == "snmp_v2c" and self._v2c_allowed():
             status = "accepted_exception"
             message = f"services.snmp.v2c.hosts allows SNMPv2c on {node.name}: {message}"
