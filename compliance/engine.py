@@ -103,6 +103,11 @@ class ComplianceReport:
         """The results that make the check fail: `fail` and `unverified`."""
         return [r for r in self.results if not r.passing]
 
+    def hosts_to_repair(self) -> list[str]:
+        """Hosts with a failing or unverified rule, in inventory order: what `compliance
+        enforce` rolls the intended state out to."""
+        return list(dict.fromkeys(r.host for r in self.results if not r.passing))
+
     def counts(self) -> dict[str, int]:
         """How many results of each status."""
         return dict(Counter(r.status for r in self.results))
@@ -114,6 +119,7 @@ class ComplianceReport:
             "ok": self.exit_code == 0,
             "hosts": list(self.hosts),
             "counts": self.counts(),
+            "hosts_to_repair": self.hosts_to_repair(),
             "families": dict(self.families),
             "results": [asdict(r) for r in self.results],
         }

@@ -320,6 +320,7 @@ def test_a_broken_rule_on_a_city_is_found_with_its_line(
     assert code == 1
     (result,) = [r for r in report["results"] if r["rule"] == edit.rule]
     assert (result["host"], result["status"], result["level"]) == (CITY, "fail", 3)
+    assert report["hosts_to_repair"] == [CITY]
     assert result["remediation"]
     if number is not None:
         origin = str(tmp_path / "running" / RUNNING_FILES[edit.file].format(host=CITY))
