@@ -55,15 +55,17 @@ AGENTX_SOCKET = "tcp:127.0.0.1:705"
 SSHD = "/usr/sbin/sshd"
 BOUND_CONFIG = "/etc/frr/frr.conf"
 LOGIN = """#!/bin/sh
-# ForceCommand of lab router {node}: a login lands in vtysh, as on a router's CLI. The one
-# other command is the node's packet filter (the exit's firewall and NAT live in nftables,
-# outside FRR): `egovnet-nft NETNS list` prints the ruleset of a zone namespace, `egovnet-nft
-# NETNS apply` loads an nft script from standard input as one transaction.
+# ForceCommand of lab router {node}: a login lands in vtysh, as on a router's CLI. The other
+# commands: `egovnet-facts` prints the node's Linux side (sshd, snmpd, listening sockets), and
+# the node's packet filter (the exit's firewall and NAT live in nftables, outside FRR):
+# `egovnet-nft NETNS list` prints the ruleset of a zone namespace,
+# `egovnet-nft NETNS apply` loads an nft script from standard input as one transaction.
 set -eu
 case "${{SSH_ORIGINAL_COMMAND:-}}" in
     "") exec vtysh -N {node} ;;
+    "egovnet-facts") exec {facts} ;;
     "egovnet-nft "*) ;;
-    *) echo "only vtysh and egovnet-nft here" >&2; exit 126 ;;
+    *) echo "only vtysh, egovnet-facts and egovnet-nft here" >&2; exit 126 ;;
 esac
 set -f
 set -- $SSH_ORIGINAL_COMMAND
@@ -77,6 +79,68 @@ case "$3" in
     apply) exec ip netns exec "$2" nft -f - ;;
     *) echo "egovnet-nft: list or apply, not $3" >&2; exit 2 ;;
 esac
+"""
+
+
+FACTS_PATH = "/run/egovnet-facts"
+FACTS_MARK = "### egovnet-facts"
+"""Each section of `egovnet-facts` starts with a line `### egovnet-facts NAME: ORIGIN`."""
+FACTS = r"""#!/bin/sh
+# egovnet-facts of lab router {node}: the node's Linux side, as an assessor reads it. Sections
+# `### egovnet-facts NAME: ORIGIN` (NAME: sshd, snmpd, services), then `### egovnet-facts end`.
+# - sshd: `sshd -T` of the config file the running sshd was started with (its -f), i.e. the
+#   effective settings after defaults and includes; "not running" when it is not;
+# - snmpd: the config file the running snmpd was started with (its -c), every key and
+#   community replaced by ********;
+# - services: every listening TCP/UDP socket (`ss -Hlntup`), of the node and of each of its
+#   zone namespaces, each line prefixed by the namespace ("-" for the node's own).
+set -u
+pid_of() {{
+    [ -r "$1" ] || return 0
+    read -r pid < "$1" || return 0
+    if [ -d "/proc/$pid" ]; then echo "$pid"; fi
+}}
+arg_after() {{
+    tr '\0' '\n' < "/proc/$1/cmdline" |
+        awk -v flag="$2" 'seen {{ print; exit }} $0 == flag {{ seen = 1 }}'
+}}
+pid=$(pid_of {ssh_dir}/sshd.pid)
+if [ -n "$pid" ]; then
+    conf=$(arg_after "$pid" -f)
+    conf=${{conf:-/etc/ssh/sshd_config}}
+    echo "{mark} sshd: sshd -T -f $conf (pid $pid)"
+    sshd -T -f "$conf" 2>&1
+else
+    echo "{mark} sshd: not running"
+fi
+pid=$(pid_of {snmp_dir}/snmpd.pid)
+if [ -n "$pid" ]; then
+    conf=$(arg_after "$pid" -c)
+    echo "{mark} snmpd: $conf (pid $pid)"
+    awk '
+        $1 == "createUser" {{
+            line = $1 " " $2 " " $3
+            for (i = 4; i <= NF; i++) {{
+                if ($i ~ /^(MD5|SHA|SHA-[0-9]+|DES|AES|AES-?[0-9]+)$/) line = line " " $i
+                else line = line " ********"
+            }}
+            print line
+            next
+        }}
+        $1 ~ /^(ro|rw)community6?$/ && NF >= 2 {{ $2 = "********" }}
+        $1 == "com2sec" && NF >= 3 {{ $NF = "********" }}
+        $1 ~ /^(trapsink|trap2sink|informsink)$/ && NF >= 3 {{ $3 = "********" }}
+        {{ print }}
+    ' "$conf" 2>&1
+else
+    echo "{mark} snmpd: not running"
+fi
+echo "{mark} services: ss -Hlntup (the node, then each zone namespace)"
+ss -Hlntup | sed 's/^/- /'
+for zone in $(ip netns list | cut -d' ' -f1); do
+    ss -N "$zone" -Hlntup | sed "s/^/$zone /"
+done
+echo "{mark} end"
 """
 
 
@@ -577,6 +641,8 @@ def _boot(
     AgentX master), FRR (LabError if it rejects a line) and, with a lab key, sshd on the
     management address."""
     _bring_up_interfaces(holder, node, plan, interfaces)
+    if node.role == "router":
+        _install_facts(holder)
     if node.role == "router" and node.config is not None:
         # where containerlab binds it: the exec lines may read it (the exit's packet filter)
         holder.path(BOUND_CONFIG).write_text(node.config.read_text(encoding="utf-8"))
@@ -589,6 +655,16 @@ def _boot(
             raise LabError(f"node {node.name}: FRR rejected its config: {'; '.join(rejected[:3])}")
     if node.role == "router" and node.management is not None and ssh_key is not None:
         _start_sshd(holder, node, ssh_key)
+
+
+def _install_facts(holder: Holder) -> None:
+    """`egovnet-facts` in the router (FACTS): what its SSH login runs for that command and
+    what a compliance check runs inside the node."""
+    facts = holder.path(FACTS_PATH)
+    facts.write_text(
+        FACTS.format(node=holder.node, ssh_dir=SSH_DIR, snmp_dir=SNMP_DIR, mark=FACTS_MARK)
+    )
+    facts.chmod(0o755)
 
 
 def _start_snmpd(holder: Holder, node: LabNode, users: Sequence[SnmpCredentials]) -> None:
@@ -645,7 +721,7 @@ def _start_sshd(holder: Holder, node: LabNode, public_key: str) -> None:
         f"ForceCommand {SSH_DIR}/login\n"
     )
     login = holder.path(f"{SSH_DIR}/login")
-    login.write_text(LOGIN.format(node=node.name))
+    login.write_text(LOGIN.format(node=node.name, facts=FACTS_PATH))
     login.chmod(0o755)
     holder.enter(SSHD, "-f", f"{SSH_DIR}/sshd_config")
 
