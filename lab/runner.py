@@ -116,7 +116,9 @@ fi
 pid=$(pid_of {snmp_dir}/snmpd.pid)
 if [ -n "$pid" ]; then
     conf=$(arg_after "$pid" -c)
+    conf=${{conf:-/etc/snmp/snmpd.conf}}
     echo "{mark} snmpd: $conf (pid $pid)"
+    [ -r "$conf" ] || echo "{mark} snmpd-unreadable: $conf"
     awk '
         $1 == "createUser" {{
             line = $1 " " $2 " " $3
@@ -683,18 +685,7 @@ def _start_snmpd(holder: Holder, node: LabNode, users: Sequence[SnmpCredentials]
         holder.path(f"{SNMP_DIR}/snmpd.conf"),
         f"agentAddress udp:{node.management}:161\nmaster agentx\n{agentx}{users_text}",
     )
-    holder.enter(
-        "env",
-        f"SNMP_PERSISTENT_DIR={SNMP_DIR}/persist",
-        "/usr/sbin/snmpd",
-        "-C",
-        "-c",
-        f"{SNMP_DIR}/snmpd.conf",
-        "-p",
-        f"{SNMP_DIR}/snmpd.pid",
-        "-Lf",
-        f"{SNMP_DIR}/snmpd.log",
-    )
+    holder.enter(*SNMPD_COMMAND)
 
 
 def _start_sshd(holder: Holder, node: LabNode, public_key: str) -> None:
@@ -709,16 +700,12 @@ def _start_sshd(holder: Holder, node: LabNode, public_key: str) -> None:
     holder.path(f"{SSH_DIR}/authorized_keys").write_text(public_key.strip() + "\n")
     holder.path(f"{SSH_DIR}/sshd_config").write_text(
         f"ListenAddress {node.management}\n"
-        f"HostKey {SSH_DIR}/host_ed25519\n"
-        f"PidFile {SSH_DIR}/sshd.pid\n"
-        f"AuthorizedKeysFile {SSH_DIR}/authorized_keys\n"
         "PermitRootLogin prohibit-password\n"
         "PasswordAuthentication no\n"
         "KbdInteractiveAuthentication no\n"
         "UsePAM no\n"
         "X11Forwarding no\n"
-        "AllowTcpForwarding no\n"
-        f"ForceCommand {SSH_DIR}/login\n"
+        "AllowTcpForwarding no\n" + sshd_lab_lines()
     )
     login = holder.path(f"{SSH_DIR}/login")
     login.write_text(LOGIN.format(node=node.name, facts=FACTS_PATH))
@@ -895,3 +882,73 @@ def wait_converged(plan: LabPlan, timeout: float = 60.0) -> float:
 
         _wait("every BGP session to be Established", converged, timeout)
     return time.monotonic() - started
+
+
+def sshd_lab_lines() -> str:
+    """What the lab adds to a router's rendered sshd_config: its own paths (host key, pid
+    file, authorised keys) and the login command, never policy."""
+    return (
+        f"HostKey {SSH_DIR}/host_ed25519\n"
+        f"PidFile {SSH_DIR}/sshd.pid\n"
+        f"AuthorizedKeysFile {SSH_DIR}/authorized_keys\n"
+        f"ForceCommand {SSH_DIR}/login\n"
+    )
+
+
+def snmpd_lab_lines() -> str:
+    """What the lab adds to a router's rendered snmpd.conf: the AgentX master for FRR."""
+    return f"master agentx\nagentXSocket {AGENTX_SOCKET}\n"
+
+
+SNMPD_COMMAND = (
+    "env",
+    f"SNMP_PERSISTENT_DIR={SNMP_DIR}/persist",
+    "/usr/sbin/snmpd",
+    "-C",
+    "-c",
+    f"{SNMP_DIR}/snmpd.conf",
+    "-p",
+    f"{SNMP_DIR}/snmpd.pid",
+    "-Lf",
+    f"{SNMP_DIR}/snmpd.log",
+)
+
+
+def restore_services(
+    lab: str, node: str, *, sshd: str | None = None, snmpd: str | None = None
+) -> list[str]:
+    """Write a router's rendered sshd_config and/or snmpd.conf back (with the lab's own
+    lines) and make the running daemons take them: sshd checked with `sshd -t` first, then
+    sent SIGHUP (it re-executes itself with the same arguments, so the pid and the open
+    sessions stay); snmpd restarted (its SNMPv3 users are created at start). The services
+    restored; LabError naming node and step when one cannot be."""
+    holders = {h.node: h for h in find_holders(lab)}
+    holder = holders.get(node)
+    if holder is None:
+        raise LabError(f"node {node} of lab {lab} is not running")
+    done = []
+    if sshd is not None:
+        config = f"{SSH_DIR}/sshd_config"
+        holder.path(config).write_text(sshd + sshd_lab_lines())
+        holder.enter(SSHD, "-t", "-f", config)
+        pid = holder.path(f"{SSH_DIR}/sshd.pid").read_text().strip()
+        holder.enter("kill", "-HUP", pid)
+        done.append("sshd")
+    if snmpd is not None:
+        write_private(holder.path(f"{SNMP_DIR}/snmpd.conf"), snmpd + snmpd_lab_lines())
+        pid_file = holder.path(f"{SNMP_DIR}/snmpd.pid")
+        if pid_file.exists():
+            pid = pid_file.read_text().strip()
+            holder.enter("kill", pid, check=False)
+            _wait(f"snmpd of {node} to stop", lambda: not _alive(holder, pid))
+        holder.enter(*SNMPD_COMMAND)
+        done.append("snmpd")
+    return done
+
+
+def _alive(holder: Holder, pid: str) -> bool:
+    """Whether process `pid` (of the node's PID namespace) still runs."""
+    return (
+        holder.enter("sh", "-c", f"kill -0 {shlex.quote(pid)} 2>/dev/null && echo up", check=False)
+        != ""
+    )
