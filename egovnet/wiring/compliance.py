@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from compliance.engine import ComplianceReport, check_hosts
-from compliance.evidence import SNMPD, SSHD, HostEvidence, lab_services
+from compliance.evidence import SNMPD, SSHD, HostEvidence
 from compliance.live import live_evidence
 from egovnet.errors import EgovnetError
 from egovnet.model import Network
@@ -76,11 +76,12 @@ class LiveRepair:
     def services_to_restore(
         self, report: ComplianceReport, targets: list[str]
     ) -> dict[str, list[str]]:
-        """Per target on the lab's platform, the services whose evidence a failing rule
-        points at, or that could not be read at all."""
+        """Per target, the services whose evidence a failing rule points at (or names in
+        its message: the text was missing). Every lab router runs sshd and snmpd, whatever
+        platform it stands in for."""
         wanted: dict[str, set[str]] = {}
         for result in report.failing():
-            if result.host not in targets or not lab_services(self.network.node(result.host)):
+            if result.host not in targets:
                 continue
             named = {line.evidence for line in result.evidence} & set(SERVICE_EVIDENCE)
             named |= {s for s in SERVICE_EVIDENCE if s in result.message}
