@@ -101,24 +101,28 @@ pid_of() {{
     if [ -d "/proc/$pid" ]; then echo "$pid"; fi
 }}
 arg_after() {{
-    tr '\0' '\n' < "/proc/$1/cmdline" |
+    # OpenSSH rewrites its process title ("sshd: /usr/sbin/sshd -f FILE [listener] ..."):
+    # split on spaces as well as on NULs
+    tr '\0 ' '\n\n' < "/proc/$1/cmdline" |
         awk -v flag="$2" 'seen {{ print; exit }} $0 == flag {{ seen = 1 }}'
 }}
 pid=$(pid_of {ssh_dir}/sshd.pid)
 if [ -n "$pid" ]; then
     conf=$(arg_after "$pid" -f)
-    conf=${{conf:-/etc/ssh/sshd_config}}
-    echo "{mark} sshd: sshd -T -f $conf (pid $pid)"
-    sshd -T -f "$conf" 2>&1
+    if [ -z "$conf" ]; then
+        echo "{mark} sshd: not running with a config file this script can name (pid $pid)"
+    else
+        echo "{mark} sshd: sshd -T -f $conf (pid $pid)"
+        sshd -T -f "$conf" 2>&1
+    fi
 else
     echo "{mark} sshd: not running"
 fi
 pid=$(pid_of {snmp_dir}/snmpd.pid)
 if [ -n "$pid" ]; then
     conf=$(arg_after "$pid" -c)
-    conf=${{conf:-/etc/snmp/snmpd.conf}}
-    echo "{mark} snmpd: $conf (pid $pid)"
-    [ -r "$conf" ] || echo "{mark} snmpd-unreadable: $conf"
+    echo "{mark} snmpd: ${{conf:-no -c FILE in its command line}} (pid $pid)"
+    [ -n "$conf" ] && [ -r "$conf" ] || conf=/dev/null  # an empty section: not trusted
     awk '
         $1 == "createUser" {{
             line = $1 " " $2 " " $3
