@@ -206,6 +206,10 @@ class _Facts:
         }
         return cls({k: tuple(v) for k, v in plain.items()})
 
+    def of_node(self, node: Node) -> _Facts:
+        """These facts plus the node's own (`mgmt_address`)."""
+        return _Facts({**self.values, "mgmt_address": (str(node.management.ip),)})
+
     def expand(self, pattern: str, escape: bool = True) -> list[str]:
         """`pattern` once per value of its list placeholder (or once), values filled in."""
         names = PLACEHOLDER.findall(pattern)
@@ -242,7 +246,7 @@ class _HostCheck:
         self.network = network
         self.node = node
         self.evidence = evidence
-        self.facts = facts
+        self.facts = facts.of_node(node)
         self.texts = {name: _Text(name, t.text) for name, t in evidence.texts.items()}
         self.origins = {name: t.origin for name, t in evidence.texts.items()}
         self.blocked = self._blocked()
@@ -457,6 +461,14 @@ class _HostCheck:
         return _Outcome("fail", check.why + (": " if check.why else "") + message, [line])
 
     def _inventory(self, check: Check) -> _Outcome:
+        if check.inventory == "aaa_two_factor":
+            two = self.network.services.aaa.two_factor
+            line = EvidenceLine(
+                "inventory", self.network.source, None, f"services.aaa.two_factor: {two}"
+            )
+            if two:
+                return _Outcome("pass", "", [line])
+            return _Outcome("fail", check.why or "services.aaa.two_factor is not true", [line])
         days = self.network.services.syslog_retention_days
         line = EvidenceLine(
             "inventory", self.network.source, None, f"services.syslog_retention_days: {days}"

@@ -13,7 +13,9 @@ check is one of:
 - `{in: config, forbid: REGEX, section: REGEX?}`: no line matches;
 - `{topology: upstreams, min: N, min_top: N}`: the node has at least `min` distinct
   upstream neighbours (`min_top` for a core with no parent: its peers);
-- `{inventory: syslog_retention_days, min: N}`: what the inventory states.
+- `{inventory: syslog_retention_days, min: N}` / `{inventory: aaa_two_factor, min: 1}`:
+  what the inventory states (a retention in days; whether the AAA servers ask for a second
+  factor, 1 for yes).
 
 Regexes may name inventory facts as `{{name}}` (`PLACEHOLDERS`); a list-valued one makes
 the check apply to each value (every syslog server must be configured). A broken rule file
@@ -47,6 +49,7 @@ PLACEHOLDERS = {
     "login_attempts": "`services.ssh.login_attempts`",
     "lockout_minutes": "`services.ssh.lockout_minutes`",
     "lockout_seconds": "the lockout in seconds",
+    "mgmt_address": "the node's own management address",
     "mgmt_network": "the management subnet's network address",
     "mgmt_prefixlen": "the management subnet's prefix length",
     "mgmt_mask": "the management subnet's dotted mask",
@@ -77,7 +80,7 @@ class Check(_Strict):
     at_most: int | None = None
     at_least: int | None = None
     topology: Literal["upstreams"] | None = None
-    inventory: Literal["syslog_retention_days"] | None = None
+    inventory: Literal["syslog_retention_days", "aaa_two_factor"] | None = None
     min: int | None = None
     min_top: int | None = None
     why: str = ""

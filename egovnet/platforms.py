@@ -230,6 +230,9 @@ class PlatformRecord:
     shut_unknown_ports: str | None = None
     """`(config, ports) -> config`: shut ports a device has and its config does not know
     (`isolation enforce`); the driver must offer `list_interfaces`. None: not supported."""
+    management_acl: str | None = None
+    """The ACL that admits management logins (VTY/SSH) from the management subnet only
+    (graded protection 8.1.4.4 c); None where sshd does it (FRR: `AllowUsers`)."""
     ansible_network_os: str | None = None
     """The `ansible_network_os` whose terminal and cliconf plugins (shipped in the `ansible`
     package) drive the platform over `network_cli`; None: that package ships none for it
@@ -334,6 +337,7 @@ _RECORDS: tuple[PlatformRecord, ...] = (
         ),
         snmp_modules=("system", "if_mib", "bgp", "ospf", "huawei"),
         exit_acls=ExitAcls(nat="2000", inbound="3000"),
+        management_acl="2001",
         inert=_entries(
             "sysname, clock, user-interface, aaa, local-user, snmp-agent, info-center, "
             "ntp-service, header, undo, ssh, stelnet, sftp, telnet, http, lldp, "
@@ -394,12 +398,13 @@ _RECORDS: tuple[PlatformRecord, ...] = (
         ),
         snmp_modules=("system", "if_mib", "bgp", "ospf", "h3c"),
         exit_acls=ExitAcls(nat="2000", inbound="3000"),
+        management_acl="2001",
         inert=_entries(
             "sysname, version, clock, line, user-interface, local-user, domain, "
             "snmp-agent, info-center, ntp-service, header, undo, ssh, telnet, http, "
             "lldp, hwtacacs, radius, return, password-recovery, role, user-group, "
             "public-key, pki, dns, ftp, irf, stp, vlan, scheduler, netconf, cwmp, "
-            "ip http, ip https"
+            "ip http, ip https, password-control"
         ),
     ),
     PlatformRecord(
@@ -455,6 +460,7 @@ _RECORDS: tuple[PlatformRecord, ...] = (
         ),
         snmp_modules=("system", "if_mib", "bgp", "ospf"),
         exit_acls=ExitAcls(nat="EGOV-NAT", inbound="EGOV-INTERNET-IN"),
+        management_acl="EGOV-MGMT",
         inert=_entries(
             "hostname, version, service, no service, boot-start-marker, boot-end-marker, "
             "boot, logging, enable, username, aaa, tacacs, tacacs-server, radius, "

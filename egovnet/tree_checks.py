@@ -155,6 +155,8 @@ def check_uplinks(
                     line=line,
                 )
                 continue
+            if draft.data.parent in loader.invalid_hosts:
+                continue  # which uplinks are siblings of the parent cannot be told
             other = drafts[target]
             pair = frozenset((draft.name, target))
             if target == draft.name:

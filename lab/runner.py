@@ -20,13 +20,14 @@ import os
 import shlex
 import subprocess
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from egovnet.errors import EgovnetError
 from egovnet.probes import snmp_answers, ssh_answers
+from egovnet.render.host_services import HostServices
 from egovnet.secret_files import write_private
 from egovnet.secrets import SnmpCredentials
 from lab.names import bridge, interface_prefix, lab_tag, management_veth
@@ -474,6 +475,7 @@ def up(
     progress: Callable[[str, int, int], None] = lambda _phase, _done, _total: None,
     ssh_key: str | None = None,
     snmp_users: Sequence[SnmpCredentials] = (),
+    services: Mapping[str, HostServices] | None = None,
     bare: bool = False,
 ) -> list[Holder]:
     """Bring the plan up; idempotent: a plan already up is left as it is.
@@ -481,6 +483,9 @@ def up(
     `ssh_key` is the lab's public key: with it, every router runs sshd on its management
     address and a login with the key lands in its vtysh. With `snmp_users`, every router
     runs snmpd there too (SNMPv3 authPriv), the master agent of FRR's AgentX sub-agents.
+    Both run the configs the core rendered for the node (`services`,
+    `egovnet.render.host_services`: the hardening graded protection checks), to which the
+    lab adds only its own paths; a router with none is a LabError.
     `bare` starts FRR with no configuration at all (management access only), so that a
     rollout can configure everything, as on a router fresh out of its box.
 
@@ -507,7 +512,7 @@ def up(
         nodes = {name: replace(node, config=None) for name, node in plan.nodes.items()}
         plan = replace(plan, nodes=nodes)
     try:
-        return _up(plan, host, progress, ssh_key, snmp_users)
+        return _up(plan, host, progress, ssh_key, snmp_users, services or {})
     except BaseException:
         down(plan.name, host=host)
         raise
@@ -550,8 +555,20 @@ def _up(
     progress: Callable[[str, int, int], None],
     ssh_key: str | None,
     snmp_users: Sequence[SnmpCredentials],
+    services: Mapping[str, HostServices],
 ) -> list[Holder]:
     nodes = list(plan.nodes.values())
+    if ssh_key is not None or snmp_users:
+        unrendered = [
+            n.name
+            for n in nodes
+            if n.role == "router" and n.management is not None and n.name not in services
+        ]
+        if unrendered:
+            raise LabError(
+                f"no rendered sshd/snmpd config for {', '.join(unrendered[:3])}: "
+                "the plan is not this inventory's"
+            )
     _raise_inotify_limit(len(plan.routers()))
     _raise_neighbour_limits(2 * len(plan.links) + len(plan.nodes))
     holders: dict[str, Holder] = {}
@@ -586,7 +603,10 @@ def _up(
     progress("links", len(plan.links), len(plan.links))
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
         booted = pool.map(
-            lambda n: _boot(holders[n.name], n, plan, ends[n.name], ssh_key, snmp_users), nodes
+            lambda n: _boot(
+                holders[n.name], n, plan, ends[n.name], ssh_key, snmp_users, services.get(n.name)
+            ),
+            nodes,
         )
         for index, _ in enumerate(booted, 1):
             progress("daemons", index, len(nodes))
@@ -642,6 +662,7 @@ def _boot(
     interfaces: Sequence[str],
     ssh_key: str | None,
     snmp_users: Sequence[SnmpCredentials],
+    services: HostServices | None,
 ) -> None:
     """Bring the node's interfaces up, run its exec commands, then on a router: snmpd (the
     AgentX master), FRR (LabError if it rejects a line) and, with a lab key, sshd on the
@@ -653,14 +674,14 @@ def _boot(
         # where containerlab binds it: the exec lines may read it (the exit's packet filter)
         holder.path(BOUND_CONFIG).write_text(node.config.read_text(encoding="utf-8"))
     start_frr = _exec(holder, node)
-    if node.role == "router" and node.management is not None and snmp_users:
-        _start_snmpd(holder, node, snmp_users)
+    if node.role == "router" and node.management is not None and snmp_users and services:
+        _start_snmpd(holder, services.snmpd)
     if node.role == "router" and (start_frr or not node.exec):
         rejected = _start_frr(holder, node)
         if rejected:
             raise LabError(f"node {node.name}: FRR rejected its config: {'; '.join(rejected[:3])}")
-    if node.role == "router" and node.management is not None and ssh_key is not None:
-        _start_sshd(holder, node, ssh_key)
+    if node.role == "router" and node.management is not None and ssh_key and services:
+        _start_sshd(holder, node, ssh_key, services.sshd)
 
 
 def _install_facts(holder: Holder) -> None:
@@ -673,44 +694,34 @@ def _install_facts(holder: Holder) -> None:
     facts.chmod(0o755)
 
 
-def _start_snmpd(holder: Holder, node: LabNode, users: Sequence[SnmpCredentials]) -> None:
-    """snmpd on the management address, SNMPv3 users only (authPriv), master for AgentX so
-    that FRR's zebra and bgpd answer IF-MIB and BGP4-MIB through it."""
+def _start_snmpd(holder: Holder, rendered: str) -> None:
+    """snmpd on the management address with the node's rendered snmpd.conf (SNMPv3 users
+    only, authPriv), plus what is the lab's: master for AgentX, so that FRR's zebra and
+    bgpd answer IF-MIB and BGP4-MIB through it."""
     holder.enter("install", "-d", "-m", "0700", SNMP_DIR, f"{SNMP_DIR}/persist")
     agentx = f"agentXSocket {AGENTX_SOCKET}\n"
     holder.path(f"{SNMP_DIR}/frr.conf").write_text(agentx)  # read by FRR's sub-agents
-    # createUser here, not in the persistent file: -C (no default config files) skips that
-    users_text = "".join(
-        f'createUser {u.name} {u.auth.upper()} "{u.auth_key}" {u.priv.upper()} "{u.priv_key}"\n'
-        f"rouser {u.name} priv\n"
-        for u in users
-    )
+    # createUser is in the rendered text, not in the persistent file: -C (no default
+    # config files) skips that
     write_private(  # it holds the SNMPv3 keys
-        holder.path(f"{SNMP_DIR}/snmpd.conf"),
-        f"agentAddress udp:{node.management}:161\nmaster agentx\n{agentx}{users_text}",
+        holder.path(f"{SNMP_DIR}/snmpd.conf"), snmpd_lab_lines() + rendered
     )
     holder.enter(*SNMPD_COMMAND)
 
 
-def _start_sshd(holder: Holder, node: LabNode, public_key: str) -> None:
-    """sshd on the node's management address, key login only, landing in the node's vtysh
-    like a login on a router lands in its CLI (`LOGIN`: and the packet-filter command).
-    Host key, config and login script live in the node's tmpfs."""
+def _start_sshd(holder: Holder, node: LabNode, public_key: str, rendered: str) -> None:
+    """sshd with the node's rendered sshd_config (keys only, management address and
+    network only, idle timeout, lockout), plus the lab's own paths: host key, pid file,
+    authorised keys and the login landing in the node's vtysh like a login on a router
+    lands in its CLI (`LOGIN`: and the packet-filter command). Host key, config and login
+    script live in the node's tmpfs."""
     holder.steps(
         ("install", "-d", "-m", "0755", "/run/sshd"),  # sshd's privilege-separation dir
         ("install", "-d", "-m", "0700", SSH_DIR),
         ("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", f"{SSH_DIR}/host_ed25519"),
     )
     holder.path(f"{SSH_DIR}/authorized_keys").write_text(public_key.strip() + "\n")
-    holder.path(f"{SSH_DIR}/sshd_config").write_text(
-        f"ListenAddress {node.management}\n"
-        "PermitRootLogin prohibit-password\n"
-        "PasswordAuthentication no\n"
-        "KbdInteractiveAuthentication no\n"
-        "UsePAM no\n"
-        "X11Forwarding no\n"
-        "AllowTcpForwarding no\n" + sshd_lab_lines()
-    )
+    holder.path(f"{SSH_DIR}/sshd_config").write_text(sshd_lab_lines() + rendered)
     login = holder.path(f"{SSH_DIR}/login")
     login.write_text(LOGIN.format(node=node.name, facts=FACTS_PATH))
     login.chmod(0o755)
@@ -933,13 +944,13 @@ def restore_services(
     done = []
     if sshd is not None:
         config = f"{SSH_DIR}/sshd_config"
-        holder.path(config).write_text(sshd + sshd_lab_lines())
+        holder.path(config).write_text(sshd_lab_lines() + sshd)
         holder.enter(SSHD, "-t", "-f", config)
         pid = holder.path(f"{SSH_DIR}/sshd.pid").read_text().strip()
         holder.enter("kill", "-HUP", pid)
         done.append("sshd")
     if snmpd is not None:
-        write_private(holder.path(f"{SNMP_DIR}/snmpd.conf"), snmpd + snmpd_lab_lines())
+        write_private(holder.path(f"{SNMP_DIR}/snmpd.conf"), snmpd_lab_lines() + snmpd)
         pid_file = holder.path(f"{SNMP_DIR}/snmpd.pid")
         if pid_file.exists():
             pid = pid_file.read_text().strip()

@@ -2,8 +2,8 @@
 Linux-side services restored by the lab, then the intended configs rolled out through the
 staged, gated rollout), check again. Exit 0 only when the second check is clean.
 
-Also the pieces `compliance check` takes from here: the live check and the state file the
-exporter serves (`--state`).
+`--state FILE` writes each check's failures where the exporter reads them, as `compliance
+check --state` does.
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from compliance.engine import ComplianceReport
 from egovnet.cli.common import JsonOption, SecretsOption, emit_json, err, fail, out
+from egovnet.cli.compliance_cmds import StateOption, compliance_app
+from egovnet.cli.compliance_cmds import print_report as print_check
 from egovnet.cli.rollout_cmds import (
     BackupOption,
     CanaryOption,
@@ -38,32 +39,6 @@ from egovnet.wiring.devices import EngineSettings
 from egovnet.workflows.compliance import enforce_compliance
 from egovnet.workflows.rollout import RolloutRun
 from nornir_tasks.report import RolloutReport
-
-StateOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--state",
-        help="Also write the check's failures to this file, which `egovnet exporter "
-        "--compliance-state FILE` serves as egov_compliance_failures.",
-    ),
-]
-
-
-def print_failing(report: ComplianceReport, heading: str) -> None:
-    """One line per failing or unverified rule, with its first evidence line."""
-    failing = report.failing()
-    colour = "green" if not failing else "red"
-    out.print(f"[bold {colour}]{escape(heading)}: {len(failing)} failing result(s)[/]")
-    for result in failing:
-        where = ""
-        if result.evidence:
-            line = result.evidence[0]
-            number = f":{line.line}" if line.line else ""
-            where = f" [{escape(line.origin)}{number}: {escape(line.text)}]"
-        out.print(
-            f"  ✗ {escape(result.host)} {escape(result.rule)} ({escape(result.status)}): "
-            f"{escape(result.message)}{where}"
-        )
 
 
 def enforce(
@@ -118,18 +93,20 @@ def enforce(
     if as_json:
         emit_json(result.as_dict())
         raise typer.Exit(code)
-    print_failing(result.before, "compliance check before enforcing")
+    out.print("[bold]before enforcing[/]")
+    print_check(result.before)
     for host, services in result.restored.items():
         out.print(f"restored on {escape(host)}: {escape(', '.join(services))}")
     for host, why in result.not_restored.items():
         err.print(f"[bold red]✗[/] could not restore the services of {escape(host)}: {escape(why)}")
     if result.after is not None and result.after is not result.before:
-        print_failing(result.after, "compliance check after enforcing")
+        out.print("[bold]after enforcing[/]")
+        print_check(result.after)
     elif dry_run:
         out.print("dry run: nothing changed")
     raise typer.Exit(code)
 
 
-def register(compliance_app: typer.Typer) -> None:
+def register() -> None:
     """Add `enforce` to `egovnet compliance`."""
     compliance_app.command("enforce")(enforce)

@@ -14,11 +14,33 @@ pid file, authorised keys, the login command): paths, never policy.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from egovnet.model import Network, Node
 from egovnet.secrets import SnmpCredentials
 
 SNMP_PORT = 161
+
+
+@dataclass(frozen=True)
+class HostServices:
+    """A lab router's rendered sshd_config and snmpd.conf (the latter holds SNMPv3 keys:
+    `repr` hides it)."""
+
+    sshd: str
+    snmpd: str = field(repr=False)
+
+
+def render_host_services(
+    network: Network, users: Sequence[SnmpCredentials]
+) -> dict[str, HostServices]:
+    """Every node's sshd and snmpd configs, keyed by host: what the lab runs beside FRR."""
+    return {
+        node.name: HostServices(
+            render_sshd_config(network, node), render_snmpd_conf(network, node, users)
+        )
+        for node in network.nodes
+    }
 
 
 def render_sshd_config(network: Network, node: Node) -> str:
@@ -51,6 +73,7 @@ def render_sshd_config(network: Network, node: Node) -> str:
         "X11Forwarding no",
         "AllowTcpForwarding no",
         "PermitTunnel no",
+        f"AllowUsers *@{network.management_subnet}",
         "LogLevel VERBOSE",
         "SyslogFacility AUTH",
     ]

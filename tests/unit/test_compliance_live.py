@@ -165,11 +165,30 @@ def test_a_router_that_cannot_be_read_is_unverified_not_clean(network: Network) 
     report = check_hosts(network, evidence)
     assert report.exit_code == 1
     applicable = [r for r in report.results if r.status != "not_applicable"]
-    assert applicable
-    assert {r.status for r in applicable} == {"unverified"}
+    assert any(r.status == "unverified" for r in applicable)
+    # what passes reads the inventory (topology, retention), never the unread device
+    passed = [r for r in applicable if r.status != "unverified"]
+    assert all(line.evidence == "inventory" for r in passed for line in r.evidence), passed
+    assert all(r.evidence for r in passed)
 
 
 def test_facts_cut_short_are_not_trusted() -> None:
     texts, problems = parse_facts(f"{FACTS_MARK} sshd: sshd -T\npasswordauthentication no\n", "f")
     assert texts == {}
     assert problems == ["f: output ended early (no end marker): not trusted"]
+
+
+def test_a_telnet_server_listening_live_fails_unused_services(network: Network) -> None:
+    """Only a running node shows what listens: the rule's live-only check reads it."""
+    access = recorded_lab(network, CITY)
+    facts = access.answers[(CITY, "facts")].stdout.replace(
+        f"{FACTS_MARK} end",
+        f'- tcp LISTEN 0 64 0.0.0.0:23 0.0.0.0:* users:(("inetd",pid=7,fd=5))\n{FACTS_MARK} end',
+    )
+    access.answers[(CITY, "facts")] = Completed(0, facts)
+    report = check_hosts(network, live_evidence(access, network, [CITY], ("/run/egovnet-facts",)))
+    [result] = report.failing()
+    assert (result.rule, result.host) == ("unused-services-off", CITY)
+    assert [line.text for line in result.evidence] == [
+        '- tcp LISTEN 0 64 0.0.0.0:23 0.0.0.0:* users:(("inetd",pid=7,fd=5))'
+    ]

@@ -156,3 +156,25 @@ def test_the_report_renders_in_chromium_with_a_failing_rule_and_its_evidence(
     shot = tmp_path / "report.png"
     chromium(html_path, tmp_path / "profile", f"--screenshot={shot}", "--window-size=1280,900")
     assert len(set(png_pixels(shot))) > 32, "the screenshot is blank"
+
+
+def test_check_writes_the_report_and_the_exporters_state(tmp_path: Path) -> None:
+    """`compliance check --report DIR --state FILE` on the sample's intended configs: both
+    written, the report clean, the state with no failure and every host counted."""
+    from tests.console import egovnet  # noqa: PLC0415 - only this test runs the CLI
+
+    done = egovnet(
+        "compliance", "check", "--report", str(tmp_path / "r"), "--state",
+        str(tmp_path / "state.json"), "--json",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    document = json.loads(done.stdout)
+    assert document["report"] == [
+        str(tmp_path / "r" / "compliance.html"),
+        str(tmp_path / "r" / "compliance.json"),
+    ]
+    data = json.loads((tmp_path / "r" / "compliance.json").read_text(encoding="utf-8"))
+    assert data["ok"] is True
+    assert data["source"] == "intended"
+    state = json.loads((tmp_path / "state.json").read_text(encoding="utf-8"))
+    assert (state["failures"], state["hosts"], state["source"]) == ([], 13, "intended")
