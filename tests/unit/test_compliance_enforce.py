@@ -21,6 +21,7 @@ from egovnet.secrets import SecretStore
 from egovnet.wiring import compliance as wiring
 from egovnet.wiring.compliance import ComplianceGate, LiveRepair
 from egovnet.workflows.compliance import enforce_compliance
+from nornir_tasks.gates import GateResult, HealthGates
 from tests.unit.conftest import SAMPLE
 from tests.unit.test_workflows import FakeEngine
 
@@ -174,3 +175,60 @@ def test_the_gate_calls_a_new_failure_a_regression_and_an_old_one_not(
     gate.baseline("cities", [CITY])
     [result] = gate.check([CITY])
     assert result.ok, result.detail
+
+
+@dataclass
+class FakeResult:
+    result: list[dict[str, Any]]
+    failed: bool = False
+    exception: Exception | None = None
+
+
+@dataclass
+class FakeNornir:
+    """Every host answers its BGP sessions Established."""
+
+    network: Network
+
+    def filter(self, filter_func: Any) -> FakeNornir:
+        return self
+
+    def run(self, task: Any, on_failed: bool, **_kwargs: Any) -> dict[str, list[FakeResult]]:
+        return {
+            node.name: [
+                FakeResult(
+                    [
+                        {"vrf": s.vrf, "address": str(s.peer_address), "state": "Established"}
+                        for s in self.network.sessions_of(node.name)
+                    ]
+                )
+            ]
+            for node in self.network.nodes
+        }
+
+
+@dataclass
+class RecordingGate:
+    failing: bool
+    asked: list[list[str]] = field(default_factory=list)
+
+    def baseline(self, wave: str, hosts: list[str]) -> None:
+        raise AssertionError("the engine's before_wave calls this, not the health gates")
+
+    def check(self, hosts: Sequence[str]) -> list[GateResult]:
+        self.asked.append(list(hosts))
+        return [GateResult(h, "compliance", not self.failing, "x") for h in hosts]
+
+
+@pytest.mark.parametrize("failing", [False, True])
+def test_a_wave_gate_is_asked_once_after_the_health_gates_pass(
+    network: Network, monkeypatch: pytest.MonkeyPatch, failing: bool
+) -> None:
+    """Not polled for the gate timeout: a regression does not go away by waiting."""
+    monkeypatch.setattr(HealthGates, "_probes", lambda _self, _node, _pending: [])
+    gate = RecordingGate(failing)
+    gates = HealthGates(network, timeout=30.0, interval=0.01, extra=[gate])
+    ok, results, _waited = gates.wait(FakeNornir(network), [CITY])  # type: ignore[arg-type]
+    assert gate.asked == [[CITY]]
+    assert ok is not failing
+    assert [r.gate for r in results] == ["bgp", "compliance"]
