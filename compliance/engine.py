@@ -41,6 +41,8 @@ from egovnet.addressing import dotted_mask
 from egovnet.configs.parse import detect
 from egovnet.model import Network, Node
 
+NODE_PLACEHOLDERS = frozenset({"mgmt_address"})
+"""Placeholders whose value is the node's own: their expansions are not shared."""
 PASSING: frozenset[str] = frozenset({"pass", "not_applicable", "accepted_exception"})
 """Statuses that do not make the check exit 1; `unverified` is not among them."""
 
@@ -180,6 +182,8 @@ class _Facts:
     """The inventory values rules name as `{{placeholder}}`, escaped for regexes."""
 
     values: Mapping[str, tuple[str, ...]]
+    cache: dict[tuple[str, bool], list[str]] = field(default_factory=dict, compare=False)
+    """Expansions already made: the network-wide ones are shared by every host."""
 
     @classmethod
     def of(cls, network: Network) -> _Facts:
@@ -208,12 +212,16 @@ class _Facts:
 
     def of_node(self, node: Node) -> _Facts:
         """These facts plus the node's own (`mgmt_address`)."""
-        return _Facts({**self.values, "mgmt_address": (str(node.management.ip),)})
+        return _Facts({**self.values, "mgmt_address": (str(node.management.ip),)}, self.cache)
 
     def expand(self, pattern: str, escape: bool = True) -> list[str]:
         """`pattern` once per value of its list placeholder (or once), values filled in."""
+        known = self.cache.get((pattern, escape))
+        if known is not None:
+            return known
         names = PLACEHOLDER.findall(pattern)
         if not names:
+            self.cache[pattern, escape] = [pattern]
             return [pattern]
         listed = next((n for n in names if n in LIST_PLACEHOLDERS), None)
         variants = self.values[listed] if listed else ("",)
@@ -226,7 +234,10 @@ class _Facts:
 
             return PLACEHOLDER.sub(one, pattern)
 
-        return [fill(v) for v in variants]
+        filled = [fill(v) for v in variants]
+        if not any(name in NODE_PLACEHOLDERS for name in names):
+            self.cache[pattern, escape] = filled
+        return filled
 
 
 # ----- the check ------------------------------------------------------------------------
@@ -387,12 +398,11 @@ class _HostCheck:
 
     def _text(self, check: Check, text: _Text, pattern: str) -> _Outcome:
         regex = _compiled(pattern)
-        why = check.why or (f"requires /{pattern}/" if check.require else f"forbids /{pattern}/")
-        where = f" in {text.evidence}" + (f" section /{check.section}/" if check.section else "")
         scopes = self._scopes(check, text)
         if scopes is None:
             if check.forbid is not None:
                 return _Outcome("pass", "", [])
+            why = _why(check, pattern)
             return _Outcome("fail", f"{why}: no section /{check.section}/ in {text.evidence}", [])
         if check.forbid is not None:
             bad = [
@@ -400,8 +410,10 @@ class _HostCheck:
                 for _head, start, end in scopes
                 for m in regex.finditer(text.text, start, end)
             ]
-            return _Outcome("fail", f"{why}{where}", bad) if bad else _Outcome("pass", "", [])
-        return self._required(check, text, regex, scopes, why, where)
+            if not bad:
+                return _Outcome("pass", "", [])
+            return _Outcome("fail", f"{_why(check, pattern)}{_where(check, text)}", bad)
+        return self._required(check, text, regex, scopes, pattern)
 
     def _required(
         self,
@@ -409,8 +421,7 @@ class _HostCheck:
         text: _Text,
         regex: re.Pattern[str],
         scopes: list[tuple[int | None, int, int]],
-        why: str,
-        where: str,
+        pattern: str,
     ) -> _Outcome:
         good: list[EvidenceLine] = []
         bad_lines: list[EvidenceLine] = []
@@ -427,17 +438,21 @@ class _HostCheck:
             good += in_bounds
             if not in_bounds and head is not None:
                 lacking.append(self._line(text, head))
+        if good and not bad_lines and not (check.every_section and lacking):
+            return _Outcome("pass", "", good)
+        why, where = _why(check, pattern), _where(check, text)
         if bad_lines:
+            facts = self.facts.values
             bounds = _bounds(check)
-            return _Outcome("fail", f"{why}: value outside {bounds}{where}", bad_lines)
+            wanted = f"not {facts[check.equals][0]}" if check.equals else f"outside {bounds}"
+            return _Outcome("fail", f"{why}: value {wanted}{where}", bad_lines)
         if not good:
             return _Outcome("fail", f"{why}: no line matches{where}", lacking)
-        if check.every_section and lacking:
-            return _Outcome("fail", f"{why}: missing in a section{where}", lacking)
-        return _Outcome("pass", "", good)
+        return _Outcome("fail", f"{why}: missing in a section{where}", lacking)
 
-    @staticmethod
-    def _bounded(check: Check, match: re.Match[str]) -> bool:
+    def _bounded(self, check: Check, match: re.Match[str]) -> bool:
+        if check.equals is not None:
+            return match.group(1) == self.facts.values[check.equals][0]
         if check.at_most is None and check.at_least is None:
             return True
         try:
@@ -480,6 +495,15 @@ class _HostCheck:
                 "fail", f"syslog retention {days} days is below {check.min} days", [line]
             )
         return _Outcome("pass", "", [line])
+
+
+def _why(check: Check, pattern: str) -> str:
+    """What a failed check means: its own words, else the regex it wanted or refused."""
+    return check.why or (f"requires /{pattern}/" if check.require else f"forbids /{pattern}/")
+
+
+def _where(check: Check, text: _Text) -> str:
+    return f" in {text.evidence}" + (f" section /{check.section}/" if check.section else "")
 
 
 def _bounds(check: Check) -> str:

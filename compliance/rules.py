@@ -10,6 +10,7 @@ check is one of:
   at_least: N?}`: a line of evidence text `in` (inside a section whose header matches
   `section`, in each such section with `every_section`) matches; `at_most`/`at_least`
   bound the number its first group captures;
+- `{in: sshd, require: REGEX, equals: mgmt_address}`: its first group equals that fact;
 - `{in: config, forbid: REGEX, section: REGEX?}`: no line matches;
 - `{topology: upstreams, min: N, min_top: N}`: the node has at least `min` distinct
   upstream neighbours (`min_top` for a core with no parent: its peers);
@@ -83,6 +84,9 @@ class Check(_Strict):
     inventory: Literal["syslog_retention_days", "aaa_two_factor"] | None = None
     min: int | None = None
     min_top: int | None = None
+    equals: str | None = None
+    """With `require`: its first group must equal this inventory fact (a placeholder's
+    name): per-node values (`mgmt_address`) compared, not compiled into a regex per node."""
     why: str = ""
     """What a failure of this check means, in the report's words."""
     sources: list[Literal["intended", "running", "live"]] | None = None
@@ -106,6 +110,8 @@ class Check(_Strict):
             raise ValueError("a topology/inventory check needs `min`")
         if (self.at_most is not None or self.at_least is not None) and not self.require:
             raise ValueError("at_most/at_least bound what a `require` captures")
+        if self.equals is not None and (not self.require or self.equals not in PLACEHOLDERS):
+            raise ValueError("equals: a placeholder name, with `require` capturing the value")
         for name in ("require", "forbid", "section"):
             pattern = getattr(self, name)
             if pattern is None:

@@ -24,9 +24,11 @@ from pydantic_core import PydanticCustomError
 from egovnet.platforms import platform_names
 
 TIERS = ("national", "province", "city", "county", "exit")
-PROTECTION_LEVEL: dict[str, int] = {"national": 3, "province": 3, "city": 3, "exit": 3, "county": 2}
+PROTECTION_LEVEL: dict[str, int] = {"national": 2, "province": 3, "city": 3, "exit": 3, "county": 2}
 """Graded protection (等级保护) level of each tier, as seed 004 sets it: the province and
-city extranet (and the exit and backbone above them) at level 3, everything below at 2."""
+city extranet (with the province's unified internet exit) at level 3, everything else at
+least level 2. The national centre's own level is its operator's to set, not this
+province's: it stays at the floor, and `data.protection_level: 3` raises it."""
 HOST_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 SECRET_NAME = r"^[a-z0-9][a-z0-9_-]{0,62}$"  # noqa: S105 - a name pattern, not a secret
 DEPARTMENT_NAME = r"^[a-z0-9][a-z0-9_-]{0,30}$"

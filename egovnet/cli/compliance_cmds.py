@@ -114,7 +114,7 @@ def print_report(report: ComplianceReport) -> None:
             bad = c["fail"] + c["unverified"]
             good = c["pass"] + c["accepted_exception"]
             text = f"{good}" + (f" / [bold red]{bad}[/]" if bad else "")
-            cells.append(text if c else "-")
+            cells.append(text if good or bad else "[dim]n/a[/]")
         table.add_row(tier, *cells)
     out.print(table)
     failing = report.failing()

@@ -423,3 +423,23 @@ def test_a_missing_file_and_a_bad_directory(
     result = run_cli(["-i", str(inventory), "compliance", "check", "--limit", "nosuchhost"])
     assert result.exit_code == 2
     assert "nosuchhost" in result.stderr
+
+
+def test_a_community_on_a_host_the_inventory_allows_v2c_is_an_accepted_exception(
+    run_cli: RunCli, tmp_path: Path
+) -> None:
+    inventory = inventory_on("huawei_vrp", tmp_path)
+    network_file = inventory / "network.yaml"
+    text = network_file.read_text(encoding="utf-8")
+    allowed = (
+        "  snmp:\n    v2c:\n      community: {secret: snmp-v2c}\n      hosts: [shijiazhuang]\n"
+    )
+    network_file.write_text(text.replace("  snmp:\n", allowed, 1), encoding="utf-8")
+    pristine = write_running(inventory, tmp_path / "pristine")
+    edit = BREAKS["huawei_vrp"]["community"]
+    number = broken_copy(pristine, tmp_path / "running", CITY, edit)
+    code, report = check(run_cli, inventory, tmp_path / "running", CITY)
+    (result,) = [r for r in report["results"] if r["rule"] == "snmpv3-authpriv"]
+    assert (code, result["status"]) == (0, "accepted_exception")
+    assert result["evidence"][0]["line"] == number
+    assert "services.snmp.v2c.hosts" in result["message"]

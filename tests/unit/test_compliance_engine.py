@@ -11,6 +11,7 @@ from compliance.engine import ComplianceReport, check_hosts
 from compliance.evidence import EvidenceText, HostEvidence, intended_evidence
 from compliance.rules import RULES_DIR, RuleError, load_rule_file, load_rules
 from egovnet.errors import InventoryError
+from egovnet.generate import generate_inventory, write_inventory
 from egovnet.loader import load_network
 from egovnet.model import Network
 
@@ -38,7 +39,11 @@ def test_a_host_may_raise_its_level_but_never_lower_it(inventory_copy: Path) -> 
     text = hosts.read_text(encoding="utf-8")
     raised = text.replace("    region: 正定县\n", "    region: 正定县\n    protection_level: 3\n")
     hosts.write_text(raised, encoding="utf-8")
-    assert load_network(inventory_copy).node("zhengding").protection_level == 3
+    raised_network = load_network(inventory_copy)
+    assert raised_network.node("zhengding").protection_level == 3
+    report = check_hosts(raised_network, intended_evidence(raised_network, ["zhengding"]))
+    (redundancy,) = [r for r in report.results if r.rule == "redundant-uplinks"]
+    assert (redundancy.status, redundancy.level) == ("fail", 3)  # one uplink: level 3 wants two
     lowered = text.replace(
         "    region: 石家庄市\n", "    region: 石家庄市\n    protection_level: 2\n"
     )
@@ -126,3 +131,16 @@ def test_the_report_serialises_as_it_is(sample: Network) -> None:
     assert document["hosts"] == ["zhengding"]
     first = document["results"][0]
     assert set(first) >= {"host", "rule", "status", "evidence", "remediation", "clause"}
+
+
+def test_a_generated_national_inventory_passes_every_rule(tmp_path: Path) -> None:
+    """All 31 provinces under the national core (a few cities each: the full size is the
+    benchmark's, benchmarks/compliance.py)."""
+    write_inventory(generate_inventory(31, 2, 1, 2), tmp_path)
+    network = load_network(tmp_path)
+    report = check_hosts(network, intended_evidence(network))
+    assert [(r.host, r.rule, r.status, r.message) for r in report.failing()] == []
+    levels = {node.tier: node.protection_level for node in network.nodes}
+    assert levels == {"national": 2, "province": 3, "exit": 3, "city": 3, "county": 2}
+    statuses = {r.status for r in report.results if r.tier == "city"}
+    assert statuses == {"pass", "not_applicable"}
