@@ -21,8 +21,14 @@ from typing import Any
 import pytest
 
 from egovnet.model import Network
+from egovnet.render.engine import render_network
+from egovnet.secrets import SecretStore, SharedSecrets
+from egovnet.wiring.compliance import ComplianceGate
+from egovnet.wiring.devices import DeviceSession, EngineSettings, NornirRollout, provenance
+from egovnet.workflows.ports import RolloutRequest
 from lab.keys import lab_key
 from lab.runner import FACTS_MARK, SSH_DIR
+from tests.console import FAKE_SECRETS
 from tests.labkit import TestLab
 
 KIT: list[TestLab] = []
@@ -160,3 +166,33 @@ def test_a_rule_broken_live_is_found_and_enforce_repairs_it(workdir: Path) -> No
         in_node(
             host, "vtysh", "-N", host, "-c", "configure terminal", "-c", "log syslog informational"
         )
+
+
+def test_the_compliance_gate_rolls_back_a_wave_that_regresses(workdir: Path) -> None:
+    """The real engine with `--gate compliance`'s gate, handed an intended config that drops
+    `log syslog` on the city (what a template mistake would do): the wave's push goes
+    through, the health gates pass, the compliance gate sees remote-syslog fail where it
+    passed before the wave, and the wave is rolled back: syslog logging is on again."""
+    host = city()
+    net = network()
+    store = SecretStore(environ=dict(FAKE_SECRETS))
+    session = DeviceSession.start(net, [host], store, ("root", None), 4, "frr")
+    intended = render_network(net, SharedSecrets.resolve(net, store), "frr")
+    assert "log syslog informational\n" in intended[host]
+    intended[host] = intended[host].replace("log syslog informational\n", "")
+    engine = NornirRollout(
+        session,
+        EngineSettings(0, 4, workdir / "backups", "frr", 60.0),
+        provenance(kit().inventory),
+        handle_sigint=False,
+        wave_gates=[ComplianceGate(net)],
+    )
+    report = engine.run(intended, RolloutRequest(False, host, "wave"))
+    outcome = report.hosts[host]
+    gates = {g.gate: g for g in outcome.gates}
+    assert not gates["compliance"].ok
+    assert "remote-syslog" in gates["compliance"].detail
+    assert outcome.outcome == "rolled back", report.summary()
+    assert report.exit_code == 1
+    shown = in_node(host, "vtysh", "-N", host, "-c", "show running-config").stdout
+    assert "log syslog informational" in shown
