@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -104,6 +104,11 @@ class ComplianceReport:
         """The results that make the check fail: `fail` and `unverified`."""
         return [r for r in self.results if not r.passing]
 
+    def hosts_to_repair(self) -> list[str]:
+        """Hosts with a failing or unverified rule, in inventory order: what `compliance
+        enforce` rolls the intended state out to."""
+        return list(dict.fromkeys(r.host for r in self.results if not r.passing))
+
     def counts(self) -> dict[str, int]:
         """How many results of each status."""
         return dict(Counter(r.status for r in self.results))
@@ -115,6 +120,7 @@ class ComplianceReport:
             "ok": self.exit_code == 0,
             "hosts": list(self.hosts),
             "counts": self.counts(),
+            "hosts_to_repair": self.hosts_to_repair(),
             "families": dict(self.families),
             "results": [asdict(r) for r in self.results],
         }
@@ -145,33 +151,102 @@ class _Text:
 
     def sections(self, header: str) -> list[tuple[int, int, int]]:
         """(header line, body start offset, body end offset) of every section whose header
-        line matches `header`: the body is the following lines indented deeper."""
+        line matches `header`: the body is the following lines indented deeper (blank
+        lines inside it included)."""
         found = self._sections.get(header)
         if found is not None:
             return found
         found = []
-        for match in _compiled(header).finditer(self.text):
+        text = self.text
+        for match in matches(_compiled(header), _literal(header), text, 0, len(text)):
             number = self.line_at(match.start())
-            head = self.line_text(number)
+            head_start = self.starts[number - 1]
+            head_end = text.find("\n", head_start)
+            if head_end < 0:
+                found.append((number, len(text), len(text)))
+                continue
+            head = text[head_start:head_end]
             indent = len(head) - len(head.lstrip())
-            start = self.starts[number] if number < len(self.starts) else len(self.text)
-            end = start
-            at = number + 1
-            while at <= len(self.starts):
-                line = self.line_text(at)
-                stripped = line.lstrip()
-                if stripped and len(line) - len(stripped) <= indent:
-                    break
-                end = self.starts[at] if at < len(self.starts) else len(self.text)
-                at += 1
-            found.append((number, start, end))
+            body = _body(indent).match(text, head_end)
+            found.append((number, head_end + 1, body.end() if body else head_end))
         self._sections[header] = found
         return found
+
+
+@lru_cache(maxsize=64)
+def _body(indent: int) -> re.Pattern[str]:
+    """The lines after a header indented deeper than `indent` (or blank), from its `\n`."""
+    deeper = indent + 1
+    return re.compile(rf"(?:\n(?:[ \t]{{{deeper},}}\S[^\n]*|[ \t]*(?=\n|\Z)))*")
+
+
+def matches(
+    regex: re.Pattern[str], literal: str | None, text: str, start: int, end: int
+) -> Iterator[re.Match[str]]:
+    """`regex.finditer(text, start, end)` for a `^`-anchored pattern, run only at the
+    starts of lines holding `literal` (found with `str.find`, C speed) when there is one:
+    Python's `re` would try the anchor at every character. A match is reported at the line
+    of its literal (never at a blank line `\\s*` crossed before it)."""
+    if literal is None:
+        yield from regex.finditer(text, start, end)
+        return
+    tried = -1
+    at = text.find(literal, start, end)
+    while at >= 0:
+        line = text.rfind("\n", 0, at) + 1
+        if line > tried and line >= start:
+            tried = line
+            found = regex.match(text, line, end)
+            if found is not None:
+                yield found
+        next_line = text.find("\n", at)
+        if next_line < 0:
+            return
+        at = text.find(literal, next_line + 1, end)
 
 
 @lru_cache(maxsize=4096)
 def _compiled(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern, re.MULTILINE)
+
+
+_LEAD = re.compile(r"^\^(?:\\s[*+])?")
+_LITERAL = re.compile(r"[A-Za-z0-9_ :/\-]+")
+
+
+@lru_cache(maxsize=4096)
+def _literal(pattern: str) -> str | None:
+    r"""Text every match of `pattern` contains, found with `in` before any regex runs.
+
+    Python's `re` tries a `^`-anchored MULTILINE pattern at every character of the text;
+    most checks look for lines a config does not have, so a substring test (C speed) that
+    fails settles them. Only a pattern with no top-level `|` and no inline flag qualifies,
+    and only the literal run right after `^` (and `\s*`), at least 4 characters.
+
+    >>> _literal(r"^\s*local-user \S+ password (cipher|simple)\s")
+    'local-user '
+    >>> _literal(r"^(ftp|tftp) server") is None, _literal(r"(?i)^\s*maxauthtries") is None
+    (True, True)
+    """
+    if pattern.startswith("(?") or not pattern.startswith("^"):
+        return None
+    depth = 0
+    previous = ""
+    for char in pattern:
+        if previous != "\\":
+            depth += {"(": 1, ")": -1}.get(char, 0)
+            if char == "|" and depth == 0:
+                return None
+        previous = "" if previous == "\\" else char
+    rest = pattern[_LEAD.match(pattern).end() :]  # type: ignore[union-attr]
+    run = _LITERAL.match(rest)
+    if run is None:
+        return None
+    text = run.group()
+    # a quantifier after the run applies to its last character only
+    if rest[len(text) : len(text) + 1] in ("*", "?", "{"):
+        text = text[:-1]
+    return text if len(text) >= 4 else None
 
 
 # ----- facts a rule names ---------------------------------------------------------------
@@ -335,7 +410,7 @@ class _HostCheck:
         elif any(o.status == "fail" for o in outcomes):
             status = "fail"
         shown = [o for o in outcomes if o.status == status] if status != "pass" else outcomes
-        message = "; ".join(o.message for o in shown if o.message)
+        message = "; ".join(dict.fromkeys(o.message for o in shown if o.message))
         if status == "fail" and rule.exception == "snmp_v2c" and self._v2c_allowed():
             status = "accepted_exception"
             message = f"services.snmp.v2c.hosts allows SNMPv2c on {node.name}: {message}"
@@ -398,6 +473,10 @@ class _HostCheck:
 
     def _text(self, check: Check, text: _Text, pattern: str) -> _Outcome:
         regex = _compiled(pattern)
+        literal = _literal(pattern)
+        absent = literal is not None and literal not in text.text
+        if absent and check.forbid is not None:
+            return _Outcome("pass", "", [])
         scopes = self._scopes(check, text)
         if scopes is None:
             if check.forbid is not None:
@@ -408,26 +487,27 @@ class _HostCheck:
             bad = [
                 self._line(text, text.line_at(m.start()))
                 for _head, start, end in scopes
-                for m in regex.finditer(text.text, start, end)
+                for m in matches(regex, literal, text.text, start, end)
             ]
             if not bad:
                 return _Outcome("pass", "", [])
             return _Outcome("fail", f"{_why(check, pattern)}{_where(check, text)}", bad)
-        return self._required(check, text, regex, scopes, pattern)
+        return self._required(check, text, (regex, literal), scopes, pattern, absent)
 
     def _required(
         self,
         check: Check,
         text: _Text,
-        regex: re.Pattern[str],
+        search: tuple[re.Pattern[str], str | None],
         scopes: list[tuple[int | None, int, int]],
         pattern: str,
+        absent: bool,
     ) -> _Outcome:
         good: list[EvidenceLine] = []
         bad_lines: list[EvidenceLine] = []
         lacking: list[EvidenceLine] = []
         for head, start, end in scopes:
-            hits = list(regex.finditer(text.text, start, end))
+            hits = [] if absent else list(matches(*search, text.text, start, end))
             in_bounds = []
             for m in hits:
                 line = self._line(text, text.line_at(m.start()))

@@ -320,6 +320,7 @@ def test_a_broken_rule_on_a_city_is_found_with_its_line(
     assert code == 1
     (result,) = [r for r in report["results"] if r["rule"] == edit.rule]
     assert (result["host"], result["status"], result["level"]) == (CITY, "fail", 3)
+    assert report["hosts_to_repair"] == [CITY]
     assert result["remediation"]
     if number is not None:
         origin = str(tmp_path / "running" / RUNNING_FILES[edit.file].format(host=CITY))
@@ -443,3 +444,18 @@ def test_a_community_on_a_host_the_inventory_allows_v2c_is_an_accepted_exception
     assert (code, result["status"]) == (0, "accepted_exception")
     assert result["evidence"][0]["line"] == number
     assert "services.snmp.v2c.hosts" in result["message"]
+
+
+def test_a_backup_of_the_lab_is_checked_as_the_labs_platform(
+    run_cli: RunCli, prepared: dict[str, tuple[Path, Path]], tmp_path: Path
+) -> None:
+    """The lab runs FRR in place of every vendor: a VRP city's backup from the lab is FRR's
+    text with its sshd and snmpd, checked as FRR (as the isolation audit reads it)."""
+    inventory, pristine = prepared["huawei_vrp"]
+    _, lab = prepared["frr"]
+    shutil.copytree(pristine, tmp_path / "running")
+    for name in RUNNING_FILES.values():
+        shutil.copy(lab / name.format(host=CITY), tmp_path / "running" / name.format(host=CITY))
+    code, report = check(run_cli, inventory, tmp_path / "running", CITY)
+    assert code == 0
+    assert {r["platform"] for r in report["results"]} == {"frr"}

@@ -144,3 +144,10 @@ def test_a_generated_national_inventory_passes_every_rule(tmp_path: Path) -> Non
     assert levels == {"national": 2, "province": 3, "exit": 3, "city": 3, "county": 2}
     statuses = {r.status for r in report.results if r.tier == "city"}
     assert statuses == {"pass", "not_applicable"}
+
+
+def test_every_rule_is_documented() -> None:
+    """docs/compliance.md has a section per rule, so an assessor can read what each checks."""
+    docs = (RULES_DIR.parents[1] / "docs" / "compliance.md").read_text(encoding="utf-8")
+    missing = [rule.id for rule in load_rules() if f"#### `{rule.id}`" not in docs]
+    assert missing == []
