@@ -70,7 +70,7 @@ class LiveRepair:
         return report
 
     def targets(self, report: ComplianceReport) -> list[str]:
-        failing = {r.host for r in report.failing()}
+        failing = set(report.hosts_to_repair())
         return [h for h in self.hosts if h in failing]
 
     def services_to_restore(
