@@ -6,6 +6,7 @@ regression, and a rule that failed before no regression."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -232,3 +233,23 @@ def test_a_wave_gate_is_asked_once_after_the_health_gates_pass(
     assert gate.asked == [[CITY]]
     assert ok is not failing
     assert [r.gate for r in results] == ["bgp", "compliance"]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [("compliance", "check", "--source", "live"), ("compliance", "enforce", "--yes")],
+)
+def test_live_without_the_lab_is_bad_input_naming_the_lab(
+    tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    """Nothing was checked: exit 2 with what to do, never a report (and never `clean`)."""
+    from tests.console import egovnet  # noqa: PLC0415 - only these tests run the CLI
+    from tests.labkit import make_test_lab  # noqa: PLC0415
+
+    kit = make_test_lab(tmp_path, "egvt-cl-nolab")  # an inventory copy only: no lab is up
+    done = egovnet(*command, "--json", cwd=tmp_path, inventory=kit.inventory)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert json.loads(done.stdout) == {
+        "ok": False,
+        "error": "lab egvt-cl-nolab is not up: run `egovnet lab up` first",
+    }
