@@ -24,6 +24,7 @@ from rich.tree import Tree
 from egovnet import platforms as registry
 from egovnet.cli import (
     compliance_cmds,
+    compliance_enforce,
     config_cmds,
     dns_cmds,
     draw_cmds,
@@ -594,6 +595,7 @@ isolation_cmds.register(app)
 compliance_cmds.register(app)
 config_cmds.register(app)
 isolation_enforce.register()
+compliance_enforce.register()
 export_cmds.register(inventory_app)
 playbook_cmds.register(app)
 
