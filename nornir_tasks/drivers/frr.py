@@ -113,7 +113,9 @@ class FrrDriver:
     # -- session ---------------------------------------------------------------------------
 
     def open(self) -> None:
-        self._session = connect(self.params, self.platform.netmiko_type)
+        self._session = connect(
+            self.params, self.platform.netmiko_type, self.commands.prompt_pattern
+        )
 
     @property
     def session(self) -> BaseConnection | None:

@@ -13,9 +13,11 @@ from egovnet.loader import load_network
 from egovnet.render.engine import render_network
 from egovnet.secrets import SecretStore, SharedSecrets, env_name, secret_names
 from nornir_tasks.drivers.frr_reload import (
+    MarkFailedError,
     change_commands,
     change_summary,
     change_text,
+    marked_text,
     syntax_errors,
 )
 
@@ -106,3 +108,29 @@ def test_frr_names_what_it_rejects_before_anything_is_sent(configs: dict[str, st
     assert len(errors) == 1
     assert "Unknown command" in errors[0]
     assert "neighbour 10.0.0.1" in errors[0]
+
+
+def test_a_text_marked_once_gives_the_same_change_every_time(configs: dict[str, str]) -> None:
+    """Markings are kept per text (one `vtysh` start per config, not one per comparison);
+    frr-reload's comparison must still get a fresh config each time, or a second diff of
+    the same pair (the push's, after the dry run's) would find less than the first."""
+    changed = configs["zunhua"].replace("timers bgp 3 9", "timers bgp 4 12")
+    assert changed != configs["zunhua"]
+    first = change_commands(changed, configs["zunhua"])
+    assert any("timers bgp 4 12" in command for command in first)
+    assert change_commands(changed, configs["zunhua"]) == first
+    text = change_text("zunhua", changed, configs["zunhua"])
+    assert text == change_text("zunhua", changed, configs["zunhua"])
+    assert text.count("+  timers bgp 4 12") == text.count("-  timers bgp 3 9") == 3
+
+
+def test_a_config_frr_refuses_is_refused_again_from_the_kept_marking(
+    configs: dict[str, str],
+) -> None:
+    """The marking is the syntax check: a refused text is not kept as if it were valid."""
+    refused = configs["zunhua"] + "router bgp 1\n neighbour 10.0.0.1 remote-as 2\n"
+    assert syntax_errors(refused)
+    assert syntax_errors(refused)
+    with pytest.raises(MarkFailedError):
+        marked_text(refused)
+    assert syntax_errors(configs["zunhua"]) == []
