@@ -100,14 +100,53 @@ class _Premarked:
         return self.output
 
 
-def _marked(text: str) -> object:
+def closes_every_context(text: str) -> bool:
+    """Whether `text` closes every context it opens with its own `exit` line, as FRR's
+    `show running-config` does: then `vtysh -m` would add nothing frr-reload reads (only
+    `end` lines, which it treats as the `exit`s already there), and the running side of a
+    diff needs no `vtysh` start.
+
+    Read by indentation, as FRR prints: a line followed by a deeper one opens a context,
+    which must end in a line starting with `exit` at the opener's depth before anything
+    at that depth or shallower. Anything else (a block left without its `exit`, as a
+    hand-written file may) says no, and the text is marked by vtysh.
+
+    >>> closes_every_context("interface lo\\n ip address 10.0.0.1/32\\nexit\\nhostname a\\n")
+    True
+    >>> closes_every_context("interface lo\\n ip address 10.0.0.1/32\\nhostname a\\n")
+    False
+    """
+    open_at: list[int] = []
+    previous: int | None = None
+    for raw in text.splitlines():
+        word = raw.strip()
+        if not word or word.startswith("!"):
+            continue
+        depth = len(raw) - len(raw.lstrip(" "))
+        if previous is not None and depth > previous:
+            open_at.append(previous)
+        previous = depth
+        if open_at and depth <= open_at[-1]:
+            if depth < open_at[-1] or not word.startswith("exit"):
+                return False
+            open_at.pop()
+            previous = None  # an `exit` opens nothing
+    return not open_at
+
+
+def _marked(text: str, printed_by_frr: bool = False) -> object:
     """A frr-reload `Config` of `text` (a fresh one each call: frr-reload's comparison may
-    change what it is given), from its cached marking."""
+    change what it is given), from its cached marking. `printed_by_frr`: `text` is a
+    device's `show running-config`, loaded as it is when it closes every context itself
+    (`closes_every_context`); a candidate is always marked, its marking being its check."""
     module = _module()
-    try:
-        output = marked_text(text)
-    except MarkFailedError as exc:
-        raise EgovnetError(f"vtysh could not read the config: {exc}") from exc
+    if printed_by_frr and closes_every_context(text):
+        output = text
+    else:
+        try:
+            output = marked_text(text)
+        except MarkFailedError as exc:
+            raise EgovnetError(f"vtysh could not read the config: {exc}") from exc
     config = module.Config(_Premarked(output))
     config.load_from_file("<marked>")
     return config
@@ -156,7 +195,9 @@ def _changes(
     left out, because it would cut the session in the middle of the change (a router booted
     with its management address outside FRR's config would lose it to a rollback)."""
     module = _module()
-    to_add, to_delete = module.compare_context_objects(_marked(candidate), _marked(running))
+    to_add, to_delete = module.compare_context_objects(
+        _marked(candidate), _marked(running, printed_by_frr=True)
+    )
     kept = f"ip address {keep}/" if keep else None
     return [
         (delete, context, line)

@@ -14,9 +14,11 @@ from egovnet.render.engine import render_network
 from egovnet.secrets import SecretStore, SharedSecrets, env_name, secret_names
 from nornir_tasks.drivers.frr_reload import (
     MarkFailedError,
+    _marked,
     change_commands,
     change_summary,
     change_text,
+    closes_every_context,
     marked_text,
     syntax_errors,
 )
@@ -134,3 +136,34 @@ def test_a_config_frr_refuses_is_refused_again_from_the_kept_marking(
     with pytest.raises(MarkFailedError):
         marked_text(refused)
     assert syntax_errors(configs["zunhua"]) == []
+
+
+GOLDEN = Path(__file__).resolve().parent / "golden" / "frr"
+
+
+@pytest.mark.parametrize("name", sorted(path.name for path in GOLDEN.glob("*.cfg")))
+def test_a_config_that_closes_its_contexts_reads_the_same_without_vtysh(name: str) -> None:
+    """A running config is read without a `vtysh -m` start when it closes every context
+    itself, as FRR prints it: frr-reload must then see exactly the contexts and lines the
+    marking would have given it (the golden configs are written the way FRR prints)."""
+    if shutil.which("vtysh") is None:
+        pytest.skip("vtysh (Debian package frr) is not installed")
+    text = (GOLDEN / name).read_text(encoding="utf-8")
+    assert closes_every_context(text)
+    marked, read = _marked(text), _marked(text, printed_by_frr=True)
+    assert [(key, c.lines) for key, c in read.contexts.items()] == [  # type: ignore[attr-defined]
+        (key, c.lines)
+        for key, c in marked.contexts.items()  # type: ignore[attr-defined]
+    ]
+
+
+def test_a_running_config_without_its_exits_is_marked_by_vtysh(configs: dict[str, str]) -> None:
+    """A hand-written running config that leaves a block open is not read as it is (its
+    next top-level line would land inside the block, a change that is none): vtysh marks
+    it, and the diff against the same config with its `exit` is empty."""
+    candidate = configs["zunhua"]
+    block = " description router id and BGP\n ip address 10.64.0.74/32\nexit\n"
+    assert block in candidate
+    unclosed = candidate.replace(block, block.removesuffix("exit\n"))
+    assert not closes_every_context(unclosed)
+    assert change_commands(candidate, unclosed) == []
