@@ -111,6 +111,11 @@ class Commands:
     comment: str
     error_pattern: str
     """Matches (multi-line) a line by which the device refuses a command."""
+    prompt_pattern: str | None = None
+    """Matches (multi-line) the CLI's exec prompt as its last line: the SSH session waits
+    for it after login instead of netmiko's sleep-and-retry prompt search (whose backoff
+    grows with the load, 0.2 s a login idle, 1 s at 20 logins at once). None: netmiko's own
+    session preparation."""
 
 
 @dataclass(frozen=True)
@@ -267,6 +272,8 @@ _RECORDS: tuple[PlatformRecord, ...] = (
             comment="!",
             error_pattern=r"^% ?(Unknown|Invalid|Command incomplete|Ambiguous|Can't|Configuration|"
             r"Specified|There is no|Failed|Error|No such|Please)",
+            # vtysh's exec prompt, `hostname# `: the banner (motd) before it is free text
+            prompt_pattern=r"^[^\s#>]+[#>] ?$",
         ),
         detection=Signature(
             any_of=("frr version", "frr defaults"),
