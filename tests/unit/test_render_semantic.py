@@ -552,13 +552,13 @@ def check_origination(network: Network, node: Node, platform: str, cfg: Parsed) 
     if served and service is not None:
         local = {host.prefix for host in service.hosts_at(node.name)}
         first = None
-        for index, zone in enumerate(service.access):
-            if zone not in node.zones:
+        for index, granted in enumerate(service.access):
+            if granted not in node.zones:
                 continue
             zone_end = IPv4Address("169.254.0.0") + 2 * index
             first = first or zone_end
-            statics |= {(zone, prefix, str(zone_end + 1)) for prefix in local}
-            statics.add((service.name, network.pool(zone), str(zone_end)))
+            statics |= {(granted, prefix, str(zone_end + 1)) for prefix in local}
+            statics.add((service.name, network.pool(granted), str(zone_end)))
         statics |= {
             (service.name, host.prefix, str(first))
             for host in service.hosts
