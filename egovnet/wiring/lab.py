@@ -19,6 +19,7 @@ from lab.names import bridge as lab_bridge
 from lab.runner import Holder, find_holders
 from nornir_tasks.gates import PingProbe
 from topology.clab import INTERNET_NODE, INTERNET_SERVER, department_host
+from topology.dns import INTERNET_NAME
 
 
 class LabNotUpError(EgovnetError, RuntimeError):
@@ -100,6 +101,7 @@ def lab_names(network: Network) -> LabNames:
         department_host=lambda router, dept: department_host(network.node(router), dept),
         internet_host=lambda exit_host: f"{INTERNET_NODE}-{exit_host}",
         internet_server=INTERNET_SERVER.ip,
+        internet_name=INTERNET_NAME,
     )
 
 

@@ -157,6 +157,12 @@ class FakeRepair:
     def targets(self, findings: list[Finding], all_hosts: bool) -> list[str]:
         return list(self.hosts) if all_hosts else sorted({f.host for f in findings})
 
+    def service_targets(self, findings: list[Finding]) -> list[str]:
+        return []
+
+    def restore_services(self, hosts: list[str]) -> list[str]:
+        return []
+
     def shut_unknown_ports(self, intended: dict[str, str], targets: list[str]) -> Ports:
         for host in targets:
             intended[host] += "interface rogue0\n shutdown\n"
