@@ -327,6 +327,7 @@ def _load_network(directory: Path) -> Network:
         for name, z in spec.zones.items()
     )
     plan = spec.address_plan
+    policy = build_policy(spec, nodes)
     return Network.model_construct(
         name=spec.name,
         source=str(loader.directory),
@@ -340,6 +341,6 @@ def _load_network(directory: Path) -> Network:
         management_station=management_station(plan.management),
         routing=spec.routing,
         services=spec.services,
-        policy=build_policy(spec, nodes),
-        service_zone=build_service_zone(spec),
+        policy=policy,
+        service_zone=build_service_zone(spec, nodes, policy.exits),
     )

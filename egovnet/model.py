@@ -233,6 +233,10 @@ class ServiceZone(_Frozen):
     access: tuple[str, ...]
     """Zones granted, in the order of `zones:` (default: every zone)."""
     hosts: tuple[ServiceHost, ...]
+    forwarders: tuple[IPv4Address, ...] = ()
+    """Where resolvers send the public zones' internet questions: at each unified exit, the
+    host of its first department in its internet zone (its DMZ), which runs the exit's
+    forwarder. Private zones never use them."""
 
     @property
     def nodes(self) -> tuple[str, ...]:

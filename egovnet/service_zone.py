@@ -12,7 +12,7 @@ of the pool or taken twice, a VLAN that a zone or its departments already use.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from ipaddress import IPv4Interface
+from ipaddress import IPv4Address, IPv4Interface
 
 from egovnet.addressing import nth_subnet
 from egovnet.drafts import NETWORK, LoadContext
@@ -150,7 +150,25 @@ def _assign(service: ServiceZoneSpec) -> dict[str, int]:
     }
 
 
-def build_service_zone(spec: NetworkSpec) -> ServiceZone | None:
+def forwarders(nodes: Sequence[Node], exits: Sequence[str]) -> tuple[IPv4Address, ...]:
+    """Each unified exit's forwarder: the host of the exit's first department in its internet
+    zone (the sample's `dmz`); an exit without one has none."""
+    by_name = {node.name: node for node in nodes}
+    found: list[IPv4Address] = []
+    for name in exits:
+        node = by_name.get(name)
+        if node is None or node.internet is None:
+            continue
+        zone = node.internet.zone
+        dept = next((d for d in node.departments if d.zone == zone), None)
+        if dept is not None:
+            found.append(dept.host.ip)
+    return tuple(found)
+
+
+def build_service_zone(
+    spec: NetworkSpec, nodes: Sequence[Node], exits: Sequence[str]
+) -> ServiceZone | None:
     """The model's service zone (None without `service_zone:`); run after the checks."""
     service = spec.service_zone
     if service is None:
@@ -187,4 +205,5 @@ def build_service_zone(spec: NetworkSpec) -> ServiceZone | None:
         ports=tuple(ports),
         access=tuple(zone for zone in spec.zones if zone in granted),
         hosts=tuple(hosts),
+        forwarders=forwarders(nodes, exits),
     )

@@ -24,6 +24,7 @@ from rich.tree import Tree
 from egovnet import platforms as registry
 from egovnet.cli import (
     config_cmds,
+    dns_cmds,
     draw_cmds,
     export_cmds,
     isolation_cmds,
@@ -95,6 +96,7 @@ app.add_typer(topology_app, name="topology")
 topology_app.command("draw")(draw_cmds.draw)
 app.command("noc")(draw_cmds.noc)
 app.add_typer(lab_app, name="lab")
+app.add_typer(dns_cmds.dns_app, name="dns")
 
 
 @app.callback()
