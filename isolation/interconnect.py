@@ -27,7 +27,6 @@ from prometheus_client import CollectorRegistry, Gauge, generate_latest
 from egovnet import platforms
 from egovnet.model import GLOBAL, Network, Node
 from isolation.access import LabAccess, LabNames
-from isolation.dns import dns_flows, judge
 from isolation.probes import (
     Flow,
     Result,
@@ -36,6 +35,7 @@ from isolation.probes import (
     listeners,
     run_flows,
 )
+from isolation.resolvers import dns_flows, judge
 
 COUNT = 3
 """Probes per pair: enough for a loss ratio, few enough for a province in a minute."""
@@ -253,7 +253,7 @@ def _pair(network: Network, result: Result) -> PairResult:
 def check(
     network: Network, lab: LabAccess, names: LabNames, timeout: float | None = None
 ) -> list[PairResult]:
-    """Run the matrix in the lab, and the DNS probes (`isolation.dns`) beside it; listeners
+    """Run the matrix in the lab, and the DNS probes (`isolation.resolvers`) beside it; listeners
     and the internet host's routes only meanwhile."""
     flows = matrix(network, names)
     probes = network.policy.probes

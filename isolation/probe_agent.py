@@ -9,7 +9,9 @@
   traceroute read from the socket's error queue (IP_RECVERR, as tracepath does): no raw
   socket, no traceroute package.
 
-Kept free of egovnet imports: it runs in namespaces, started with the same interpreter.
+Kept free of egovnet imports: it runs in namespaces, started with the same interpreter. Its
+folder is first on sys.path, so no module of `isolation/` may be named like a package the
+agent imports (`dns`: dnspython).
 """
 
 from __future__ import annotations

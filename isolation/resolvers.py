@@ -18,7 +18,7 @@ directly. A config the reader did not understand fails closed (`unknown`).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network
 
@@ -272,8 +272,12 @@ def config_findings(
     return sorted(findings)
 
 
-def dns_probe_findings(answers: Sequence[DnsAnswer]) -> list[Finding]:
-    """Live: each wrong answer as a finding of the DNS rule it breaks."""
+def dns_probe_findings(
+    answers: Sequence[DnsAnswer], hosts: Mapping[str, str] | None = None
+) -> list[Finding]:
+    """Live: each wrong answer as a finding of the DNS rule it breaks, named after the
+    service host (`hosts`: lab node -> service host name), whose named.conf enforce restores."""
+    hosts = hosts or {}
     findings = []
     for answer in answers:
         if answer.correct:
@@ -285,7 +289,7 @@ def dns_probe_findings(answers: Sequence[DnsAnswer]) -> list[Finding]:
         findings.append(
             Finding(
                 rule,
-                answer.server,
+                hosts.get(answer.server, answer.server),
                 answer.zone,
                 f"{answer.src} -> {answer.server} {answer.qname}",
                 f"got {answer.summary()}",
