@@ -230,6 +230,10 @@ class PlatformRecord:
     shut_unknown_ports: str | None = None
     """`(config, ports) -> config`: shut ports a device has and its config does not know
     (`isolation enforce`); the driver must offer `list_interfaces`. None: not supported."""
+    service_acl: str | None = None
+    """The ACL a service node filters its service hosts' ports with (docs/services.md): a
+    number where ACLs are numbered by kind (3000-3999 advanced), a name on IOS; None where
+    the filter is no ACL (FRR: an nftables ruleset in the lab's service namespace)."""
     ansible_network_os: str | None = None
     """The `ansible_network_os` whose terminal and cliconf plugins (shipped in the `ansible`
     package) drive the platform over `network_cli`; None: that package ships none for it
@@ -334,6 +338,7 @@ _RECORDS: tuple[PlatformRecord, ...] = (
         ),
         snmp_modules=("system", "if_mib", "bgp", "ospf", "huawei"),
         exit_acls=ExitAcls(nat="2000", inbound="3000"),
+        service_acl="3900",
         inert=_entries(
             "sysname, clock, user-interface, aaa, local-user, snmp-agent, info-center, "
             "ntp-service, header, undo, ssh, stelnet, sftp, telnet, http, lldp, "
@@ -394,6 +399,7 @@ _RECORDS: tuple[PlatformRecord, ...] = (
         ),
         snmp_modules=("system", "if_mib", "bgp", "ospf", "h3c"),
         exit_acls=ExitAcls(nat="2000", inbound="3000"),
+        service_acl="3900",
         inert=_entries(
             "sysname, version, clock, line, user-interface, local-user, domain, "
             "snmp-agent, info-center, ntp-service, header, undo, ssh, telnet, http, "
@@ -455,6 +461,7 @@ _RECORDS: tuple[PlatformRecord, ...] = (
         ),
         snmp_modules=("system", "if_mib", "bgp", "ospf"),
         exit_acls=ExitAcls(nat="EGOV-NAT", inbound="EGOV-INTERNET-IN"),
+        service_acl="EGOV-SERVICES",
         inert=_entries(
             "hostname, version, service, no service, boot-start-marker, boot-end-marker, "
             "boot, logging, enable, username, aaa, tacacs, tacacs-server, radius, "

@@ -475,6 +475,15 @@ def check_interfaces(network: Network, node: Node, platform: str, cfg: Parsed) -
             assert ifaces[f"svc{vlan}"].vrf == zone, f"{where}: svc{vlan} VRF"
             assert ifaces[f"zone{vlan}"].vrf == service.name, f"{where}: zone{vlan} VRF"
 
+    if service is not None and node.name in service.nodes and platform != LAB:
+        # vendors: each service host's gateway, in the service VPN instance, on the trunk
+        for host in service.hosts_at(node.name):
+            name = naming.department.format(trunk=trunk, vlan=host.vlan)
+            expected.add(name)
+            assert ifaces[name].address == host.gateway, f"{where}: {name} address"
+            assert ifaces[name].vrf == service.name, f"{where}: {name} VRF"
+            assert ifaces[name].vrf_before_address, f"{where}: {name} binds its VRF late"
+
     assert set(ifaces) == expected, f"{where}: unexpected interfaces {set(ifaces) - expected}"
 
 
@@ -503,6 +512,13 @@ def check_bgp(network: Network, node: Node, platform: str, cfg: Parsed) -> None:
     assert cfg.timers == {(routing.keepalive, routing.hold)}, f"{where}: timers"
     peers = expected_peers(network, node)
     keys = {instance_key(inst) for inst in peers}
+    service = network.service_zone
+    if service is not None and node.name in service.nodes and platform != LAB:
+        # vendors: the service instance originates its hosts' subnets, with no neighbour
+        # (route targets take them to the granted zones: docs/services.md)
+        keys.add(instance_key(service.name))
+        local = {host.prefix for host in service.hosts_at(node.name)}
+        assert cfg.bgp[instance_key(service.name)].networks == local, f"{where}: service networks"
     assert set(cfg.bgp) == keys, f"{where}: BGP instances {set(cfg.bgp)} != {keys}"
     for inst, want in peers.items():
         got = cfg.bgp[instance_key(inst)]
