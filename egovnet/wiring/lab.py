@@ -173,10 +173,5 @@ def restore_named(network: Network, hosts: Sequence[str]) -> list[str]:
     return changed
 
 
-RESTART_NAMED = (
-    "kill $(cat /run/named/named.pid) 2>/dev/null; "
-    "for _ in $(seq 50); do [ -e /run/named/named.pid ] || break; sleep 0.1; done; "
-    f"rm -f /run/named/named.pid; named -4 -c {NAMED_CONF}"
-)
-"""named removes its pid file on the way out: wait for that (5 s at most), then start it as
-`lab up` does."""
+RESTART_NAMED = lab_runner.named_restart(f"named -4 -c {NAMED_CONF}")
+"""Stop named by its pid file and start it as `lab up` does."""
