@@ -163,9 +163,10 @@ def zones_of(network: Network) -> list[ZoneData]:
             name = reverse_name(net)
             reverse.setdefault(net, ZoneData(name, f"db.{name}"))
     ordered = sorted(reverse, key=lambda n: (int(n.network_address), n.prefixlen))
+    index = {(int(net.network_address), net.prefixlen): net for net in ordered}
     for name, address in _names(network, service):
         forward.records.append(Record(name, "A", str(address)))
-        zone = _reverse_of(address, ordered)
+        zone = _reverse_of(address, index)
         if zone is not None:
             reverse[zone].records.append(
                 Record(_ptr_owner(address, zone), "PTR", f"{name}.{service.domain}.")
@@ -173,10 +174,15 @@ def zones_of(network: Network) -> list[ZoneData]:
     return [forward, *(reverse[net] for net in ordered)]
 
 
-def _reverse_of(address: IPv4Address, zones: list[IPv4Network]) -> IPv4Network | None:
+def _reverse_of(
+    address: IPv4Address, zones: dict[tuple[int, int], IPv4Network]
+) -> IPv4Network | None:
+    """The most specific reverse zone holding `address` (zones keyed by integer network and
+    prefix length: a national zone has tens of thousands of addresses to place)."""
+    value = int(address)
     for prefixlen in (24, 16, 8):
-        net = IPv4Network((int(address) >> (32 - prefixlen) << (32 - prefixlen), prefixlen))
-        if net in zones:
+        net = zones.get((value >> (32 - prefixlen) << (32 - prefixlen), prefixlen))
+        if net is not None:
             return net
     return None
 
