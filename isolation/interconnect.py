@@ -11,9 +11,15 @@ What must reach what:
 What must not: a department of a zone without internet to the internet server, a
 department to the other zone's department on its own node, the internet to departments.
 
+DNS (`isolation.resolvers`, with a service zone): from one department of every granted zone
+at every node, each resolver answers the service names right, an internet name through the
+exit for zones with internet, and refuses it at once for zones without (kinds `dns`,
+`dns-internet`, `dns-refused`; `reachable` is "answered right").
+
 Results serialise as they are for `--json`, and as Prometheus text (`metrics_text`) for
 the monitoring stack: `egov_interconnect_reachable`, `_loss_ratio`, `_rtt_seconds`, and
-`egov_isolation_violations` (must-not pairs that answered, by rule).
+`egov_isolation_violations` (must-not pairs that answered, by rule), and `egov_dns_up`,
+`egov_dns_query_seconds`, `egov_dns_answer_correct` for the DNS probes.
 """
 
 from __future__ import annotations
