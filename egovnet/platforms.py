@@ -238,6 +238,10 @@ class PlatformRecord:
     management_acl: str | None = None
     """The ACL that admits management logins (VTY/SSH) from the management subnet only
     (graded protection 8.1.4.4 c); None where sshd does it (FRR: `AllowUsers`)."""
+    service_acl: str | None = None
+    """The ACL a service node filters its service hosts' ports with (docs/services.md): a
+    number where ACLs are numbered by kind (3000-3999 advanced), a name on IOS; None where
+    the filter is no ACL (FRR: an nftables ruleset in the lab's service namespace)."""
     ansible_network_os: str | None = None
     """The `ansible_network_os` whose terminal and cliconf plugins (shipped in the `ansible`
     package) drive the platform over `network_cli`; None: that package ships none for it
@@ -345,6 +349,7 @@ _RECORDS: tuple[PlatformRecord, ...] = (
         snmp_modules=("system", "if_mib", "bgp", "ospf", "huawei"),
         exit_acls=ExitAcls(nat="2000", inbound="3000"),
         management_acl="2001",
+        service_acl="3900",
         inert=_entries(
             "sysname, clock, user-interface, aaa, local-user, snmp-agent, info-center, "
             "ntp-service, header, undo, ssh, stelnet, sftp, telnet, http, lldp, "
@@ -406,6 +411,7 @@ _RECORDS: tuple[PlatformRecord, ...] = (
         snmp_modules=("system", "if_mib", "bgp", "ospf", "h3c"),
         exit_acls=ExitAcls(nat="2000", inbound="3000"),
         management_acl="2001",
+        service_acl="3900",
         inert=_entries(
             "sysname, version, clock, line, user-interface, local-user, domain, "
             "snmp-agent, info-center, ntp-service, header, undo, ssh, telnet, http, "
@@ -468,6 +474,7 @@ _RECORDS: tuple[PlatformRecord, ...] = (
         snmp_modules=("system", "if_mib", "bgp", "ospf"),
         exit_acls=ExitAcls(nat="EGOV-NAT", inbound="EGOV-INTERNET-IN"),
         management_acl="EGOV-MGMT",
+        service_acl="EGOV-SERVICES",
         inert=_entries(
             "hostname, version, service, no service, boot-start-marker, boot-end-marker, "
             "boot, logging, enable, username, aaa, tacacs, tacacs-server, radius, "

@@ -127,6 +127,22 @@ def province_overview(network: Network) -> gdash.Dashboard:
             "percentunit",
         )
     )
+    if network.service_zone is not None:  # DNS of the service zone (interconnect check)
+        board.with_panel(_series("DNS: resolver up per zone", "egov_dns_up", "{{server}} {{zone}}"))
+        board.with_panel(
+            _series(
+                "DNS: slowest answer per resolver and zone",
+                "max by (server, zone) (egov_dns_query_seconds)",
+                "{{server}} {{zone}}",
+                "s",
+            )
+        )
+        board.with_panel(
+            _stat(
+                "DNS: wrong answers",
+                "count(egov_dns_answer_correct == 0) or vector(0)",
+            )
+        )
     for city in (node for node in network.nodes if node.tier == "city"):
         board.with_row(gdash.Row(f"{city.city} ({city.name})"))
         board.with_panel(

@@ -291,6 +291,34 @@ def alert_rules(timing: Timing) -> dict[str, Any]:
             "{{ $labels.source }} to {{ $labels.destination }}.",
         ),
         _alert(
+            "EgovDnsDown",
+            "egov_dns_up == 0",
+            timing.unreachable,
+            "critical",
+            "Resolver {{ $labels.server }} does not answer zone {{ $labels.zone }}",
+            "No DNS probe of zone {{ $labels.zone }} got an answer from {{ $labels.server }} "
+            f"for {timing.unreachable}: its departments cannot resolve the extranet's names.",
+        ),
+        _alert(
+            "EgovDnsWrongAnswer",
+            "egov_dns_answer_correct == 0 unless on (server, zone) (egov_dns_up == 0)",
+            timing.unreachable,
+            "critical",
+            "{{ $labels.server }} answers {{ $labels.qname }} wrongly for zone {{ $labels.zone }}",
+            "{{ $labels.src }} asked {{ $labels.server }} for {{ $labels.qname }} "
+            "({{ $labels.kind }}) and did not get the right answer: a wrong record, or a "
+            "resolver that reaches the internet for a zone that must not.",
+        ),
+        _alert(
+            "EgovDnsSlow",
+            "egov_dns_query_seconds > 0.5",
+            timing.resources,
+            "warning",
+            "{{ $labels.server }} is slow for zone {{ $labels.zone }}",
+            "Answers of {{ $labels.server }} to {{ $labels.src }} took over 0.5 s "
+            f"for {timing.resources}.",
+        ),
+        _alert(
             "EgovExporterScrapeFailing",
             'up{job=~"egov_snmp(_[0-9]+)?|egov_exporter"} == 0',
             timing.unreachable,

@@ -31,6 +31,7 @@ from egovnet.model import GLOBAL, Network
 from egovnet.render.services import SERVICE_LINKS
 from isolation.findings import Finding
 from isolation.routing import DISCARD, EXTERNAL, Instance, Route, RoutingState, compute
+from isolation.services import service_findings
 
 SOURCE = "config"
 SHOWN = 5
@@ -130,6 +131,7 @@ class Audit:
             *self.nat(),
             *self.management_routes(),
             *self.zones_apart(),
+            *service_findings(self.network, self.configs),
         ]
         return sorted(set(findings))
 

@@ -53,6 +53,8 @@ class Flow:
     """The pair's kind in the interconnect matrix (node, city, core, ...)."""
     qname: str | None = None
     """`dns`: the name asked of the server at `dst`."""
+    expect: tuple[str, ...] = ()
+    """`dns`: the addresses the answer must hold."""
 
     @property
     def label(self) -> str:

@@ -974,3 +974,47 @@ def _alive(holder: Holder, pid: str) -> bool:
         holder.enter("sh", "-c", f"kill -0 {shlex.quote(pid)} 2>/dev/null && echo up", check=False)
         != ""
     )
+
+
+NAMED_PID = "/run/named/named.pid"
+
+
+def named_restart(start: str) -> str:
+    """A shell line that stops a node's named by its pid file (named removes the file on
+    its way out: waited for, 5 s at most) and starts it again with `start`."""
+    return (
+        f"kill $(cat {NAMED_PID}) 2>/dev/null; "
+        f"for _ in $(seq 50); do [ -e {NAMED_PID} ] || break; sleep 0.1; done; "
+        f"rm -f {NAMED_PID}; {start}"
+    )
+
+
+def restart_named(plan: LabPlan) -> list[str]:
+    """Restart every DNS host's named (the nodes whose exec starts one), once routing has
+    converged; the nodes restarted. named starts with its host, before BGP has converged:
+    a secondary's first zone transfer then fails, and BIND tries again only after the
+    zone's SOA retry (minutes). Started again now, it transfers at once: primaries first
+    (a bound named.conf without `type secondary`), then the secondaries."""
+    holders = {h.node: h for h in find_holders(plan.name)}
+    starts = {
+        node.name: [c for c in node.exec if c.startswith("named ")][-1]
+        for node in plan.nodes.values()
+        if node.name in holders and any(c.startswith("named ") for c in node.exec)
+    }
+
+    def secondary(name: str) -> bool:
+        texts = [(source / "named.conf") for source, _ in plan.nodes[name].mounts]
+        return any(p.is_file() and "type secondary" in p.read_text() for p in texts)
+
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        for wave in (False, True):
+            nodes = [n for n in starts if secondary(n) == wave]
+            if wave and nodes:
+                time.sleep(1.0)  # named forks before its zones load: let the primaries load
+            list(
+                pool.map(
+                    lambda n: holders[n].enter("sh", "-c", named_restart(starts[n]), check=False),
+                    nodes,
+                )
+            )
+    return sorted(starts)

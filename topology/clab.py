@@ -54,6 +54,10 @@ CONFIG_DIR = "configs"
 """Where the rendered FRR configs sit, relative to the topology file."""
 DNS_DIR = "dns"
 """Where each DNS host's named files sit (`dns/<host>/`), relative to the topology file."""
+RESOLV_DIR = "resolv"
+"""`dns/resolv/<zone>.conf`: bound over a department host's /etc/resolv.conf."""
+LAB_SERIAL = 1
+"""The SOA serial of the lab's zones: every lab starts from its own fresh copy."""
 DNS_IMAGE = "internetsystemsconsortium/bind9:9.18"
 """BIND 9.18, the release Debian 12 ships, for DNS hosts under containerlab."""
 
@@ -142,10 +146,18 @@ def _host_node(commands: list[str], labels: dict[str, str]) -> dict[str, Any]:
 
 
 def dns_hosts(network: Network) -> dict[str, dict[str, str]]:
-    """Host node -> {file name: text} of every host that runs named in the lab: per exit,
-    the simulated internet's authoritative server and the exit's forwarder (topology/dns.py).
-    """
+    """Host node -> {file name: text} of every host that runs named in the lab: each service
+    host with what `egovnet dns render` makes for it, and per exit the simulated internet's
+    authoritative server and the exit's forwarder (topology/dns.py)."""
     files: dict[str, dict[str, str]] = {}
+    service = network.service_zone
+    if service is not None:
+        from egovnet.render.dns import render_dns  # noqa: PLC0415 - jinja only when needed
+
+        rendered = render_dns(network, LAB_SERIAL, NAMED_DIR)
+        for host in service.hosts:
+            if host.name in rendered:
+                files[department_host(network.node(host.node), host.name)] = rendered[host.name]
     for node in network.nodes:
         if node.internet is None:
             continue
@@ -161,9 +173,20 @@ def _with_named(entry: dict[str, Any], host: str) -> dict[str, Any]:
     """A host node that also runs named: its files bound at NAMED_DIR, named started last."""
     return entry | {
         "image": DNS_IMAGE,
-        "binds": [f"{DNS_DIR}/{host}:{NAMED_DIR}"],
+        "binds": [*entry.get("binds", []), f"{DNS_DIR}/{host}:{NAMED_DIR}"],
         "exec": [*entry["exec"], *named_exec()],
     }
+
+
+def resolv_confs(network: Network) -> dict[str, str]:
+    """Granted zone -> the resolv.conf of its department hosts: the service zone's
+    resolvers, in inventory order (probes name their server; this is for a person's `dig`)."""
+    service = network.service_zone
+    if service is None:
+        return {}
+    servers = "".join(f"nameserver {h.address.ip}\n" for h in service.with_role("resolver"))
+    text = f"# the extranet's resolvers (egovnet topology clab)\nsearch {service.domain}\n"
+    return dict.fromkeys(service.access, text + servers)
 
 
 def clab_topology(network: Network) -> dict[str, Any]:
@@ -188,6 +211,7 @@ def clab_topology(network: Network) -> dict[str, Any]:
         nodes[node.name] = entry
     naming = platforms.lab_platform().naming
     named = dns_hosts(network)
+    resolv = resolv_confs(network)
 
     def interface(port: int, instance: str) -> str:
         name = naming.port_name(port)
@@ -248,6 +272,8 @@ def clab_topology(network: Network) -> dict[str, Any]:
                 f"ip route add default via {dept.gateway.ip}",
             ]
             nodes[host] = _host_node(commands, labels)
+            if dept.zone in resolv:
+                nodes[host]["binds"] = [f"{DNS_DIR}/{RESOLV_DIR}/{dept.zone}.conf:/etc/resolv.conf"]
             if host in named:
                 nodes[host] = _with_named(nodes[host], host)
             router_end = f"{node.name}:{naming.department_name(dept.vlan)}"
@@ -305,5 +331,8 @@ def write_clab(network: Network, path: Path) -> Path:
         folder.mkdir(parents=True, exist_ok=True)
         for name, text in files.items():
             (folder / name).write_text(text, encoding="utf-8")
+    for zone, text in resolv_confs(network).items():
+        (path.parent / DNS_DIR / RESOLV_DIR).mkdir(parents=True, exist_ok=True)
+        (path.parent / DNS_DIR / RESOLV_DIR / f"{zone}.conf").write_text(text, encoding="utf-8")
     path.write_text(render_clab(network), encoding="utf-8")
     return path

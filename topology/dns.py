@@ -77,11 +77,15 @@ def forwarder_named(network: Network, node: Node, server: IPv4Address) -> dict[s
     dept = exit_forwarder(network, node)
     if dept is None or node.internet is None:
         return None
-    pool = network.pool(node.internet.zone)
+    # the zone's departments, and the service zone's resolvers that forward to it
+    clients = [network.pool(node.internet.zone)]
+    if network.service_zone is not None:
+        clients.append(network.service_zone.pool)
+    allowed = " ".join(f"{net};" for net in clients)
     body = (
         "    recursion yes;\n"
-        f"    allow-query {{ {pool}; }};\n"
-        f"    allow-recursion {{ {pool}; }};\n"
+        f"    allow-query {{ {allowed} }};\n"
+        f"    allow-recursion {{ {allowed} }};\n"
         f"    forwarders {{ {server}; }};\n"
         "    forward only;\n"
     )

@@ -69,7 +69,15 @@ _HARMLESS_OPTIONS = frozenset(
 )
 _ZONE_KINDS = {"master": "primary", "slave": "secondary"}
 _HARMLESS_ZONE = frozenset(
-    {"file", "allow-query", "allow-transfer", "also-notify", "notify", "masterfile-format"}
+    {
+        "file",
+        "allow-query",
+        "allow-transfer",
+        "allow-notify",
+        "also-notify",
+        "notify",
+        "masterfile-format",
+    }
 )
 
 
@@ -264,9 +272,11 @@ def _zone(statement: Statement, config: NamedConfig) -> Zone | None:
             forward = item.words[1]
         elif item.keyword in ("primaries", "masters"):
             primaries = _addresses(item, config)
+        elif item.keyword == "in-view" and len(item.words) == 2:
+            kind = "in-view"  # the same zone as another view's: that view's statement rules
         elif item.keyword not in _HARMLESS_ZONE:
             config.unmodelled.append(Unmodelled(item.where, f"zone {item.keyword}"))
-    if kind not in ("primary", "secondary", "forward", "hint", "stub", "static-stub"):
+    if kind not in ("primary", "secondary", "forward", "hint", "in-view"):  # stubs: not modelled
         config.unmodelled.append(Unmodelled(statement.where, f"zone type {kind or 'missing'}"))
     return Zone(
         _unquote(statement.words[1]), kind, file, forwarders, forward, primaries, statement.where

@@ -26,10 +26,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
 
-import jinja2
-
 from egovnet.errors import EgovnetError
 from egovnet.model import Network, ServiceHost, ServiceZone
+from egovnet.render.engine import environment
 
 DEFAULT_CONF_DIR = "/etc/bind"
 """Where the files are installed on a service host (Debian's bind9 folder)."""
@@ -163,9 +162,10 @@ def zones_of(network: Network) -> list[ZoneData]:
             name = reverse_name(net)
             reverse.setdefault(net, ZoneData(name, f"db.{name}"))
     ordered = sorted(reverse, key=lambda n: (int(n.network_address), n.prefixlen))
+    index = {(int(net.network_address), net.prefixlen): net for net in ordered}
     for name, address in _names(network, service):
         forward.records.append(Record(name, "A", str(address)))
-        zone = _reverse_of(address, ordered)
+        zone = _reverse_of(address, index)
         if zone is not None:
             reverse[zone].records.append(
                 Record(_ptr_owner(address, zone), "PTR", f"{name}.{service.domain}.")
@@ -173,10 +173,15 @@ def zones_of(network: Network) -> list[ZoneData]:
     return [forward, *(reverse[net] for net in ordered)]
 
 
-def _reverse_of(address: IPv4Address, zones: list[IPv4Network]) -> IPv4Network | None:
+def _reverse_of(
+    address: IPv4Address, zones: dict[tuple[int, int], IPv4Network]
+) -> IPv4Network | None:
+    """The most specific reverse zone holding `address` (zones keyed by integer network and
+    prefix length: a national zone has tens of thousands of addresses to place)."""
+    value = int(address)
     for prefixlen in (24, 16, 8):
-        net = IPv4Network((int(address) >> (32 - prefixlen) << (32 - prefixlen), prefixlen))
-        if net in zones:
+        net = zones.get((value >> (32 - prefixlen) << (32 - prefixlen), prefixlen))
+        if net is not None:
             return net
     return None
 
@@ -214,12 +219,6 @@ def host_confs(network: Network, zones: list[ZoneData]) -> list[HostConf]:
     return confs
 
 
-def _environment() -> jinja2.Environment:
-    from egovnet.render.engine import environment  # noqa: PLC0415 - engine imports view
-
-    return environment()
-
-
 def render_dns(
     network: Network, serial: int, conf_dir: str = DEFAULT_CONF_DIR
 ) -> dict[str, dict[str, str]]:
@@ -232,7 +231,7 @@ def render_dns(
     service = network.service_zone
     zones = zones_of(network)
     assert service is not None  # noqa: S101 - zones_of refused a network without one
-    env = _environment()
+    env = environment()
     conf_template = env.get_template("dns/named.conf.j2")
     zone_template = env.get_template("dns/zone.j2")
     servers = [h for h in service.hosts if {"authoritative", "secondary"} & set(h.roles)]

@@ -92,7 +92,8 @@ def test_the_topology_wires_service_links_hosts_and_the_lab_dns(inventory_copy: 
     internet = topology["nodes"]["internet-hebei-exit"]
     assert internet["binds"] == ["dns/internet-hebei-exit:/etc/bind"]
     assert internet["exec"][-1] == "named -4 -c /etc/bind/named.conf"
-    assert topology["nodes"]["hebei-exit-dmz"]["binds"] == ["dns/hebei-exit-dmz:/etc/bind"]
+    dmz = topology["nodes"]["hebei-exit-dmz"]["binds"]
+    assert dmz == ["dns/resolv/public.conf:/etc/resolv.conf", "dns/hebei-exit-dmz:/etc/bind"]
 
 
 @pytest.mark.skipif(shutil.which("named-checkconf") is None, reason="bind9-utils not installed")
