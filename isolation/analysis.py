@@ -33,6 +33,14 @@ from isolation.routing import DISCARD, EXTERNAL, Instance, Route, RoutingState, 
 
 SOURCE = "config"
 SHOWN = 5
+_NOWHERE = frozenset({DISCARD, EXTERNAL})
+"""Where forwarding toward an inside address ends without delivering it."""
+_Known = dict[int, tuple[set[Instance], set[Instance]]]
+"""Per address (an integer): the instances known to reach a connected route toward it,
+and those known not to (`Audit._reaches`)."""
+_UNKNOWN: tuple[frozenset[Instance], frozenset[Instance]] = (frozenset(), frozenset())
+_Probes = tuple[list[int], list[int]]
+"""Addresses to ask forwarding about, ascending, and the index of the target of each."""
 """How many prefixes or tables a finding quotes before it says `and N more`."""
 
 
@@ -226,15 +234,20 @@ class Audit:
 
     def delivers(self, start: Instance, address: IPv4Address) -> Instance | None:
         """Where forwarding from `start` toward `address` ends on a connected route."""
+        return self._delivers(start, int(address))
+
+    def _delivers(self, start: Instance, address: int) -> Instance | None:
+        """`delivers` of an address given as an integer (no address object per step)."""
+        tables = self.state.tables
         seen: set[Instance] = set()
         stack = [start]
         while stack:
             instance = stack.pop()
-            if instance in seen or instance in {DISCARD, EXTERNAL}:
+            if instance in seen or instance in _NOWHERE:
                 continue
             seen.add(instance)
-            route = self.state.tables.get(instance)
-            found = route.lookup(address) if route else None
+            table = tables.get(instance)
+            found = table.lookup_int(address) if table is not None else None
             if found is None:
                 continue
             if found.kind == "connected":
@@ -242,22 +255,99 @@ class Audit:
             stack.extend(found.next_hops)
         return None
 
+    def _reaches(self, start: Instance, address: int, known: _Known) -> bool:
+        """Whether `delivers(start, address)` is not None, past its first step.
+
+        The walk remembers, per address, the instances it found to reach a connected route
+        and those it found not to (`known`), so that uplinks whose forwarding meets on the
+        same routers do not walk the same way again: whether an instance reaches a
+        connected route toward an address depends on nothing but the instance and the
+        address.
+        """
+        live, dead = known.setdefault(address, (set(), set()))
+        tables = self.state.tables
+        came_from: dict[Instance, Instance | None] = {}
+        stack: list[tuple[Instance, Instance | None]] = [(start, None)]
+        while stack:
+            instance, parent = stack.pop()
+            if instance in came_from or instance in _NOWHERE or instance in dead:
+                continue
+            came_from[instance] = parent
+            arrived = instance in live
+            if not arrived:
+                table = tables.get(instance)
+                route = table.lookup_int(address) if table is not None else None
+                if route is None:
+                    continue
+                arrived = route.kind == "connected"
+                if not arrived:
+                    stack.extend((hop, instance) for hop in route.next_hops)
+                    continue
+            step: Instance | None = instance
+            while step is not None:  # every instance on the way there reaches it too
+                live.add(step)
+                step = came_from[step]
+            return True
+        dead.update(came_from)
+        return False
+
+    def _delivered(self, start: Instance, probes: _Probes, known: _Known) -> set[int]:
+        """The indexes of the targets forwarding from `start` delivers to.
+
+        The first step of every walk, the route of `start`'s own table toward each address,
+        is looked up for all of them at once (`Table.lookup_sorted`); the many inside
+        addresses whose route out of an uplink's table leads nowhere but the internet or a
+        discard (a default route) end there, and only the rest are walked (`_reaches`).
+        """
+        table = self.state.tables.get(start)
+        if table is None or start in _NOWHERE:
+            return set()
+        addresses, owners = probes
+        reached: set[int] = set()
+        for address, owner, route in zip(
+            addresses, owners, table.lookup_sorted(addresses), strict=True
+        ):
+            if route is None or owner in reached:
+                continue
+            hops = route.next_hops
+            if route.kind == "connected" or (
+                not hops <= _NOWHERE
+                and (
+                    not hops.isdisjoint(known.get(address, _UNKNOWN)[0])
+                    or self._reaches(start, address, known)
+                )
+            ):
+                reached.add(owner)
+        return reached
+
+    @staticmethod
+    def _probes(targets: list[tuple[str, str, IPv4Network]]) -> _Probes:
+        """The addresses forwarding is asked about for each target, ascending, with the
+        target each is for: the address after the prefix's first (a host of it), and of a
+        /32 its own address too, the one after it being outside it."""
+        pairs = []
+        for index, (_host, _zone, prefix) in enumerate(targets):
+            first = int(prefix.network_address)
+            pairs.append((first + 1, index))
+            if prefix.prefixlen == 32:
+                pairs.append((first, index))
+        pairs.sort()
+        return [address for address, _ in pairs], [index for _, index in pairs]
+
     def inbound(self) -> Iterator[Finding]:
         """Per uplink; what forwarding delivers is worked out once per routing instance and
         what a filter admits once per filter, so many uplinks sharing an instance or a
         filter cost one pass each, not one per uplink."""
         targets = list(self._inside_targets())
         delivered: dict[Instance, list[tuple[str, str, IPv4Network]]] = {}
+        known: _Known = {}
+        probes = self._probes(targets)
         verdicts: dict[tuple[str, str | None, Instance], dict[str, list[str]]] = {}
         for uplink in self.uplinks:
             instance = uplink.instance
             if instance not in delivered:
-                delivered[instance] = [
-                    (host, zone, prefix)
-                    for host, zone, prefix in targets
-                    if self.delivers(instance, prefix.network_address + 1) is not None
-                    or (prefix.prefixlen == 32 and self.delivers(instance, prefix[0]) is not None)
-                ]
+                indexes = self._delivered(instance, probes, known)
+                delivered[instance] = [t for i, t in enumerate(targets) if i in indexes]
             name = uplink.interface.inbound_filter
             key = (uplink.host, name, instance)
             if key not in verdicts:
