@@ -28,6 +28,7 @@ from egovnet.configs.model import (
     Where,
 )
 from egovnet.model import GLOBAL, Network
+from egovnet.perf import bulk_build
 from isolation.findings import Finding
 from isolation.routing import DISCARD, EXTERNAL, Instance, Route, RoutingState, compute
 
@@ -125,6 +126,10 @@ class Audit:
         return _inside(prefix, self._pool_ranges)
 
     def run(self) -> list[Finding]:
+        with bulk_build():  # the questions' flows, paths and verdicts: many, acyclic
+            return self._run()
+
+    def _run(self) -> list[Finding]:
         findings = [
             *self.uplinks_outside_exit(),
             *self.internet_routes_in_closed_zones(),

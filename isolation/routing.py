@@ -17,7 +17,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
 
-from egovnet.configs.model import DeviceConfig, StaticRoute, Where
+from egovnet.configs.model import DeviceConfig, StaticRoute, Where, subnet_of
+from egovnet.perf import bulk_build
 
 Instance = tuple[str, str]
 """(host, routing instance)."""
@@ -132,7 +133,12 @@ def compute(configs: Mapping[str, DeviceConfig], internal: Iterable[IPv4Network]
     `internal`: the extranet's own address pools; a static route's next hop outside them,
     on an interface whose far side no configuration owns, leads to `EXTERNAL`.
     """
-    pools = list(internal)
+    with bulk_build():  # tables and routes by the hundred thousand, no cycles among them
+        return _compute(configs, list(internal))
+
+
+def _compute(configs: Mapping[str, DeviceConfig], pools: list[IPv4Network]) -> RoutingState:
+    """`compute`, the collector paused."""
     owner: dict[IPv4Address, tuple[Instance, str]] = {}
     state = RoutingState({}, owner, configs)
     for host, config in configs.items():
@@ -202,7 +208,7 @@ def _interface_far_side(
     if interface is None or interface.address is None:
         return EXTERNAL
     subnet = interface.address.network
-    if not any(subnet.subnet_of(pool) for pool in pools):
+    if not any(subnet_of(subnet, pool) for pool in pools):
         return EXTERNAL
     for address in subnet.hosts() if subnet.prefixlen >= 29 else ():
         found = state.owner.get(address)
@@ -346,11 +352,11 @@ def _contributes(
     table: Table, learned: Mapping[IPv4Network, Route], aggregate: IPv4Network
 ) -> bool:
     """Whether anything strictly inside `aggregate` is in the table or learned by BGP."""
-    return any(p != aggregate and p.subnet_of(aggregate) for p in (*table.routes, *learned))
+    return any(p != aggregate and subnet_of(p, aggregate) for p in (*table.routes, *learned))
 
 
 def _suppressed(summaries: list[IPv4Network] | None, prefix: IPv4Network) -> bool:
     """Whether a `summary-only` aggregate of the instance hides `prefix` from its neighbours."""
     if not summaries:
         return False
-    return any(prefix != s and prefix.subnet_of(s) for s in summaries)
+    return any(prefix != s and subnet_of(prefix, s) for s in summaries)

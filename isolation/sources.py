@@ -14,6 +14,7 @@ from egovnet.configs.model import DeviceConfig
 from egovnet.configs.parse import detect, parse_for
 from egovnet.configs.text import read_config_text
 from egovnet.model import Network, Node
+from egovnet.perf import bulk_build
 from egovnet.render.engine import render_network
 from egovnet.render.packet_filter import split
 from egovnet.secrets import SharedSecrets
@@ -28,9 +29,10 @@ def intended_configs(network: Network, platform: str | None = None) -> dict[str,
     firewall and NAT included (each platform's template renders its own)."""
     texts = render_network(network, NO_SECRETS, platform)
     configs = {}
-    for node in network.nodes:
-        on = platform or node.platform
-        configs[node.name] = parse_for(texts[node.name], node.name, on, f"{node.name}.cfg")
+    with bulk_build():  # a national parse makes millions of objects and no cycles
+        for node in network.nodes:
+            on = platform or node.platform
+            configs[node.name] = parse_for(texts[node.name], node.name, on, f"{node.name}.cfg")
     return configs
 
 
@@ -62,8 +64,20 @@ def read_running(
     the file when it is not text), with the findings of reading them (`platform-mismatch`).
     A `<host>.nft` beside it is the exit's ruleset in place of the config's own
     packet-filter section."""
-    configs = {}
-    findings = []
+    configs: dict[str, DeviceConfig] = {}
+    findings: list[Finding] = []
+    with bulk_build():
+        _read_each(network, directory, configs, findings)
+    return configs, findings
+
+
+def _read_each(
+    network: Network,
+    directory: Path,
+    configs: dict[str, DeviceConfig],
+    findings: list[Finding],
+) -> None:
+    """`read_running`'s loop: every node's files read and parsed into `configs`."""
     for node in network.nodes:
         path = directory / f"{node.name}.cfg"
         if not path.is_file():
@@ -79,7 +93,6 @@ def read_running(
         configs[node.name] = config
         if mismatch is not None:
             findings.append(mismatch)
-    return configs, findings
 
 
 def running_configs(network: Network, directory: Path) -> dict[str, DeviceConfig]:
