@@ -22,6 +22,7 @@ from egovnet.configs.model import (
     SOURCE_NAT,
     AddressMatch,
     DeviceConfig,
+    FilterRule,
     Flow,
     Interface,
     NatRule,
@@ -121,6 +122,8 @@ class Audit:
             and not interface.shutdown
             and not self.internal(interface.address.network)
         ]
+
+        self._flows: dict[tuple[IPv4Network, str], Flow] = {}
 
     def internal(self, prefix: IPv4Network) -> bool:
         return _inside(prefix, self._pool_ranges)
@@ -385,14 +388,17 @@ class Audit:
         name = uplink.interface.inbound_filter
         packet_filter = config.filters.get(name) if name else None
         admitted: dict[str, list[str]] = {}
-        for host, zone, prefix in delivered:
+        verdicts: list[FilterRule | bool | None] = []
+        if packet_filter is not None:
+            # from any source: the internet sends from every address, spoofed or not;
+            # in the uplink's instance (a rule of another VPN instance does not apply)
+            vrf = uplink.interface.vrf
+            verdicts = packet_filter.admits_each(self._flow(p, vrf) for _h, _z, p in delivered)
+        for number, (host, zone, prefix) in enumerate(delivered):
             if packet_filter is None:
                 why = ""  # the caller names the interface
             else:
-                # from any source: the internet sends from every address, spoofed or not;
-                # in the uplink's instance (a rule of another VPN instance does not apply)
-                flow = Flow(destination=AddressMatch.of(prefix), vrf=uplink.interface.vrf)
-                verdict = packet_filter.admits(flow)
+                verdict = verdicts[number]
                 if not verdict:
                     continue
                 why = (
@@ -402,6 +408,15 @@ class Audit:
                 )
             admitted.setdefault(why, []).append(f"{prefix} ({host} {zone})")
         return admitted
+
+    def _flow(self, prefix: IPv4Network, vrf: str) -> Flow:
+        """New connections from anywhere toward `prefix` in instance `vrf`: one `Flow` per
+        prefix and instance, shared by every uplink that asks about it."""
+        key = (prefix, vrf)
+        flow = self._flows.get(key)
+        if flow is None:
+            flow = self._flows[key] = Flow(destination=AddressMatch.of(prefix), vrf=vrf)
+        return flow
 
     def inside_prefixes_at_uplinks(self) -> Iterator[Finding]:
         """One pass over each internet-facing table (however many uplinks share it)."""
