@@ -49,7 +49,8 @@ def parse_frr(text: str, host: str, file: str) -> DeviceConfig:
         line = raw.strip()
         if not line or line.startswith("!"):
             return
-        where = Where(file, number, line)
+        # a line's `Where` is made only where it is kept: most lines (descriptions, BGP
+        # settings, prefix lists) need none, and half a million of them add up
         top = not raw.startswith(" ")
         if top:
             interface = bgp = None
@@ -64,7 +65,7 @@ def parse_frr(text: str, host: str, file: str) -> DeviceConfig:
                 words = line.split()
                 interface = config.interface(words[1])
                 interface.vrf = words[3] if len(words) > 3 and words[2] == "vrf" else GLOBAL
-                interface.where = where
+                interface.where = Where(file, number, line)
                 bgp = None
                 return
             if line.startswith("router bgp "):
@@ -76,7 +77,7 @@ def parse_frr(text: str, host: str, file: str) -> DeviceConfig:
                 bgp = None
                 return
         if line.startswith("ip route "):
-            _static(config, line, vrf_block or GLOBAL, where)
+            _static(config, line, vrf_block or GLOBAL, Where(file, number, line))
         elif interface is not None:
             if line.startswith("ip address "):
                 address = interface_text(line.split()[2])
@@ -87,9 +88,9 @@ def parse_frr(text: str, host: str, file: str) -> DeviceConfig:
             elif line == "shutdown":
                 interface.shutdown = True
         elif bgp is not None:
-            _bgp_line(bgp, line, where)
+            _bgp_line(bgp, line, file, number)
         elif not cisco_prefix_list(config, line) and top:
-            unknown_top_level(config, line, where)
+            unknown_top_level(config, line, Where(file, number, line))
 
     read_lines(config, text, step)
     return config
@@ -136,14 +137,15 @@ def _is_address(word: str) -> bool:
     return True
 
 
-def _bgp_line(bgp: BgpInstance, line: str, where: Where) -> None:
+def _bgp_line(bgp: BgpInstance, line: str, file: str, number: int) -> None:
     words = line.split()
     if words[0] == "network":
-        bgp.networks.append((network_text(words[1]), where))
+        bgp.networks.append((network_text(words[1]), Where(file, number, line)))
     elif words[0] == "aggregate-address":
-        bgp.aggregates.append((network_text(words[1]), "summary-only" in words, where))
+        summary = "summary-only" in words
+        bgp.aggregates.append((network_text(words[1]), summary, Where(file, number, line)))
     elif words[0] == "redistribute":
-        bgp.redistribute.append((words[1], where))
+        bgp.redistribute.append((words[1], Where(file, number, line)))
     elif match := _NEIGHBOR.match(line):
         address, kind, value, direction = match.groups()
         try:
