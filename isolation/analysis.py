@@ -204,12 +204,16 @@ class Audit:
         if EXTERNAL not in graph:
             return
         bypass = graph.subgraph(n for n in graph if n[0] not in self.exits)
+        # what reaches the internet, found once backwards from it instead of a search per
+        # department: has_path(g, x, EXTERNAL) is x in ancestors(g, EXTERNAL)
+        reaching = nx.ancestors(graph, EXTERNAL)
+        bypassing = nx.ancestors(bypass, EXTERNAL)
         for node in self.network.nodes:
             for dept in node.departments:
                 instance = (node.name, dept.zone)
                 if instance not in graph:
                     continue
-                if dept.zone in self.closed and nx.has_path(graph, instance, EXTERNAL):
+                if dept.zone in self.closed and instance in reaching:
                     path = nx.shortest_path(graph, instance, EXTERNAL)
                     yield Finding(
                         "private-never-internet",
@@ -219,7 +223,7 @@ class Audit:
                         "path " + " > ".join(f"{h}/{v}" for h, v in path[:-1]) + " > internet",
                         SOURCE,
                     )
-                elif instance in bypass and nx.has_path(bypass, instance, EXTERNAL):
+                elif instance in bypassing:
                     path = nx.shortest_path(bypass, instance, EXTERNAL)
                     yield Finding(
                         "unified-exit",
