@@ -267,7 +267,7 @@ class Audit:
             stack.extend(found.next_hops)
         return None
 
-    def _reaches(self, start: Instance, address: int, known: _Known) -> bool:
+    def _reaches(self, start: Instance, hops: set[Instance], address: int, known: _Known) -> bool:
         """Whether `delivers(start, address)` is not None, past its first step.
 
         The walk remembers, per address, the instances it found to reach a connected route
@@ -278,6 +278,20 @@ class Audit:
         """
         live, dead = known.setdefault(address, (set(), set()))
         tables = self.state.tables
+        # one step past `start`'s route (`hops`, its next hops) first: once a walk has been
+        # this way, a next hop whose route is connected or leads to an instance known to
+        # reach is the common case, settled without setting up the walk
+        for hop in hops:
+            if hop in _NOWHERE or hop in dead:
+                continue
+            table = tables.get(hop)
+            route = table.lookup_int(address) if table is not None else None
+            if route is not None and (
+                route.kind == "connected" or not route.next_hops.isdisjoint(live)
+            ):
+                live.add(hop)
+                live.add(start)
+                return True
         came_from: dict[Instance, Instance | None] = {}
         stack: list[tuple[Instance, Instance | None]] = [(start, None)]
         while stack:
@@ -326,7 +340,7 @@ class Audit:
                 not hops <= _NOWHERE
                 and (
                     not hops.isdisjoint(known.get(address, _UNKNOWN)[0])
-                    or self._reaches(start, address, known)
+                    or self._reaches(start, hops, address, known)
                 )
             ):
                 reached.add(owner)
