@@ -450,6 +450,16 @@ def _hand_management(
     return address
 
 
+def _dept_problem(
+    loader: LoadContext, draft: HostDraft, index: int, field_name: str, message: str
+) -> None:
+    """A problem of department `index` of `draft`, at its line: the line is looked up only
+    when there is a problem to report (a national inventory has 14,000 departments and
+    none), not for every department."""
+    file, line = draft.where("departments", index)
+    loader.problems.add(file, field_name, message, host=draft.name, line=line)
+
+
 def _departments(
     loader: LoadContext,
     draft: HostDraft,
@@ -458,58 +468,56 @@ def _departments(
     zones: tuple[str, ...],
     book: _AddressBook,
 ) -> list[Department]:
-    problems = loader.problems
     result: list[Department] = []
     names: set[str] = set()
     taken: dict[str, dict[int, str]] = {}
     wanted: list[tuple[int, DepartmentSpec]] = list(enumerate(draft.data.departments))
     for index, dept in wanted:
-        file, line = draft.where("departments", index)
         field_base = f"data.departments.{index}"
         if dept.name in names:
-            problems.add(
-                file,
+            _dept_problem(
+                loader,
+                draft,
+                index,
                 f"{field_base}.name",
                 f"department '{dept.name}' is listed twice",
-                host=draft.name,
-                line=line,
             )
         names.add(dept.name)
         if dept.zone not in spec.zones:
-            problems.add(
-                file,
+            _dept_problem(
+                loader,
+                draft,
+                index,
                 f"{field_base}.zone",
                 f"unknown zone '{dept.zone}': expected one of {', '.join(spec.zones)}",
-                host=draft.name,
-                line=line,
             )
         elif dept.zone not in zones:
-            problems.add(
-                file,
+            _dept_problem(
+                loader,
+                draft,
+                index,
                 f"{field_base}.zone",
                 f"zone '{dept.zone}' has no internet access, so it cannot sit on the internet exit",
-                host=draft.name,
-                line=line,
             )
         elif dept.slot is not None:
             cap = layout.dept_slots[dept.zone]
             owner = taken.setdefault(dept.zone, {}).get(dept.slot)
             if dept.slot >= cap:
-                problems.add(
-                    file,
+                _dept_problem(
+                    loader,
+                    draft,
+                    index,
                     f"{field_base}.slot",
                     f"slot {dept.slot} is out of range 0..{cap - 1} "
                     f"(zones.{dept.zone}.departments_per_node)",
-                    host=draft.name,
-                    line=line,
                 )
             elif owner is not None:
-                problems.add(
-                    file,
+                _dept_problem(
+                    loader,
+                    draft,
+                    index,
                     f"{field_base}.slot",
                     f"slot {dept.slot} is also taken by department '{owner}'",
-                    host=draft.name,
-                    line=line,
                 )
             else:
                 taken[dept.zone][dept.slot] = dept.name
@@ -517,7 +525,6 @@ def _departments(
         if dept.zone not in zones:
             continue
         zone = spec.zones[dept.zone]
-        file, line = draft.where("departments", index)
         field_base = f"data.departments.{index}"
         cap = layout.dept_slots[dept.zone]
         used = taken.setdefault(dept.zone, {})
@@ -525,13 +532,13 @@ def _departments(
         if slot is None:
             slot = next((s for s in range(cap) if s not in used), None)
             if slot is None:
-                problems.add(
-                    file,
+                _dept_problem(
+                    loader,
+                    draft,
+                    index,
                     field_base,
                     f"pool exhausted: zones.{dept.zone}.departments_per_node allows "
                     f"{cap} department(s) per node",
-                    host=draft.name,
-                    line=line,
                 )
                 continue
             used[slot] = dept.name
@@ -539,20 +546,20 @@ def _departments(
         prefix = nth_subnet(own, zone.department_prefixlen, slot)
         if dept.prefix is not None:
             if not dept.prefix.subnet_of(zone.pool):
-                problems.add(
-                    file,
+                _dept_problem(
+                    loader,
+                    draft,
+                    index,
                     f"{field_base}.prefix",
                     f"{dept.prefix} is outside zones.{dept.zone}.pool ({zone.pool})",
-                    host=draft.name,
-                    line=line,
                 )
             elif dept.prefix.prefixlen > 30:
-                problems.add(
-                    file,
+                _dept_problem(
+                    loader,
+                    draft,
+                    index,
                     f"{field_base}.prefix",
                     f"{dept.prefix} is too small for a department (at most /30)",
-                    host=draft.name,
-                    line=line,
                 )
             prefix = dept.prefix
         book.add(
@@ -564,12 +571,12 @@ def _departments(
         )
         vlan = zone.department_vlan_base + slot
         if vlan > 4094:
-            problems.add(
-                file,
+            _dept_problem(
+                loader,
+                draft,
+                index,
                 field_base,
                 f"VLAN {vlan} is past 4094: lower zones.{dept.zone}.department_vlan_base",
-                host=draft.name,
-                line=line,
             )
         result.append(
             Department(

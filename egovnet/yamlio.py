@@ -63,7 +63,87 @@ class _LineLoader(_BaseLoader):
 
     def construct_document(self, node: yaml.Node) -> Any:
         self.root = node  # so a duplicate key can tell a duplicate host from a nested one
+        try:
+            return _Builder(self).build(node)
+        except Exception:  # noqa: BLE001, S110 - whatever it is, PyYAML's own path decides
+            pass  # (a merge key, a set, a recursive alias, a bad scalar, a duplicate key)
         return super().construct_document(node)
+
+
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
+_STR = "tag:yaml.org,2002:str"
+_FLAT_KEYS = frozenset({"tag:yaml.org,2002:merge", "tag:yaml.org,2002:value"})
+"""Key tags `flatten_mapping` rewrites: a mapping with one is left to PyYAML."""
+_SCALARS = frozenset(
+    f"tag:yaml.org,2002:{name}"
+    for name in ("null", "bool", "int", "float", "binary", "timestamp", "str")
+)
+"""Scalar tags whose SafeConstructor function the builder calls as PyYAML would."""
+
+
+class _FallbackError(Exception):
+    """The document has something the builder leaves to PyYAML's constructor."""
+
+
+class _Builder:
+    """The documents of an inventory built straight from the composed nodes.
+
+    PyYAML's constructor goes through a generator per mapping and sequence and several
+    calls per scalar (`construct_object`, its caches, `flatten_mapping`): about a third of
+    loading a national inventory. This builds the same objects in one recursive pass for
+    the YAML an inventory is written in (mappings, sequences, the plain scalar types, each
+    scalar by the very function PyYAML's SafeConstructor uses for its tag, aliases to the
+    same object); anything else raises `_FallbackError` (or whatever went wrong) and the caller
+    lets PyYAML's own constructor build the document from scratch, errors and all.
+    `tests/unit/test_yamlio.py` holds it to PyYAML's path.
+    """
+
+    def __init__(self, loader: _LineLoader) -> None:
+        self.loader = loader
+        self.constructors = loader.yaml_constructors
+        self.built: dict[int, Any] = {}
+        self.building: set[int] = set()
+
+    def build(self, node: yaml.Node) -> Any:
+        if isinstance(node, yaml.ScalarNode):
+            tag = node.tag
+            if tag == _STR:
+                return node.value
+            if tag not in _SCALARS:
+                raise _FallbackError(tag)
+            return self.constructors[tag](self.loader, node)
+        key = id(node)
+        if key in self.built:
+            return self.built[key]
+        if key in self.building:
+            raise _FallbackError("recursive")
+        self.building.add(key)
+        result: Any
+        if isinstance(node, yaml.MappingNode) and node.tag == _MAP:
+            result = self._mapping(node)
+        elif isinstance(node, yaml.SequenceNode) and node.tag == _SEQ:
+            result = [self.build(item) for item in node.value]
+        else:
+            raise _FallbackError(node.tag)
+        self.building.discard(key)
+        self.built[key] = result
+        return result
+
+    def _mapping(self, node: yaml.MappingNode) -> LineDict:
+        """`_construct_mapping`, for a mapping without merge keys."""
+        result = LineDict()
+        result.line = node.start_mark.line + 1
+        lines = result.lines
+        for key_node, value_node in node.value:
+            if key_node.tag in _FLAT_KEYS:
+                raise _FallbackError(key_node.tag)
+            key_text = str(self.build(key_node))
+            if key_text in lines:
+                raise _FallbackError("duplicate key")
+            result[key_text] = self.build(value_node)
+            lines[key_text] = key_node.start_mark.line + 1
+        return result
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:

@@ -22,12 +22,14 @@ from egovnet.configs.model import (
     SOURCE_NAT,
     AddressMatch,
     DeviceConfig,
+    FilterRule,
     Flow,
     Interface,
     NatRule,
     Where,
 )
 from egovnet.model import GLOBAL, Network
+from egovnet.perf import bulk_build
 from egovnet.render.services import SERVICE_LINKS
 from isolation.findings import Finding
 from isolation.routing import DISCARD, EXTERNAL, Instance, Route, RoutingState, compute
@@ -35,6 +37,14 @@ from isolation.services import service_findings
 
 SOURCE = "config"
 SHOWN = 5
+_NOWHERE = frozenset({DISCARD, EXTERNAL})
+"""Where forwarding toward an inside address ends without delivering it."""
+_Known = dict[int, tuple[set[Instance], set[Instance]]]
+"""Per address (an integer): the instances known to reach a connected route toward it,
+and those known not to (`Audit._reaches`)."""
+_UNKNOWN: tuple[frozenset[Instance], frozenset[Instance]] = (frozenset(), frozenset())
+_Probes = tuple[list[int], list[int]]
+"""Addresses to ask forwarding about, ascending, and the index of the target of each."""
 """How many prefixes or tables a finding quotes before it says `and N more`."""
 
 
@@ -118,10 +128,16 @@ class Audit:
             and not self.internal(interface.address.network)
         ]
 
+        self._flows: dict[tuple[IPv4Network, str], Flow] = {}
+
     def internal(self, prefix: IPv4Network) -> bool:
         return _inside(prefix, self._pool_ranges)
 
     def run(self) -> list[Finding]:
+        with bulk_build():  # the questions' flows, paths and verdicts: many, acyclic
+            return self._run()
+
+    def _run(self) -> list[Finding]:
         findings = [
             *self.uplinks_outside_exit(),
             *self.internet_routes_in_closed_zones(),
@@ -194,12 +210,16 @@ class Audit:
         if EXTERNAL not in graph:
             return
         bypass = graph.subgraph(n for n in graph if n[0] not in self.exits)
+        # what reaches the internet, found once backwards from it instead of a search per
+        # department: has_path(g, x, EXTERNAL) is x in ancestors(g, EXTERNAL)
+        reaching = nx.ancestors(graph, EXTERNAL)
+        bypassing = nx.ancestors(bypass, EXTERNAL)
         for node in self.network.nodes:
             for dept in node.departments:
                 instance = (node.name, dept.zone)
                 if instance not in graph:
                     continue
-                if dept.zone in self.closed and nx.has_path(graph, instance, EXTERNAL):
+                if dept.zone in self.closed and instance in reaching:
                     path = nx.shortest_path(graph, instance, EXTERNAL)
                     yield Finding(
                         "private-never-internet",
@@ -209,7 +229,7 @@ class Audit:
                         "path " + " > ".join(f"{h}/{v}" for h, v in path[:-1]) + " > internet",
                         SOURCE,
                     )
-                elif instance in bypass and nx.has_path(bypass, instance, EXTERNAL):
+                elif instance in bypassing:
                     path = nx.shortest_path(bypass, instance, EXTERNAL)
                     yield Finding(
                         "unified-exit",
@@ -232,15 +252,20 @@ class Audit:
 
     def delivers(self, start: Instance, address: IPv4Address) -> Instance | None:
         """Where forwarding from `start` toward `address` ends on a connected route."""
+        return self._delivers(start, int(address))
+
+    def _delivers(self, start: Instance, address: int) -> Instance | None:
+        """`delivers` of an address given as an integer (no address object per step)."""
+        tables = self.state.tables
         seen: set[Instance] = set()
         stack = [start]
         while stack:
             instance = stack.pop()
-            if instance in seen or instance in {DISCARD, EXTERNAL}:
+            if instance in seen or instance in _NOWHERE:
                 continue
             seen.add(instance)
-            route = self.state.tables.get(instance)
-            found = route.lookup(address) if route else None
+            table = tables.get(instance)
+            found = table.lookup_int(address) if table is not None else None
             if found is None:
                 continue
             if found.kind == "connected":
@@ -248,22 +273,113 @@ class Audit:
             stack.extend(found.next_hops)
         return None
 
+    def _reaches(self, start: Instance, hops: set[Instance], address: int, known: _Known) -> bool:
+        """Whether `delivers(start, address)` is not None, past its first step.
+
+        The walk remembers, per address, the instances it found to reach a connected route
+        and those it found not to (`known`), so that uplinks whose forwarding meets on the
+        same routers do not walk the same way again: whether an instance reaches a
+        connected route toward an address depends on nothing but the instance and the
+        address.
+        """
+        live, dead = known.setdefault(address, (set(), set()))
+        tables = self.state.tables
+        # one step past `start`'s route (`hops`, its next hops) first: once a walk has been
+        # this way, a next hop whose route is connected or leads to an instance known to
+        # reach is the common case, settled without setting up the walk
+        for hop in hops:
+            if hop in _NOWHERE or hop in dead:
+                continue
+            table = tables.get(hop)
+            route = table.lookup_int(address) if table is not None else None
+            if route is not None and (
+                route.kind == "connected" or not route.next_hops.isdisjoint(live)
+            ):
+                live.add(hop)
+                live.add(start)
+                return True
+        came_from: dict[Instance, Instance | None] = {}
+        stack: list[tuple[Instance, Instance | None]] = [(start, None)]
+        while stack:
+            instance, parent = stack.pop()
+            if instance in came_from or instance in _NOWHERE or instance in dead:
+                continue
+            came_from[instance] = parent
+            arrived = instance in live
+            if not arrived:
+                table = tables.get(instance)
+                route = table.lookup_int(address) if table is not None else None
+                if route is None:
+                    continue
+                arrived = route.kind == "connected"
+                if not arrived:
+                    stack.extend((hop, instance) for hop in route.next_hops)
+                    continue
+            step: Instance | None = instance
+            while step is not None:  # every instance on the way there reaches it too
+                live.add(step)
+                step = came_from[step]
+            return True
+        dead.update(came_from)
+        return False
+
+    def _delivered(self, start: Instance, probes: _Probes, known: _Known) -> set[int]:
+        """The indexes of the targets forwarding from `start` delivers to.
+
+        The first step of every walk, the route of `start`'s own table toward each address,
+        is looked up for all of them at once (`Table.lookup_sorted`); the many inside
+        addresses whose route out of an uplink's table leads nowhere but the internet or a
+        discard (a default route) end there, and only the rest are walked (`_reaches`).
+        """
+        table = self.state.tables.get(start)
+        if table is None or start in _NOWHERE:
+            return set()
+        addresses, owners = probes
+        reached: set[int] = set()
+        for address, owner, route in zip(
+            addresses, owners, table.lookup_sorted(addresses), strict=True
+        ):
+            if route is None or owner in reached:
+                continue
+            hops = route.next_hops
+            if route.kind == "connected" or (
+                not hops <= _NOWHERE
+                and (
+                    not hops.isdisjoint(known.get(address, _UNKNOWN)[0])
+                    or self._reaches(start, hops, address, known)
+                )
+            ):
+                reached.add(owner)
+        return reached
+
+    @staticmethod
+    def _probes(targets: list[tuple[str, str, IPv4Network]]) -> _Probes:
+        """The addresses forwarding is asked about for each target, ascending, with the
+        target each is for: the address after the prefix's first (a host of it), and of a
+        /32 its own address too, the one after it being outside it."""
+        pairs = []
+        for index, (_host, _zone, prefix) in enumerate(targets):
+            first = int(prefix.network_address)
+            pairs.append((first + 1, index))
+            if prefix.prefixlen == 32:
+                pairs.append((first, index))
+        pairs.sort()
+        return [address for address, _ in pairs], [index for _, index in pairs]
+
     def inbound(self) -> Iterator[Finding]:
         """Per uplink; what forwarding delivers is worked out once per routing instance and
         what a filter admits once per filter, so many uplinks sharing an instance or a
         filter cost one pass each, not one per uplink."""
         targets = list(self._inside_targets())
         delivered: dict[Instance, list[tuple[str, str, IPv4Network]]] = {}
+        known: _Known = {}
+        probes = self._probes(targets)
         verdicts: dict[tuple[str, str | None, Instance], dict[str, list[str]]] = {}
         for uplink in self.uplinks:
             instance = uplink.instance
             if instance not in delivered:
-                delivered[instance] = [
-                    (host, zone, prefix)
-                    for host, zone, prefix in targets
-                    if self.delivers(instance, prefix.network_address + 1) is not None
-                    or (prefix.prefixlen == 32 and self.delivers(instance, prefix[0]) is not None)
-                ]
+                indexes = self._delivered(instance, probes, known)
+                delivered[instance] = [t for i, t in enumerate(targets) if i in indexes]
             name = uplink.interface.inbound_filter
             key = (uplink.host, name, instance)
             if key not in verdicts:
@@ -296,14 +412,17 @@ class Audit:
         name = uplink.interface.inbound_filter
         packet_filter = config.filters.get(name) if name else None
         admitted: dict[str, list[str]] = {}
-        for host, zone, prefix in delivered:
+        verdicts: list[FilterRule | bool | None] = []
+        if packet_filter is not None:
+            # from any source: the internet sends from every address, spoofed or not;
+            # in the uplink's instance (a rule of another VPN instance does not apply)
+            vrf = uplink.interface.vrf
+            verdicts = packet_filter.admits_each(self._flow(p, vrf) for _h, _z, p in delivered)
+        for number, (host, zone, prefix) in enumerate(delivered):
             if packet_filter is None:
                 why = ""  # the caller names the interface
             else:
-                # from any source: the internet sends from every address, spoofed or not;
-                # in the uplink's instance (a rule of another VPN instance does not apply)
-                flow = Flow(destination=AddressMatch.of(prefix), vrf=uplink.interface.vrf)
-                verdict = packet_filter.admits(flow)
+                verdict = verdicts[number]
                 if not verdict:
                     continue
                 why = (
@@ -313,6 +432,15 @@ class Audit:
                 )
             admitted.setdefault(why, []).append(f"{prefix} ({host} {zone})")
         return admitted
+
+    def _flow(self, prefix: IPv4Network, vrf: str) -> Flow:
+        """New connections from anywhere toward `prefix` in instance `vrf`: one `Flow` per
+        prefix and instance, shared by every uplink that asks about it."""
+        key = (prefix, vrf)
+        flow = self._flows.get(key)
+        if flow is None:
+            flow = self._flows[key] = Flow(destination=AddressMatch.of(prefix), vrf=vrf)
+        return flow
 
     def inside_prefixes_at_uplinks(self) -> Iterator[Finding]:
         """One pass over each internet-facing table (however many uplinks share it)."""

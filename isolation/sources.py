@@ -15,6 +15,7 @@ from egovnet.configs.named import NamedConfig, parse_named
 from egovnet.configs.parse import detect, parse_for
 from egovnet.configs.text import read_config_text
 from egovnet.model import Network, Node
+from egovnet.perf import bulk_build
 from egovnet.render.dns import render_dns
 from egovnet.render.engine import render_network
 from egovnet.render.packet_filter import split
@@ -30,9 +31,10 @@ def intended_configs(network: Network, platform: str | None = None) -> dict[str,
     firewall and NAT included (each platform's template renders its own)."""
     texts = render_network(network, NO_SECRETS, platform)
     configs = {}
-    for node in network.nodes:
-        on = platform or node.platform
-        configs[node.name] = parse_for(texts[node.name], node.name, on, f"{node.name}.cfg")
+    with bulk_build():  # a national parse makes millions of objects and no cycles
+        for node in network.nodes:
+            on = platform or node.platform
+            configs[node.name] = parse_for(texts[node.name], node.name, on, f"{node.name}.cfg")
     return configs
 
 
@@ -64,8 +66,20 @@ def read_running(
     the file when it is not text), with the findings of reading them (`platform-mismatch`).
     A `<host>.nft` beside it is the exit's ruleset in place of the config's own
     packet-filter section."""
-    configs = {}
-    findings = []
+    configs: dict[str, DeviceConfig] = {}
+    findings: list[Finding] = []
+    with bulk_build():
+        _read_each(network, directory, configs, findings)
+    return configs, findings
+
+
+def _read_each(
+    network: Network,
+    directory: Path,
+    configs: dict[str, DeviceConfig],
+    findings: list[Finding],
+) -> None:
+    """`read_running`'s loop: every node's files read and parsed into `configs`."""
     for node in network.nodes:
         path = directory / f"{node.name}.cfg"
         if not path.is_file():
@@ -81,7 +95,6 @@ def read_running(
         configs[node.name] = config
         if mismatch is not None:
             findings.append(mismatch)
-    return configs, findings
 
 
 def running_configs(network: Network, directory: Path) -> dict[str, DeviceConfig]:

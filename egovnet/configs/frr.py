@@ -8,7 +8,7 @@ internet zone's namespace, so `parse_nft` reads `nft list ruleset` into the same
 from __future__ import annotations
 
 import re
-from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+from ipaddress import IPv4Address, IPv4Network
 
 from egovnet.configs.lines import read_lines, unknown_top_level
 from egovnet.configs.model import (
@@ -22,8 +22,12 @@ from egovnet.configs.model import (
     PortMatch,
     StaticRoute,
     Where,
+    address_text,
     asplain,
     cisco_prefix_list,
+    interface_text,
+    ipv4_int,
+    network_text,
 )
 from egovnet.model import GLOBAL
 
@@ -45,7 +49,8 @@ def parse_frr(text: str, host: str, file: str) -> DeviceConfig:
         line = raw.strip()
         if not line or line.startswith("!"):
             return
-        where = Where(file, number, line)
+        # a line's `Where` is made only where it is kept: most lines (descriptions, BGP
+        # settings, prefix lists) need none, and half a million of them add up
         top = not raw.startswith(" ")
         if top:
             interface = bgp = None
@@ -60,7 +65,7 @@ def parse_frr(text: str, host: str, file: str) -> DeviceConfig:
                 words = line.split()
                 interface = config.interface(words[1])
                 interface.vrf = words[3] if len(words) > 3 and words[2] == "vrf" else GLOBAL
-                interface.where = where
+                interface.where = Where(file, number, line)
                 bgp = None
                 return
             if line.startswith("router bgp "):
@@ -72,10 +77,10 @@ def parse_frr(text: str, host: str, file: str) -> DeviceConfig:
                 bgp = None
                 return
         if line.startswith("ip route "):
-            _static(config, line, vrf_block or GLOBAL, where)
+            _static(config, line, vrf_block or GLOBAL, Where(file, number, line))
         elif interface is not None:
             if line.startswith("ip address "):
-                address = IPv4Interface(line.split()[2])
+                address = interface_text(line.split()[2])
                 if line.endswith(" secondary"):
                     interface.add_secondary(address)
                 else:
@@ -83,9 +88,9 @@ def parse_frr(text: str, host: str, file: str) -> DeviceConfig:
             elif line == "shutdown":
                 interface.shutdown = True
         elif bgp is not None:
-            _bgp_line(bgp, line, where)
+            _bgp_line(bgp, line, file, number)
         elif not cisco_prefix_list(config, line) and top:
-            unknown_top_level(config, line, where)
+            unknown_top_level(config, line, Where(file, number, line))
 
     read_lines(config, text, step)
     return config
@@ -95,7 +100,7 @@ def _static(config: DeviceConfig, line: str, vrf: str, where: Where) -> None:
     """`ip route P (NH [IFACE] | IFACE | blackhole | reject | Null0) [DISTANCE] [vrf X]
     [nexthop-vrf Y]` (vtysh's order; tag, label, table and onlink are ignored)."""
     words = line.split()
-    prefix = IPv4Network(words[2])
+    prefix = network_text(words[2])
     next_hop: IPv4Address | None = None
     interface: str | None = None
     preference: int | None = None
@@ -114,7 +119,7 @@ def _static(config: DeviceConfig, line: str, vrf: str, where: Where) -> None:
         if word.isdigit():
             preference = int(word)
         elif at == 0 and _is_address(word):
-            next_hop = IPv4Address(word)
+            next_hop = address_text(word)
         elif at <= 1 and word != "onlink":
             interface = word
         at += 1
@@ -123,24 +128,28 @@ def _static(config: DeviceConfig, line: str, vrf: str, where: Where) -> None:
 
 def _is_address(word: str) -> bool:
     try:
-        IPv4Address(word)
+        ipv4_int(word)
     except ValueError:
-        return False
+        try:
+            IPv4Address(word)
+        except ValueError:
+            return False
     return True
 
 
-def _bgp_line(bgp: BgpInstance, line: str, where: Where) -> None:
+def _bgp_line(bgp: BgpInstance, line: str, file: str, number: int) -> None:
     words = line.split()
     if words[0] == "network":
-        bgp.networks.append((IPv4Network(words[1]), where))
+        bgp.networks.append((network_text(words[1]), Where(file, number, line)))
     elif words[0] == "aggregate-address":
-        bgp.aggregates.append((IPv4Network(words[1]), "summary-only" in words, where))
+        summary = "summary-only" in words
+        bgp.aggregates.append((network_text(words[1]), summary, Where(file, number, line)))
     elif words[0] == "redistribute":
-        bgp.redistribute.append((words[1], where))
+        bgp.redistribute.append((words[1], Where(file, number, line)))
     elif match := _NEIGHBOR.match(line):
         address, kind, value, direction = match.groups()
         try:
-            neighbor = bgp.neighbor(IPv4Address(address))
+            neighbor = bgp.neighbor(address_text(address))
         except ValueError:
             return  # peer groups: not rendered by egovnet, not modelled
         if kind == "remote-as":
