@@ -30,6 +30,7 @@ from compliance.rules import (
     LIST_PLACEHOLDERS,
     PLACEHOLDER,
     Check,
+    PlatformRule,
     Rule,
     RuleSet,
     Status,
@@ -397,14 +398,15 @@ class _HostCheck:
         spec = rule.platforms.get(platform)
         if spec is None:
             return result("unverified", f"no checks for platform {platform}")
-        if spec.not_checkable is not None:
-            return result("not_applicable", f"not checkable on {platform}: {spec.not_checkable}")
+        checks, why_not = self._applicable(spec, platform)
+        if why_not:
+            return result("not_applicable", why_not)
         remediation = tuple(
             line for text in spec.remediation for line in self.facts.expand(text, escape=False)
         )
         if self.blocked is not None:
             return result("unverified", self.blocked, remediation=remediation)
-        outcomes = [self._run(check) for check in spec.checks]
+        outcomes = [self._run(check) for check in checks]
         status: Status = "pass"
         if any(o.status == "unverified" for o in outcomes):
             status = "unverified"
@@ -417,6 +419,19 @@ class _HostCheck:
             message = f"services.snmp.v2c.hosts allows SNMPv2c on {node.name}: {message}"
         lines = tuple(line for o in shown for line in o.lines)
         return result(status, message, lines, remediation)
+
+    def _applicable(self, spec: PlatformRule, platform: str) -> tuple[list[Check], str]:
+        """The platform's checks that read this host's evidence source, or why none does
+        (the platform cannot express the rule, or does not show it on this source)."""
+        source = self.evidence.source
+        if spec.not_checkable is not None:
+            return [], f"not checkable on {platform}: {spec.not_checkable}"
+        if spec.not_live is not None and source == "live":
+            return [], f"not shown live on {platform}: {spec.not_live}"
+        checks = [c for c in spec.checks if c.sources is None or source in c.sources]
+        if not checks:
+            return [], f"on {platform} read from other evidence than {source}"
+        return checks, ""
 
     def _v2c_allowed(self) -> bool:
         v2c = self.network.services.snmp.v2c

@@ -90,6 +90,9 @@ class Check(_Strict):
     name): per-node values (`mgmt_address`) compared, not compiled into a regex per node."""
     why: str = ""
     """What a failure of this check means, in the report's words."""
+    sources: list[Literal["intended", "running", "live"]] | None = None
+    """The evidence sources this check reads (None: all). `[live]` for what only a running
+    device shows (its listening sockets); the check is skipped on other evidence."""
 
     @model_validator(mode="after")
     def _one_kind(self) -> Check:
@@ -139,6 +142,10 @@ class PlatformRule(_Strict):
     checks: list[Check] = Field(default_factory=list)
     remediation: list[str] = Field(default_factory=list)
     not_checkable: str | None = None
+    not_live: str | None = None
+    """Why the platform does not show this on a live device (FRR keeps its banner but
+    prints it in no running-config): then live evidence makes it `not_applicable` with this
+    reason, and it is judged on rendered and recorded configs only."""
 
     @model_validator(mode="after")
     def _checks_or_reason(self) -> PlatformRule:

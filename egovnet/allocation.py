@@ -85,6 +85,8 @@ def plan_layout(spec: NetworkSpec) -> Layout:
 
 
 def _pool_field(pool_key: str) -> str:
+    if pool_key == "service_zone":
+        return "service_zone.pool"
     if pool_key.startswith("zone:"):
         return f"zones.{pool_key[5:]}.pool"
     return f"address_plan.{pool_key}"
@@ -97,6 +99,8 @@ def check_pools(loader: LoadContext, spec: NetworkSpec, layout: Layout, top_leve
     doc = loader.docs[NETWORK]
     named = [(key, pool.network) for key, pool in layout.pools.items()]
     named.append(("management", spec.address_plan.management))
+    if spec.service_zone is not None:
+        named.append(("service_zone", spec.service_zone.pool))
     for i, (key, net) in enumerate(named):
         field_name = _pool_field(key)
         path = tuple(field_name.split("."))

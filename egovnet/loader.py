@@ -43,6 +43,7 @@ from egovnet.schema import (
     NetworkSpec,
 )
 from egovnet.secrets import SECRET_KEY, find_plaintext_secrets
+from egovnet.service_zone import build_service_zone, check_service_zone
 from egovnet.tree_checks import check_tree
 from egovnet.yamlio import line_of, load_yaml_file
 
@@ -311,6 +312,7 @@ def _load_network(directory: Path) -> Network:
     nodes, links = allocate(loader, drafts, spec, layout)
     check_policy(loader, spec, nodes)
     check_services(loader, spec, nodes)
+    check_service_zone(loader, spec, nodes)
     loader.problems.raise_if_any()
     zones = tuple(
         Zone(
@@ -325,6 +327,7 @@ def _load_network(directory: Path) -> Network:
         for name, z in spec.zones.items()
     )
     plan = spec.address_plan
+    policy = build_policy(spec, nodes)
     return Network.model_construct(
         name=spec.name,
         source=str(loader.directory),
@@ -338,5 +341,6 @@ def _load_network(directory: Path) -> Network:
         management_station=management_station(plan.management),
         routing=spec.routing,
         services=spec.services,
-        policy=build_policy(spec, nodes),
+        policy=policy,
+        service_zone=build_service_zone(spec, nodes, policy.exits),
     )

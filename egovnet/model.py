@@ -185,6 +185,86 @@ class Policy(_Frozen):
     """Ports and bounds of the live isolation probes."""
 
 
+class ServicePort(_Frozen):
+    """A port the granted zones may reach on the service hosts (`udp/53`).
+
+    >>> str(ServicePort(protocol="udp", port=53))
+    'udp/53'
+    """
+
+    protocol: Literal["tcp", "udp"]
+    port: int
+
+    def __str__(self) -> str:
+        return f"{self.protocol}/{self.port}"
+
+
+class ServiceHost(_Frozen):
+    """A service host at a node: its own subnet of the service pool on a VLAN of the node,
+    the node's address on it (`gateway`) and the host's (`address`, the one after).
+
+    Example: ``ServiceHost(name="dns1", node="hebei-core-1", roles=("authoritative",
+    "resolver"), slot=0, prefix=IPv4Network("10.112.0.0/29"),
+    gateway=IPv4Interface("10.112.0.1/29"), address=IPv4Interface("10.112.0.2/29"),
+    vlan=3900)``
+    """
+
+    name: str
+    node: str
+    roles: tuple[str, ...]
+    slot: int
+    prefix: IPv4Network
+    gateway: IPv4Interface
+    address: IPv4Interface
+    vlan: int
+    description: str | None = None
+
+
+class ServiceZone(_Frozen):
+    """The shared service zone (`service_zone:` in network.yaml), a routing instance at the
+    nodes of its hosts that every granted zone reaches on the service ports only.
+
+    Hub and spoke: a granted zone imports the service prefixes and nothing else; the
+    service zone imports the granted zones' routes so it can answer them, and never passes
+    one zone's routes on to another (docs/services.md).
+    """
+
+    name: str
+    description: str
+    domain: str
+    pool: IPv4Network
+    ports: tuple[ServicePort, ...]
+    access: tuple[str, ...]
+    """Zones granted, in the order of `zones:` (default: every zone)."""
+    hosts: tuple[ServiceHost, ...]
+    forwarders: tuple[IPv4Address, ...] = ()
+    """Where resolvers send the public zones' internet questions: at each unified exit, the
+    host of its first department in its internet zone (its DMZ), which runs the exit's
+    forwarder. Private zones never use them."""
+
+    @property
+    def nodes(self) -> tuple[str, ...]:
+        """Nodes holding at least one service host, in host order, each once."""
+        return tuple(dict.fromkeys(host.node for host in self.hosts))
+
+    @property
+    def prefixes(self) -> tuple[IPv4Network, ...]:
+        """The service hosts' subnets: all that a granted zone may learn of the zone."""
+        return tuple(host.prefix for host in self.hosts)
+
+    def hosts_at(self, node: str) -> tuple[ServiceHost, ...]:
+        """The service hosts attached to `node`."""
+        return tuple(host for host in self.hosts if host.node == node)
+
+    def with_role(self, role: str) -> tuple[ServiceHost, ...]:
+        """The service hosts that have `role`."""
+        return tuple(host for host in self.hosts if role in host.roles)
+
+    def fqdn(self, host: ServiceHost) -> str:
+        """`dns1.hebei.egov`: a service host's name in the extranet's DNS zone."""
+        return f"{host.name}.{self.domain}"
+
+
 @dataclass(frozen=True, slots=True)
 class BgpSession:
     """One BGP session a node must have: one per link and routing instance on the link.
@@ -242,6 +322,8 @@ class Network(_Frozen):
     """Site-wide services (NTP, syslog, AAA, SNMP users and v2c hosts, SSH, banner); secrets
     only as `SecretRef`s."""
     policy: Policy
+    service_zone: ServiceZone | None = None
+    """The shared service zone (DNS); None when network.yaml has no `service_zone:`."""
 
     @cached_property
     def _by_name(self) -> dict[str, Node]:

@@ -292,6 +292,66 @@ class LabSpec(_Strict):
     name: Annotated[str, Field(pattern=LAB_NAME)] = DEFAULT_LAB
 
 
+ServiceRole = Literal["authoritative", "secondary", "resolver"]
+"""What a service host does: `authoritative` is the primary of the extranet's DNS zone,
+`secondary` copies it by zone transfer from the primary, `resolver` answers departments."""
+
+SERVICE_PORT = re.compile(r"^(tcp|udp)/([0-9]{1,5})$")
+DOMAIN_NAME = r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$"
+
+
+def _service_port(text: str) -> str:
+    """`udp/53`, `tcp/53`: protocol and port, as filters spell a service."""
+    match = SERVICE_PORT.fullmatch(text)
+    if match is None or not 1 <= int(match.group(2)) <= 65535:
+        raise ValueError(f"bad port '{text}': write PROTOCOL/PORT, e.g. udp/53 or tcp/53")
+    return text
+
+
+ServicePortText = Annotated[str, AfterValidator(_service_port)]
+
+
+class ServiceHostSpec(_Strict):
+    """A service host (a DNS server, later the data-exchange platform or a CA) at a node."""
+
+    node: Annotated[str, Field(pattern=HOST_NAME.pattern)]
+    roles: list[ServiceRole] = Field(min_length=1)
+    slot: Annotated[int, Field(ge=0)] | None = None
+    """The host's subnet in the service pool; unset: the lowest free one in file order."""
+    description: str | None = None
+
+
+class ServiceZoneSpec(_Strict):
+    """`service_zone:` in network.yaml: the shared services every granted zone reaches.
+
+    Hub and spoke: the service zone is a routing instance at the nodes of its hosts; each
+    granted zone imports only the service prefixes and the service zone imports the granted
+    zones' routes, so no zone learns another's through it (docs/services.md).
+    """
+
+    name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9]{0,11}$")] = "services"
+    description: str = "共享服务区 (DNS)"
+    pool: IPv4Network
+    domain: Annotated[str, Field(pattern=DOMAIN_NAME, max_length=200)]
+    """The extranet's DNS domain (`hebei.egov`): lower-case labels, at least two."""
+    ports: list[ServicePortText] = Field(default_factory=lambda: ["udp/53", "tcp/53"])
+    access: list[str] | None = None
+    """Zones granted; unset: every zone."""
+    host_prefixlen: Annotated[int, Field(ge=24, le=30)] = 29
+    vlan_base: Annotated[int, Field(ge=2, le=4094)] = 3900
+    hosts: dict[str, ServiceHostSpec] = Field(min_length=1)
+
+    @field_validator("hosts")
+    @classmethod
+    def _host_names(cls, hosts: dict[str, ServiceHostSpec]) -> dict[str, ServiceHostSpec]:
+        for name in hosts:
+            if not HOST_NAME.match(name):
+                raise ValueError(
+                    f"invalid service host name '{name}': use lower-case letters, digits and '-'"
+                )
+        return hosts
+
+
 class NetworkSpec(_Strict):
     """`network.yaml`: everything about the network that is not a host."""
 
@@ -301,6 +361,7 @@ class NetworkSpec(_Strict):
     routing: RoutingSpec = Field(default_factory=RoutingSpec)
     services: ServicesSpec
     isolation: IsolationSpec = Field(default_factory=IsolationSpec)
+    service_zone: ServiceZoneSpec | None = None
     lab: LabSpec = Field(default_factory=LabSpec)
 
     @field_validator("zones")

@@ -1,10 +1,11 @@
 """Grafana dashboards as code, generated from the inventory with grafana-foundation-sdk.
 
-Four dashboards: the province overview (devices up, by city and county, one row per city
-with its devices), device detail, interface detail, and the alert list. Variables list the
-inventory's hosts, so a new county appears in the pickers with no dashboard edit. Every
-query is PromQL on the exporter's `egov_` series and the rules' recorded series; Grafana
-cannot run here, so a lab test runs each panel's query against the real Prometheus.
+Four dashboards: the province overview (devices up, by city and county, the rules the last
+compliance check found failing, one row per city with its devices), device detail,
+interface detail, and the alert list. Variables list the inventory's hosts, so a new county
+appears in the pickers with no dashboard edit. Every query is PromQL on the exporter's
+`egov_` series and the rules' recorded series; Grafana cannot run here, so a lab test runs
+each panel's query against the real Prometheus.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from exporters.noc import NOC_URL
 
 DATASOURCE = models.DataSourceRef(type_val="prometheus", uid="${datasource}")
 SNMP = 'job="egov_snmp"'
+COMPLIANCE_FAILING = "count by (tier, level, rule) (egov_compliance_failures)"
+"""The last compliance check's failures (exporters/compliance.py), hosts per rule."""
 
 
 def _query(expr: str, legend: str = "") -> gprom.Dataquery:
@@ -110,6 +113,13 @@ def province_overview(network: Network) -> gdash.Dashboard:
         _table("Devices up by city and tier", f"sum by (city, tier) (egov_snmp_up{{{SNMP}}})")
     )
     board.with_panel(
+        # `or on() vector(0)`: one row of 0 when the last check found nothing (or none ran)
+        _table(
+            "Graded protection: hosts failing each rule, by tier and level",
+            f"{COMPLIANCE_FAILING} or on() vector(0)",
+        )
+    )
+    board.with_panel(
         _series(
             "Uplink utilisation, highest per city",
             'max by (city) (egov:if_utilisation:ratio5m{role="uplink"})',
@@ -117,6 +127,22 @@ def province_overview(network: Network) -> gdash.Dashboard:
             "percentunit",
         )
     )
+    if network.service_zone is not None:  # DNS of the service zone (interconnect check)
+        board.with_panel(_series("DNS: resolver up per zone", "egov_dns_up", "{{server}} {{zone}}"))
+        board.with_panel(
+            _series(
+                "DNS: slowest answer per resolver and zone",
+                "max by (server, zone) (egov_dns_query_seconds)",
+                "{{server}} {{zone}}",
+                "s",
+            )
+        )
+        board.with_panel(
+            _stat(
+                "DNS: wrong answers",
+                "count(egov_dns_answer_correct == 0) or vector(0)",
+            )
+        )
     for city in (node for node in network.nodes if node.tier == "city"):
         board.with_row(gdash.Row(f"{city.city} ({city.name})"))
         board.with_panel(

@@ -291,6 +291,34 @@ def alert_rules(timing: Timing) -> dict[str, Any]:
             "{{ $labels.source }} to {{ $labels.destination }}.",
         ),
         _alert(
+            "EgovDnsDown",
+            "egov_dns_up == 0",
+            timing.unreachable,
+            "critical",
+            "Resolver {{ $labels.server }} does not answer zone {{ $labels.zone }}",
+            "No DNS probe of zone {{ $labels.zone }} got an answer from {{ $labels.server }} "
+            f"for {timing.unreachable}: its departments cannot resolve the extranet's names.",
+        ),
+        _alert(
+            "EgovDnsWrongAnswer",
+            "egov_dns_answer_correct == 0 unless on (server, zone) (egov_dns_up == 0)",
+            timing.unreachable,
+            "critical",
+            "{{ $labels.server }} answers {{ $labels.qname }} wrongly for zone {{ $labels.zone }}",
+            "{{ $labels.src }} asked {{ $labels.server }} for {{ $labels.qname }} "
+            "({{ $labels.kind }}) and did not get the right answer: a wrong record, or a "
+            "resolver that reaches the internet for a zone that must not.",
+        ),
+        _alert(
+            "EgovDnsSlow",
+            "egov_dns_query_seconds > 0.5",
+            timing.resources,
+            "warning",
+            "{{ $labels.server }} is slow for zone {{ $labels.zone }}",
+            "Answers of {{ $labels.server }} to {{ $labels.src }} took over 0.5 s "
+            f"for {timing.resources}.",
+        ),
+        _alert(
             "EgovExporterScrapeFailing",
             'up{job=~"egov_snmp(_[0-9]+)?|egov_exporter"} == 0',
             timing.unreachable,
@@ -298,6 +326,26 @@ def alert_rules(timing: Timing) -> dict[str, Any]:
             "Prometheus cannot scrape the SNMP exporter",
             "Scrapes of {{ $labels.instance }} (job {{ $labels.job }}) fail: the exporter "
             "is down or overloaded, and every device behind it is blind.",
+        ),
+        _alert(
+            "EgovComplianceFailing",
+            "egov_compliance_failures > 0",
+            "0s",
+            "warning",
+            "{{ $labels.host }} fails graded-protection rule {{ $labels.rule }}",
+            "The last compliance check found {{ $labels.host }} (tier {{ $labels.tier }}, "
+            "level {{ $labels.level }}) failing or unverifiable on {{ $labels.rule }}: "
+            "`egovnet compliance check --source live --limit {{ $labels.host }}` shows the "
+            "evidence, `egovnet compliance enforce` repairs it.",
+        ),
+        _alert(
+            "EgovComplianceStateUnreadable",
+            "egov_compliance_state_ok == 0",
+            timing.unreachable,
+            "warning",
+            "The last compliance check cannot be read",
+            "The exporter at {{ $labels.instance }} cannot read its compliance state file: "
+            "no compliance failure is shown, whatever the network's state.",
         ),
     ]
     return {

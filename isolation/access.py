@@ -61,3 +61,7 @@ class LabNames:
     """An address on the internet host that public departments must reach."""
     data_interface: str = "eth1"
     """A host's one interface toward its router."""
+    internet_name: str = "www.internet.test"
+    """A name the simulated internet's DNS server answers with `internet_server`."""
+    named_conf: str = "/etc/bind/named.conf"
+    """Where a lab DNS host's named reads its config."""

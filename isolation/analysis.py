@@ -28,8 +28,10 @@ from egovnet.configs.model import (
     Where,
 )
 from egovnet.model import GLOBAL, Network
+from egovnet.render.services import SERVICE_LINKS
 from isolation.findings import Finding
 from isolation.routing import DISCARD, EXTERNAL, Instance, Route, RoutingState, compute
+from isolation.services import service_findings
 
 SOURCE = "config"
 SHOWN = 5
@@ -49,12 +51,15 @@ class Uplink:
 
 
 def internal_pools(network: Network) -> list[IPv4Network]:
-    """The extranet's own address space: zone pools, loopbacks, links, management."""
+    """The extranet's own address space: zone pools, loopbacks, links, management, and the
+    service zone's pool and (FRR in the lab) its service links' link-local /31s."""
+    service = [network.service_zone.pool, SERVICE_LINKS] if network.service_zone else []
     return [
         *(z.pool for z in network.zones),
         network.loopback_pool,
         network.link_pool,
         network.management_subnet,
+        *service,
     ]
 
 
@@ -126,6 +131,7 @@ class Audit:
             *self.nat(),
             *self.management_routes(),
             *self.zones_apart(),
+            *service_findings(self.network, self.configs),
         ]
         return sorted(set(findings))
 

@@ -27,6 +27,15 @@ RULES: dict[str, str] = {
     "unknown": "every line on a node's configuration is understood: what is not read or not "
     "modelled could change reachability, so the audit cannot call it clean",
     "platform-mismatch": "a configuration's text is written for the platform the inventory says",
+    "dns-private-no-internet": "a resolver answers a zone without internet from the extranet "
+    "only: no recursion to the internet, no forwarder outside the service zone; an internet "
+    "name is refused at once",
+    "dns-public-via-exit": "a zone with internet resolves internet names only through the "
+    "unified exit's forwarders",
+    "dns-answers": "every department gets the right answer for the extranet's service names",
+    "service-ports-only": "a zone reaches the service hosts on the service ports only",
+    "service-no-transit": "no zone reaches another zone through the service zone: the service "
+    "zone holds routes to the granted zones' pools and the service hosts only",
 }
 """Rule id -> the rule in words (what `--json` and the table call `rule` and `means`)."""
 

@@ -11,9 +11,15 @@ What must reach what:
 What must not: a department of a zone without internet to the internet server, a
 department to the other zone's department on its own node, the internet to departments.
 
+DNS (`isolation.resolvers`, with a service zone): from one department of every granted zone
+at every node, each resolver answers the service names right, an internet name through the
+exit for zones with internet, and refuses it at once for zones without (kinds `dns`,
+`dns-internet`, `dns-refused`; `reachable` is "answered right").
+
 Results serialise as they are for `--json`, and as Prometheus text (`metrics_text`) for
 the monitoring stack: `egov_interconnect_reachable`, `_loss_ratio`, `_rtt_seconds`, and
-`egov_isolation_violations` (must-not pairs that answered, by rule).
+`egov_isolation_violations` (must-not pairs that answered, by rule), and `egov_dns_up`,
+`egov_dns_query_seconds`, `egov_dns_answer_correct` for the DNS probes.
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ from isolation.probes import (
     listeners,
     run_flows,
 )
+from isolation.resolvers import dns_flows, judge
 
 COUNT = 3
 """Probes per pair: enough for a loss ratio, few enough for a province in a minute."""
@@ -61,6 +68,11 @@ class PairResult:
     reachable: bool
     loss: float | None
     rtt_ms: float | None
+    qname: str | None = None
+    """DNS probes (kinds `dns`, `dns-internet`, `dns-refused`): the name asked of `dst`,
+    a resolver; `reachable` then says whether the answer was the right one."""
+    answer: str | None = None
+    """DNS probes: what came back (`NOERROR 10.112.0.2`, `REFUSED`, `no answer (timeout)`)."""
 
     @property
     def ok(self) -> bool:
@@ -212,6 +224,22 @@ def matrix(network: Network, names: LabNames, port: str | None = None) -> list[F
 
 def _pair(network: Network, result: Result) -> PairResult:
     flow = result.flow
+    if "dns" in flow.protocols:
+        judged = judge(result)
+        return PairResult(
+            flow.src,
+            flow.router,
+            flow.target,
+            flow.kind,
+            flow.zone,
+            _group(network.node(flow.router)),
+            True,
+            judged.correct,
+            None,
+            judged.rtt_ms,
+            qname=judged.qname,
+            answer=judged.summary(),
+        )
     first = next(iter(result.answers.values()), {})
     counted = next((a for a in result.answers.values() if a.get("loss") is not None), first)
     return PairResult(
@@ -231,7 +259,8 @@ def _pair(network: Network, result: Result) -> PairResult:
 def check(
     network: Network, lab: LabAccess, names: LabNames, timeout: float | None = None
 ) -> list[PairResult]:
-    """Run the matrix in the lab; listeners and the internet host's routes only meanwhile."""
+    """Run the matrix in the lab, and the DNS probes (`isolation.resolvers`) beside it; listeners
+    and the internet host's routes only meanwhile."""
     flows = matrix(network, names)
     probes = network.policy.probes
     hosts = sorted({(f.target, f.dst) for f in flows if "tcp" in f.protocols})
@@ -243,7 +272,9 @@ def check(
         listeners(lab, reachable_hosts, probes.tcp_port, probes.udp_port),
         attacker_routes(lab, names.internet_host(exit_host), uplink.address.ip, network),
     ):
-        results = run_flows(lab, flows, timeout or probes.timeout, trace=False)
+        results = run_flows(
+            lab, [*flows, *dns_flows(network, names)], timeout or probes.timeout, trace=False
+        )
     return [_pair(network, r) for r in results]
 
 
@@ -272,7 +303,30 @@ def metrics_text(network: Network, pairs: Sequence[PairResult]) -> str:
     violations = Gauge(
         "egov_isolation_violations", "Must-not pairs that answered", ["rule"], registry=registry
     )
+    dns_labels = ["server", "zone", "src", "qname", "kind"]
+    dns_up = Gauge(
+        "egov_dns_up", "1 if the resolver answered the zone's probes", ["server", "zone"],
+        registry=registry,
+    )  # fmt: skip
+    dns_seconds = Gauge(
+        "egov_dns_query_seconds", "Time to the resolver's answer", dns_labels, registry=registry
+    )
+    dns_correct = Gauge(
+        "egov_dns_answer_correct",
+        "1 if the answer was the right one (the address, or a refusal at once)",
+        dns_labels,
+        registry=registry,
+    )
+    answered: dict[tuple[str, str], bool] = {}
     for pair in pairs:
+        if pair.qname is not None:
+            values = [pair.dst, pair.zone, pair.src, pair.qname, pair.kind]
+            dns_correct.labels(*values).set(1 if pair.reachable else 0)
+            if pair.rtt_ms is not None:
+                dns_seconds.labels(*values).set(pair.rtt_ms / 1000)
+            key = (pair.dst, pair.zone)
+            answered[key] = answered.get(key, False) or pair.rtt_ms is not None
+            continue
         node = network.node(pair.node)
         values = [
             node.name,
@@ -291,6 +345,8 @@ def metrics_text(network: Network, pairs: Sequence[PairResult]) -> str:
             loss.labels(*values).set(pair.loss)
         if pair.rtt_ms is not None:
             rtt.labels(*values).set(pair.rtt_ms / 1000)
+    for (server, zone), up in sorted(answered.items()):
+        dns_up.labels(server, zone).set(1 if up else 0)
     broken = [p for p in pairs if not p.expected and p.reachable]
     violations.labels("interconnect-must-not").set(len(broken))
     return generate_latest(registry).decode()

@@ -20,6 +20,7 @@ from ipaddress import IPv4Address
 from egovnet import platforms
 from egovnet.configs.frr import parse_nft
 from egovnet.configs.model import DeviceConfig
+from egovnet.configs.named import NamedConfig, parse_named
 from egovnet.configs.text import clean
 from egovnet.model import Network, Node
 from isolation.access import LabAccess, LabNames
@@ -36,6 +37,13 @@ from isolation.probes import (
     run_flows,
     source_routes,
 )
+from isolation.resolvers import (
+    config_findings,
+    dns_flows,
+    dns_probe_findings,
+    judge,
+    service_host_node,
+)
 from isolation.sources import intended_configs, parse_running
 from isolation.tables import read_tables, table_findings
 
@@ -51,6 +59,7 @@ def running_lab_configs(
     it plainly is not the inventory's). Returns the configs, why each host that gave none
     gave none, and the findings of reading them."""
     exits = set(network.policy.exits)
+    service_nodes = set(network.service_zone.nodes) if network.service_zone else set()
 
     def one(node: Node) -> tuple[str, DeviceConfig | str, Finding | None]:
         host = node.name
@@ -65,6 +74,10 @@ def running_lab_configs(
         if host in exits:
             ruleset = lab.run(host, ["nft", "list", "ruleset"], zone=node.internet_zone)
             parse_nft(ruleset.stdout, config, f"{host}:nft list ruleset")
+        elif host in service_nodes and network.service_zone is not None:
+            zone = network.service_zone.name  # the service zone's filter (FRR in the lab)
+            ruleset = lab.run(host, ["nft", "list", "ruleset"], zone=zone)
+            parse_nft(ruleset.stdout, config, f"{host}:nft list ruleset ({zone})")
         return host, config, mismatch
 
     configs: dict[str, DeviceConfig] = {}
@@ -385,4 +398,60 @@ def live_audit(
     routes = source_routes(lab, flows)
     findings += probe_findings(network, names, results, routes)
     stages["probes"] = time.perf_counter() - started
+    if network.service_zone is not None:
+        started = time.perf_counter()
+        findings += dns_live_findings(network, lab, names)
+        stages["dns and services"] = time.perf_counter() - started
     return sorted(set(findings))
+
+
+def dns_live_findings(network: Network, lab: LabAccess, names: LabNames) -> list[Finding]:
+    """The service zone live: each resolver's running named.conf through the DNS leak rules
+    (`isolation.resolvers`), the DNS probes from one host of every granted zone at every node, and
+    from the same hosts a probe of each service host on the probe ports (TCP and UDP), which
+    are no service ports: an answer is `service-ports-only` broken."""
+    service = network.service_zone
+    assert service is not None  # noqa: S101 - asked only with a service zone
+    configs: dict[str, NamedConfig | None] = {}
+    for resolver in service.with_role("resolver"):
+        node = service_host_node(names, resolver.node, resolver.name)
+        done = lab.run(node, ["cat", names.named_conf]) if node in lab.nodes() else None
+        where = f"{node}:{names.named_conf}"
+        ok = done is not None and done.returncode == 0
+        configs[resolver.name] = parse_named(done.stdout, where) if done and ok else None
+    findings = config_findings(network, configs, "config")
+    dns = dns_flows(network, names)
+    probes = network.policy.probes
+    # (lab node, the router whose filter guards it, address) of every service host
+    hosts = [
+        (service_host_node(names, h.node, h.name), h.node, h.address.ip) for h in service.hosts
+    ]
+    by_node = {service_host_node(names, h.node, h.name): h.name for h in service.hosts}
+    sources = sorted({(f.src, f.router, f.zone) for f in dns})
+    ports = [
+        Flow(src, router, zone, address, node, service.name, False, ("tcp", "udp"),
+             tcp_port=probes.tcp_port, udp_port=probes.udp_port, kind=at)
+        for src, router, zone in sources
+        for node, at, address in hosts
+    ]  # fmt: skip
+    running = [(node, address) for node, _name, address in hosts if node in lab.nodes()]
+    with listeners(lab, running, probes.tcp_port, probes.udp_port):
+        results = run_flows(lab, [*dns, *ports], probes.timeout, trace=False)
+    answers = [judge(r) for r in results if "dns" in r.flow.protocols]
+    findings += dns_probe_findings(answers, by_node)
+    for result in results:
+        if "dns" in result.flow.protocols or not result.ok():
+            continue
+        flow = result.flow
+        opened = [p for p in ("tcp", "udp") if result.ok(p)]
+        findings.append(
+            Finding(
+                "service-ports-only",
+                flow.kind,
+                flow.zone,
+                f"{flow.src} -> {flow.target} ({flow.dst}) {'/'.join(opened)}",
+                f"answered: {_evidence(result)}",
+                SOURCE,
+            )
+        )
+    return sorted(findings)

@@ -1,4 +1,4 @@
-"""The probe agent: run by the live audit inside lab hosts with the standard library only.
+"""The probe agent: run by the live audit inside lab hosts, standard library (and dnspython).
 
 * ``serve NAME TCP UDP ADDRESS``: answer every TCP connection and UDP datagram with
   ``NAME SEEN-SOURCE`` (so a probe proves which host it reached, and the internet host shows
@@ -7,9 +7,15 @@
   "tcp_port", "udp_port", "count", "trace"}``) concurrently; print one JSON list of results
   (``{"answers": {proto: ...}, "hops": [...]}``), in the same order. A trace is a UDP
   traceroute read from the socket's error queue (IP_RECVERR, as tracepath does): no raw
-  socket, no traceroute package.
+  socket, no traceroute package. Protocol ``dns`` asks the server at ``dst`` for the A
+  records of ``qname`` (UDP; TCP with ``"over_tcp": true``; dnspython, one try):
+  ``{"ok": an answer came, "rcode": "NOERROR", "addresses": [...], "rtt_ms": ...}``; no
+  answer in time is ``{"ok": false, "error": "Timeout"}``: a refusal is told apart from
+  silence.
 
-Kept free of egovnet imports: it runs in namespaces, started with the same interpreter.
+Kept free of egovnet imports: it runs in namespaces, started with the same interpreter. Its
+folder is first on sys.path, so no module of `isolation/` may be named like a package the
+agent imports (`dns`: dnspython).
 """
 
 from __future__ import annotations
@@ -117,6 +123,38 @@ def _udp(dst: str, port: int, timeout: float) -> dict[str, Any]:
     }
 
 
+def _dns(dst: str, qname: str, timeout: float, over_tcp: bool = False) -> dict[str, Any]:
+    """One A query of `qname` to the server `dst` (UDP, or TCP with `over_tcp`), no retries:
+    a refusal or an NXDOMAIN is an answer (ok, with its rcode); silence is a timeout."""
+    import dns.exception  # noqa: PLC0415 - only the DNS probes need dnspython
+    import dns.message  # noqa: PLC0415
+    import dns.query  # noqa: PLC0415
+    import dns.rcode  # noqa: PLC0415
+    import dns.rdatatype  # noqa: PLC0415
+
+    query = dns.message.make_query(qname, dns.rdatatype.A)
+    started = time.monotonic()
+    try:
+        ask = dns.query.tcp if over_tcp else dns.query.udp
+        response = ask(query, dst, timeout=timeout)
+    except dns.exception.Timeout:
+        return {"ok": False, "error": "Timeout"}
+    except (OSError, dns.exception.DNSException) as exc:
+        return {"ok": False, "error": type(exc).__name__}
+    addresses = sorted(
+        item.address
+        for rrset in response.answer
+        if rrset.rdtype == dns.rdatatype.A
+        for item in rrset
+    )
+    return {
+        "ok": True,
+        "rcode": dns.rcode.to_text(response.rcode()),
+        "addresses": addresses,
+        "rtt_ms": 1000 * (time.monotonic() - started),
+    }
+
+
 def _reach(
     dst: str, source: str | None, device: str | None, count: int, timeout: float
 ) -> dict[str, Any]:
@@ -212,6 +250,10 @@ def probe(spec: dict[str, Any], timeout: float) -> dict[str, Any]:
             )
         elif proto == "tcp":
             answers[proto] = _tcp(spec["dst"], int(spec["tcp_port"]), timeout)
+        elif proto == "dns":
+            answers[proto] = _dns(
+                spec["dst"], str(spec["qname"]), timeout, bool(spec.get("over_tcp"))
+            )
         else:
             answers[proto] = _udp(spec["dst"], int(spec["udp_port"]), timeout)
     hops: list[str | None] = []

@@ -51,6 +51,10 @@ class Flow:
     """Interface to leave through (`reach`: one uplink)."""
     kind: str = ""
     """The pair's kind in the interconnect matrix (node, city, core, ...)."""
+    qname: str | None = None
+    """`dns`: the name asked of the server at `dst`."""
+    expect: tuple[str, ...] = ()
+    """`dns`: the addresses the answer must hold."""
 
     @property
     def label(self) -> str:
@@ -122,7 +126,8 @@ def run_flows(lab: LabAccess, flows: Sequence[Flow], timeout: float, trace: bool
                 "count": flow.count,
                 "source": str(flow.source) if flow.source else None,
                 "device": flow.device,
-                "trace": trace,
+                "qname": flow.qname,
+                "trace": trace and "dns" not in flow.protocols,
             }
             for flow in by_source[src]
         ]

@@ -219,6 +219,12 @@ def _sessions(state: RoutingState, configs: Mapping[str, DeviceConfig]) -> list[
                         far_bgp.neighbors[mine].import_list,
                     )
                 )
+    # route leaking between a device's own instances by route target, through the
+    # instances' export and import policies (the service zone's hub and spoke): to the
+    # propagation, one more hop
+    for host, config in configs.items():
+        for source, target, export_list, import_list in config.leaks():
+            sessions.append(_Session((host, source), (host, target), export_list, import_list))
     return sessions
 
 

@@ -11,9 +11,11 @@ from pathlib import Path
 from egovnet import platforms
 from egovnet.configs.frr import parse_nft
 from egovnet.configs.model import DeviceConfig
+from egovnet.configs.named import NamedConfig, parse_named
 from egovnet.configs.parse import detect, parse_for
 from egovnet.configs.text import read_config_text
 from egovnet.model import Network, Node
+from egovnet.render.dns import render_dns
 from egovnet.render.engine import render_network
 from egovnet.render.packet_filter import split
 from egovnet.secrets import SharedSecrets
@@ -85,3 +87,16 @@ def read_running(
 def running_configs(network: Network, directory: Path) -> dict[str, DeviceConfig]:
     """The configs of `read_running`, without the findings of reading them."""
     return read_running(network, directory)[0]
+
+
+def intended_named(network: Network) -> dict[str, NamedConfig | None]:
+    """Every service host's rendered named.conf (`egovnet dns render`), parsed, by host."""
+    if network.service_zone is None:
+        return {}
+    rendered = render_dns(network, 1)
+    return {
+        host.name: parse_named(rendered[host.name]["named.conf"], f"{host.name}/named.conf")
+        if host.name in rendered
+        else None
+        for host in network.service_zone.hosts
+    }

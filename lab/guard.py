@@ -66,6 +66,8 @@ def lab_prefixes(network: Network) -> list[IPv4Network]:
         IPv4Network((int(node.internet.next_hop), 31)) for node in network.nodes if node.internet
     ]
     departments = [dept.prefix for node in network.nodes for dept in node.departments]
+    if network.service_zone is not None:  # the service hosts' subnets, like departments'
+        departments += list(network.service_zone.prefixes)
     # departments and hand-written addresses may sit outside the roots' blocks: add them
     internet.append(SIMULATED_INTERNET)
     return list(collapse_addresses([*blocks, *links, *internet, *departments]))

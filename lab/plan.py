@@ -35,6 +35,9 @@ class LabNode:
     config: Path | None
     exec: tuple[str, ...]
     labels: dict[str, str] = field(default_factory=dict)
+    mounts: tuple[tuple[Path, str], ...] = ()
+    """A host's binds (source folder, target inside the node), e.g. a DNS host's named
+    files: bound before its exec commands run. A router's FRR binds are the config above."""
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,20 @@ def _config(entry: dict[str, Any], base: Path) -> Path | None:
         if target == "/etc/frr/frr.conf":
             return (base / source).resolve()
     return None
+
+
+def _mounts(entry: dict[str, Any], base: Path, where: str) -> tuple[tuple[Path, str], ...]:
+    """A host node's binds as (source, target); TopologyError for one that cannot be bound."""
+    found = []
+    for bind in entry.get("binds") or []:
+        source, _, target = str(bind).partition(":")
+        target = target.split(":", 1)[0]  # containerlab's ":ro" and the like
+        resolved = (base / source).resolve()
+        if not target.startswith("/") or not resolved.exists():
+            msg = f"{where}: bind {bind!r}: {resolved} missing or target not absolute"
+            raise TopologyError(msg)
+        found.append((resolved, target))
+    return tuple(found)
 
 
 def read_plan(path: Path) -> LabPlan:
@@ -120,6 +137,7 @@ def read_plan(path: Path) -> LabPlan:
             config=_config(entry, path.parent),
             exec=tuple(str(c) for c in entry.get("exec") or ()),
             labels=labels,
+            mounts=() if role == "router" else _mounts(entry, path.parent, where),
         )
     links: list[LabLink] = []
     used: dict[tuple[str, str], int] = {}

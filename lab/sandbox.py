@@ -47,6 +47,8 @@ def pools_of(document: dict[str, Any]) -> dict[str, IPv4Network]:
     pools = {key: IPv4Network(plan[key]) for key in ("loopbacks", "links", "management")}
     for name, zone in document["zones"].items():
         pools[f"zones.{name}.pool"] = IPv4Network(zone["pool"])
+    if document.get("service_zone"):
+        pools["service_zone.pool"] = IPv4Network(document["service_zone"]["pool"])
     return pools
 
 

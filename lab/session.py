@@ -107,6 +107,7 @@ def up(
     if not bare:
         progress("convergence", 0, 1)
         converged = runner.wait_converged(plan, timeout)
+        runner.restart_named(plan)  # secondaries transfer their zones now routing is up
         progress("convergence", 1, 1)
     rows = runner.status(plan)
     return LabUp(

@@ -27,6 +27,8 @@ SAMPLE_SPACE = (
     IPv4Network("10.64.0.0/16"),
     IPv4Network("10.80.0.0/16"),
     IPv4Network("10.96.0.0/16"),
+    IPv4Network("10.104.0.0/16"),
+    IPv4Network("10.112.0.0/16"),
 )
 """Where the sample (and so the demo lab) lives: no test lab comes near it."""
 LAB_PREFIX = "egvt-"

@@ -28,7 +28,9 @@ import yaml
 from egovnet import platforms
 from egovnet.model import GLOBAL, Network, Node
 from egovnet.render.packet_filter import PREFIX
+from egovnet.render.services import service_at
 from egovnet.secret_files import private_directory
+from topology.dns import NAMED_DIR, forwarder_named, internet_named, named_exec
 
 FRR_IMAGE = "quay.io/frrouting/frr:8.4.4"
 """The FRR release Debian 12 ships, so both runners run the same routing code."""
@@ -50,6 +52,14 @@ staticd_options="-A 127.0.0.1"
 """
 CONFIG_DIR = "configs"
 """Where the rendered FRR configs sit, relative to the topology file."""
+DNS_DIR = "dns"
+"""Where each DNS host's named files sit (`dns/<host>/`), relative to the topology file."""
+RESOLV_DIR = "resolv"
+"""`dns/resolv/<zone>.conf`: bound over a department host's /etc/resolv.conf."""
+LAB_SERIAL = 1
+"""The SOA serial of the lab's zones: every lab starts from its own fresh copy."""
+DNS_IMAGE = "internetsystemsconsortium/bind9:9.18"
+"""BIND 9.18, the release Debian 12 ships, for DNS hosts under containerlab."""
 
 
 def department_host(node: Node, department: str) -> str:
@@ -92,6 +102,12 @@ def _zone_setup(network: Network, node: Node) -> list[str]:
         moved[dept.zone].append(naming.department_name(dept.vlan))
     if node.internet is not None:  # the exit's internet port sits in the internet zone's VRF
         moved[node.internet.zone].append(naming.port_name(node.internet.port))
+    service = service_at(network, node)
+    if service is not None:  # the service zone's own namespace, and one veth per granted zone
+        moved[service.vrf] = [naming.department_name(host.vlan) for host in service.hosts]
+        for service_link in service.links:
+            moved[service_link.zone].append(service_link.zone_interface)
+            moved[service.vrf].append(service_link.service_interface)
     commands: list[str] = []
     for zone, interfaces in moved.items():
         commands.append(f"ip netns add {zone}")
@@ -101,15 +117,19 @@ def _zone_setup(network: Network, node: Node) -> list[str]:
         commands.append(f"ip netns exec {zone} sysctl -qw net.ipv4.ip_forward=1")
     if node.internet is not None:
         commands += _exit_firewall(node.internet.zone)
+    elif service is not None:
+        commands += _exit_firewall(service.vrf)
     if commands:
         commands.append("/usr/lib/frr/frrinit.sh restart")
     return commands
 
 
 def _exit_firewall(zone: str) -> list[str]:
-    """Load the exit's firewall and NAT into its internet zone: the ruleset is the config's
-    packet-filter section (`egovnet.render.packet_filter`), loaded by one `nft -f`. A bare
-    config has none, and the exit then has no ruleset until a rollout brings it."""
+    """Load the node's packet filter into a zone's namespace: the exit's firewall and NAT
+    into its internet zone, a service node's filter into the service zone. The ruleset is
+    the config's packet-filter section (`egovnet.render.packet_filter`), loaded by one
+    `nft -f`. A bare config has none, and the node then has no ruleset until a rollout
+    brings it."""
     pick = f"sed -n 's/^{PREFIX.rstrip()} \\{{0,1\\}}//p' /etc/frr/frr.conf 2>/dev/null"
     return [f'sh -c "{pick} | ip netns exec {zone} nft -f -"']
 
@@ -123,6 +143,50 @@ def _host_node(commands: list[str], labels: dict[str, str]) -> dict[str, Any]:
         "labels": labels,
         "exec": commands,
     }
+
+
+def dns_hosts(network: Network) -> dict[str, dict[str, str]]:
+    """Host node -> {file name: text} of every host that runs named in the lab: each service
+    host with what `egovnet dns render` makes for it, and per exit the simulated internet's
+    authoritative server and the exit's forwarder (topology/dns.py)."""
+    files: dict[str, dict[str, str]] = {}
+    service = network.service_zone
+    if service is not None:
+        from egovnet.render.dns import render_dns  # noqa: PLC0415 - jinja only when needed
+
+        rendered = render_dns(network, LAB_SERIAL, NAMED_DIR)
+        for host in service.hosts:
+            if host.name in rendered:
+                files[department_host(network.node(host.node), host.name)] = rendered[host.name]
+    for node in network.nodes:
+        if node.internet is None:
+            continue
+        files[f"{INTERNET_NODE}-{node.name}"] = internet_named(INTERNET_SERVER.ip)
+        forwarder = forwarder_named(network, node, INTERNET_SERVER.ip)
+        dept = next((d for d in node.departments if d.zone == node.internet.zone), None)
+        if forwarder is not None and dept is not None:
+            files[department_host(node, dept.name)] = forwarder
+    return files
+
+
+def _with_named(entry: dict[str, Any], host: str) -> dict[str, Any]:
+    """A host node that also runs named: its files bound at NAMED_DIR, named started last."""
+    return entry | {
+        "image": DNS_IMAGE,
+        "binds": [*entry.get("binds", []), f"{DNS_DIR}/{host}:{NAMED_DIR}"],
+        "exec": [*entry["exec"], *named_exec()],
+    }
+
+
+def resolv_confs(network: Network) -> dict[str, str]:
+    """Granted zone -> the resolv.conf of its department hosts: the service zone's
+    resolvers, in inventory order (probes name their server; this is for a person's `dig`)."""
+    service = network.service_zone
+    if service is None:
+        return {}
+    servers = "".join(f"nameserver {h.address.ip}\n" for h in service.with_role("resolver"))
+    text = f"# the extranet's resolvers (egovnet topology clab)\nsearch {service.domain}\n"
+    return dict.fromkeys(service.access, text + servers)
 
 
 def clab_topology(network: Network) -> dict[str, Any]:
@@ -146,6 +210,8 @@ def clab_topology(network: Network) -> dict[str, Any]:
             entry["exec"] = setup
         nodes[node.name] = entry
     naming = platforms.lab_platform().naming
+    named = dns_hosts(network)
+    resolv = resolv_confs(network)
 
     def interface(port: int, instance: str) -> str:
         name = naming.port_name(port)
@@ -167,6 +233,33 @@ def clab_topology(network: Network) -> dict[str, Any]:
                 }
             )
     for node in network.nodes:
+        service = service_at(network, node)
+        for service_link in service.links if service else ():
+            # both ends on the node: the exec commands move them into their namespaces
+            links.append(
+                {
+                    "endpoints": [
+                        f"{node.name}:{service_link.zone_interface}",
+                        f"{node.name}:{service_link.service_interface}",
+                    ]
+                }
+            )
+        for host_spec in service.hosts if service else ():
+            host = department_host(node, host_spec.name)
+            commands = [
+                f"ip address add {host_spec.address} dev eth1",
+                f"ip route add default via {host_spec.gateway.ip}",
+            ]
+            labels = {
+                "egovnet-role": "service",
+                "egovnet-zone": service.vrf if service else "",
+                "egovnet-node": node.name,
+            }
+            nodes[host] = _host_node(commands, labels)
+            if host in named:
+                nodes[host] = _with_named(nodes[host], host)
+            router_end = f"{node.name}:{naming.department_name(host_spec.vlan)}"
+            links.append({"endpoints": [router_end, f"{host}:eth1"]})
         for dept in node.departments:
             host = department_host(node, dept.name)
             labels = {
@@ -179,6 +272,10 @@ def clab_topology(network: Network) -> dict[str, Any]:
                 f"ip route add default via {dept.gateway.ip}",
             ]
             nodes[host] = _host_node(commands, labels)
+            if dept.zone in resolv:
+                nodes[host]["binds"] = [f"{DNS_DIR}/{RESOLV_DIR}/{dept.zone}.conf:/etc/resolv.conf"]
+            if host in named:
+                nodes[host] = _with_named(nodes[host], host)
             router_end = f"{node.name}:{naming.department_name(dept.vlan)}"
             links.append({"endpoints": [router_end, f"{host}:eth1"]})
         if node.internet is not None:
@@ -192,6 +289,8 @@ def clab_topology(network: Network) -> dict[str, Any]:
             nodes[name] = _host_node(
                 commands, {"egovnet-role": "internet", "egovnet-node": node.name}
             )
+            if name in named:
+                nodes[name] = _with_named(nodes[name], name)
             router_end = f"{node.name}:{naming.port_name(node.internet.port)}"
             links.append({"endpoints": [router_end, f"{name}:eth1"]})
     # the inventory's lab name: the lab runner marks everything it creates with it
@@ -218,7 +317,8 @@ def render_clab(network: Network) -> str:
 
 
 def write_clab(network: Network, path: Path) -> Path:
-    """Write the topology file and the FRR daemons file it binds (`<its folder>/configs/`).
+    """Write the topology file, the FRR daemons file it binds (`<its folder>/configs/`) and
+    the named files of its DNS hosts (`<its folder>/dns/<host>/`).
 
     The router configs themselves are written by the renderer into the same folder, which
     is therefore made private (0700): configs may hold secrets.
@@ -226,5 +326,13 @@ def write_clab(network: Network, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     private_directory(path.parent / CONFIG_DIR)
     (path.parent / CONFIG_DIR / DAEMONS_FILE).write_text(DAEMONS, encoding="utf-8")
+    for host, files in dns_hosts(network).items():
+        folder = path.parent / DNS_DIR / host
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, text in files.items():
+            (folder / name).write_text(text, encoding="utf-8")
+    for zone, text in resolv_confs(network).items():
+        (path.parent / DNS_DIR / RESOLV_DIR).mkdir(parents=True, exist_ok=True)
+        (path.parent / DNS_DIR / RESOLV_DIR / f"{zone}.conf").write_text(text, encoding="utf-8")
     path.write_text(render_clab(network), encoding="utf-8")
     return path

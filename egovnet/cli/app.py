@@ -24,7 +24,9 @@ from rich.tree import Tree
 from egovnet import platforms as registry
 from egovnet.cli import (
     compliance_cmds,
+    compliance_enforce,
     config_cmds,
+    dns_cmds,
     draw_cmds,
     export_cmds,
     isolation_cmds,
@@ -96,6 +98,7 @@ app.add_typer(topology_app, name="topology")
 topology_app.command("draw")(draw_cmds.draw)
 app.command("noc")(draw_cmds.noc)
 app.add_typer(lab_app, name="lab")
+app.add_typer(dns_cmds.dns_app, name="dns")
 
 
 @app.callback()
@@ -592,6 +595,7 @@ isolation_cmds.register(app)
 compliance_cmds.register(app)
 config_cmds.register(app)
 isolation_enforce.register()
+compliance_enforce.register()
 export_cmds.register(inventory_app)
 playbook_cmds.register(app)
 

@@ -18,6 +18,7 @@ from rich.table import Table
 
 from compliance.engine import ComplianceReport, RuleResult, check_hosts
 from compliance.evidence import HostEvidence, intended_evidence, running_evidence
+from compliance.report import ReportMeta, write_report
 from compliance.rules import RuleError, default_rules
 from egovnet.cli.common import (
     EXIT_BAD_INPUT,
@@ -28,8 +29,12 @@ from egovnet.cli.common import (
     fail,
     load,
     out,
+    state,
 )
+from egovnet.errors import EgovnetError
 from egovnet.model import Network
+from egovnet.wiring.compliance import lab_evidence, publish_state
+from egovnet.wiring.devices import provenance
 
 compliance_app = typer.Typer(
     help="Graded protection (等级保护 2.0, GB/T 22239-2019): every node against its level.",
@@ -74,9 +79,19 @@ def _limit(network: Network, limit: list[str] | None, as_json: bool) -> list[str
     return hosts
 
 
+StateOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--state",
+        help="Also write the check's failures to this file, which `egovnet exporter "
+        "--compliance-state FILE` serves as egov_compliance_failures.",
+    ),
+]
+
+
 def live_evidence(network: Network, hosts: list[str] | None) -> dict[str, HostEvidence]:
-    """The live source: built by the live part of issue 14 (lab evidence)."""
-    raise NotImplementedError
+    """The live source: the inventory's lab (`egovnet.wiring.compliance.lab_evidence`)."""
+    return lab_evidence(network, hosts)
 
 
 def print_report(report: ComplianceReport) -> None:
@@ -158,6 +173,15 @@ def check(
         list[str] | None,
         typer.Option("--limit", help="Only these hosts (repeat, or separate with commas)."),
     ] = None,
+    state_file: StateOption = None,
+    report_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--report",
+            help="Also write the assessor's report to this directory: compliance.html "
+            "(self-contained) and compliance.json, by control family and by tier.",
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Check every node against the graded-protection rules of its level (province, city
@@ -180,17 +204,25 @@ def check(
     elif source is Source.live:
         try:
             evidence = live_evidence(network, hosts)
-        except NotImplementedError:
-            raise _bad_input("--source live is not built yet", as_json) from None
+        except EgovnetError as exc:  # the lab is not up: nothing was checked
+            fail(exc, as_json)
         expected = hosts if hosts is not None else [node.name for node in network.nodes]
     else:
         evidence = intended_evidence(network, hosts)
         expected = list(evidence)
     report = check_hosts(network, evidence, rules, hosts=expected)
+    if state_file is not None:
+        publish_state(report, state_file)
+    written = []
+    if report_dir is not None:
+        meta = ReportMeta.now(network.name, provenance(state.inventory))
+        written = [str(p) for p in write_report(report_dir, report, meta)]
     if as_json:
-        emit_json(report.as_dict())
+        emit_json({**report.as_dict(), **({"report": written} if written else {})})
     else:
         print_report(report)
+        for path in written:
+            out.print(f"report: {escape(path)}")
     if report.exit_code:
         raise typer.Exit(EXIT_FOUND)
 

@@ -112,13 +112,17 @@ def print_matrix(pairs: list[PairResult]) -> None:
             table.add_section()
         table.add_row(f"[bold]{escape(city)}[/]")
         for pair in rows:
-            if pair.ok:
+            if pair.qname is not None:  # a DNS probe: the name, and what came back
+                mark = "[green]✓[/]" if pair.ok else "[bold red]✗[/]"
+                result = f"{mark} {escape(pair.answer or '')}"
+            elif pair.ok:
                 result = "[green]✓ reached[/]" if pair.reachable else "[green]✓ kept apart[/]"
             else:
                 result = "[bold red]✗ unreachable[/]" if pair.expected else "[bold red]✗ LEAK[/]"
+            target = pair.dst if pair.qname is None else f"{pair.qname} @ {pair.dst}"
             table.add_row(
                 escape(pair.src),
-                escape(pair.dst),
+                escape(target),
                 pair.kind,
                 pair.zone,
                 result,

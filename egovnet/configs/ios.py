@@ -20,8 +20,11 @@ from egovnet.configs.model import (
     Interface,
     NatRule,
     PacketFilter,
+    PolicyLines,
     PortMatch,
+    RoutePolicy,
     StaticRoute,
+    TargetLine,
     Where,
     asplain,
     cisco_prefix_list,
@@ -98,12 +101,16 @@ class _Parser:
         self.group_policy: dict[tuple[str, str], str] = {}
         """A peer group's route-maps/prefix-lists by (group, in|out)."""
         self.members: list[tuple[BgpInstance, IPv4Address, str]] = []
+        self.policies: dict[str, PolicyLines] = {}
+        self.target_lines: list[TargetLine] = []
 
     def parse(self) -> DeviceConfig:
         interface: Interface | None = None
         acl: PacketFilter | None = None
         bgp: BgpInstance | None = None
-        in_bgp = in_vrf = False
+        in_bgp = False
+        vrf: str | None = None
+        route_map: str | None = None
         for number, raw in enumerate(self.text.splitlines(), 1):
             line = raw.strip()
             if is_content(line):
@@ -115,29 +122,21 @@ class _Parser:
             try:
                 if not raw.startswith(" "):
                     interface, acl, bgp, in_bgp = None, None, None, False
-                    in_vrf = words[:2] in (["vrf", "definition"], ["ip", "vrf"])
-                    if words[0] == "interface":
-                        interface = self.config.interface(words[1])
-                        interface.where = where
-                        if words[1].startswith(TUNNEL_INTERFACES):
-                            self.config.not_modelled(where, "tunnel interface")
-                    elif line.startswith("router bgp "):
-                        self.config.asn = asplain(words[2])
-                        in_bgp = True
-                        bgp = self.config.bgp_instance(GLOBAL)
-                    elif line.startswith("ip access-list "):
-                        acl = self._acl_header(words)
-                    else:
-                        self._global(line, words, where)
+                    vrf = _vrf_defined(words)
+                    route_map = self._route_map(words, where)
+                    if route_map is None:
+                        interface, acl, bgp, in_bgp = self._top(line, words, where)
                 elif interface is not None:
                     self._interface_line(interface, line, words, where)
                 elif acl is not None:
                     self._acl_entry(acl, words, where)
-                elif in_vrf and (
+                elif route_map is not None:
+                    self._route_map_line(route_map, words, where)
+                elif vrf is not None and (
                     words[0] == "route-target"
                     or words[:2] in (["import", "map"], ["export", "map"])
                 ):
-                    self.config.not_modelled(where, "route target / vrf import-export map")
+                    self._vrf_line(vrf, words, where)
                 elif in_bgp:
                     if words[0] == "address-family":
                         bgp = self._family(words, where)
@@ -149,7 +148,72 @@ class _Parser:
                 self.config.not_understood(where, line_error_reason(error))
         self._finish_nat()
         self._finish_groups()
+        self.config.settle_leaks(
+            self.policies, self.target_lines, "route-map", "route target / vrf import-export map"
+        )
         return self.config
+
+    def _top(
+        self, line: str, words: list[str], where: Where
+    ) -> tuple[Interface | None, PacketFilter | None, BgpInstance | None, bool]:
+        """A top-level line: the interface, ACL or BGP process it opens (what the indented
+        lines after it belong to), or a global command."""
+        if words[0] == "interface":
+            interface = self.config.interface(words[1])
+            interface.where = where
+            if words[1].startswith(TUNNEL_INTERFACES):
+                self.config.not_modelled(where, "tunnel interface")
+            return interface, None, None, False
+        if line.startswith("router bgp "):
+            self.config.asn = asplain(words[2])
+            return None, None, self.config.bgp_instance(GLOBAL), True
+        if line.startswith("ip access-list "):
+            return None, self._acl_header(words), None, False
+        self._global(line, words, where)
+        return None, None, None, False
+
+    # ------------------------------------------------------------------ route leaking
+    def _route_map(self, words: list[str], where: Where) -> str | None:
+        """`route-map NAME permit SEQ`: the one entry of a route-map the model represents
+        (None for any other line; a second entry or a deny one stays unmodelled)."""
+        if words[0] != "route-map" or len(words) != 4 or words[2] != "permit":
+            return None
+        name = words[1]
+        if name in self.config.route_policies:  # a second entry: `_global` reports it
+            self.config.route_policies[name] = RoutePolicy(name, "", where)  # read as deny
+            return None
+        self.policies.setdefault(name, PolicyLines()).nodes.append(where)
+        self.config.route_policies[name] = RoutePolicy(name, None, where)
+        return name
+
+    def _route_map_line(self, name: str, words: list[str], where: Where) -> None:
+        """`match ip address prefix-list X`; any other clause is unmodelled."""
+        policy = self.config.route_policies[name]
+        matches = words[:4] == ["match", "ip", "address", "prefix-list"] and len(words) == 5
+        if matches and policy.prefix_list is None:
+            self.config.route_policies[name] = RoutePolicy(name, words[4], policy.where)
+            return
+        self.policies[name].clauses.append(where)
+
+    def _vrf_line(self, vrf: str, words: list[str], where: Where) -> None:
+        """`route-target import|export|both RT`, `import map RM`, `export map RM`."""
+        targets = self.config.targets(vrf)
+        if words[0] == "route-target" and len(words) == 3:
+            if words[1] in {"export", "both"}:
+                targets.exports.add(words[2])
+                self.target_lines.append(TargetLine(where, vrf, "export", (words[2],)))
+            if words[1] in {"import", "both"}:
+                targets.imports.add(words[2])
+                self.target_lines.append(TargetLine(where, vrf, "import", (words[2],)))
+            if words[1] in {"export", "import", "both"}:
+                return
+        elif words[1:2] == ["map"] and len(words) == 3:
+            if words[0] == "import":
+                targets.import_policy = words[2]
+            else:
+                targets.export_policy = words[2]
+            return
+        self.config.not_modelled(where, "route target / vrf import-export map")
 
     # ------------------------------------------------------------------ global lines
     def _global(self, line: str, words: list[str], where: Where) -> None:
@@ -462,3 +526,13 @@ def _qualifiers(words: list[str]) -> tuple[str, ...]:
             found.append(word)
             at += 1
     return tuple(found)
+
+
+def _vrf_defined(words: list[str]) -> str | None:
+    """The VRF a `vrf definition X` / `ip vrf X` line opens; None for any other line.
+
+    >>> _vrf_defined(["vrf", "definition", "services"]), _vrf_defined(["ip", "vrf", "x", "y"])
+    ('services', None)
+    """
+    opens = words[:2] in (["vrf", "definition"], ["ip", "vrf"]) and len(words) == 3
+    return words[2] if opens else None

@@ -547,6 +547,53 @@ class PacketFilter:
 
 
 @dataclass
+class VrfTargets:
+    """What a routing instance exchanges with the device's other instances by route target
+    (VRP/Comware `vpn-target`, IOS `route-target`) and through which route policies."""
+
+    imports: set[str] = field(default_factory=set)
+    exports: set[str] = field(default_factory=set)
+    import_policy: str | None = None
+    export_policy: str | None = None
+
+
+@dataclass(frozen=True)
+class RoutePolicy:
+    """A route policy (route-map) of the one form the model represents: a single permit node
+    matching one prefix list, or matching everything (`prefix_list` None). Any other form
+    is recorded as unmodelled where it is read."""
+
+    name: str
+    prefix_list: str | None
+    where: Where
+
+
+LEAK_CARRIERS = ("vpnv4", "vpnv6", "evpn", "l2vpn", "mpls")
+"""Words of unmodelled constructs that carry route targets off the device (MP-BGP VPN
+families, MPLS): with one of them, a route target is no local leak the model can follow."""
+
+
+@dataclass
+class PolicyLines:
+    """Where a parser read a route policy: its node lines, and the clauses inside it that
+    the model does not represent. Reported once the whole config shows whether the policy
+    is one the model follows (used only by instance import/export)."""
+
+    nodes: list[Where] = field(default_factory=list)
+    clauses: list[Where] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class TargetLine:
+    """A route-target line as read: its instance, `import` or `export`, the targets."""
+
+    where: Where
+    vrf: str
+    kind: str
+    targets: tuple[str, ...]
+
+
+@dataclass
 class DeviceConfig:
     """One router's configuration, parsed, with what the parser could not read (`unparsed`)
     and what it read but the model does not represent (`unmodelled`)."""
@@ -566,6 +613,10 @@ class DeviceConfig:
     """Instances the config defines (`ip vpn-instance X`, `vrf definition X`), used or not."""
     static_preference: int = 1
     """A static route's preference when its line gives none (VRP and Comware: 60)."""
+    vrf_targets: dict[str, VrfTargets] = field(default_factory=dict)
+    """Instance -> its route targets and import/export policies (route leaking between the
+    device's own instances: the service zone's hub and spoke, docs/services.md)."""
+    route_policies: dict[str, RoutePolicy] = field(default_factory=dict)
 
     unparsed: list[Unparsed] = field(default_factory=list)
     unmodelled: list[Unmodelled] = field(default_factory=list)
@@ -612,6 +663,95 @@ class DeviceConfig:
             if rule.matches(prefix):
                 return rule.permit
         return False
+
+    def targets(self, vrf: str) -> VrfTargets:
+        return self.vrf_targets.setdefault(vrf, VrfTargets())
+
+    def policy_list(self, policy: str | None) -> str | None:
+        """The prefix list a route policy amounts to (None: no policy, or one that matches
+        everything). A policy named but not defined lets nothing through, as the vendors
+        treat it: the name of a list that does not exist says the same to `permits`."""
+        if policy is None:
+            return None
+        found = self.route_policies.get(policy)
+        if found is None:
+            return f"route-policy {policy} (not defined)"
+        return found.prefix_list
+
+    def leaks(self) -> list[tuple[str, str, str | None, str | None]]:
+        """(from instance, to instance, export list, import list) for every pair of the
+        device's instances where one imports a route target the other exports."""
+        found = []
+        for source, out in sorted(self.vrf_targets.items()):
+            for target, into in sorted(self.vrf_targets.items()):
+                if source != target and out.exports & into.imports:
+                    found.append(
+                        (
+                            source,
+                            target,
+                            self.policy_list(out.export_policy),
+                            self.policy_list(into.import_policy),
+                        )
+                    )
+        return found
+
+    def settle_leaks(
+        self,
+        policies: dict[str, PolicyLines],
+        target_lines: list[TargetLine],
+        policy_construct: str,
+        target_construct: str,
+    ) -> None:
+        """After the parse: keep the route leaking the model can follow, report the rest as
+        the parsers did before it was modelled (so nothing that routes is ever silent).
+
+        The model follows a local leak into an instance that filters what it imports with
+        a route policy it holds (one permit node matching one prefix list: the service
+        zone's hub and spoke, docs/services.md), and only when nothing carries route
+        targets off the device (no VPN family, no MPLS). Every other target line is
+        reported and not followed; a route policy no followed instance uses (one on a peer,
+        for NAT or PBR, or none) is reported at every node line, as before.
+        """
+        before = len(self.unmodelled)
+        carried = any(word in u.construct for u in self.unmodelled for word in LEAK_CARRIERS)
+        followed = set() if carried else self._filtered_importers(policies)
+        importers: dict[str, set[str]] = {}
+        for vrf, targets in self.vrf_targets.items():
+            for rt in targets.imports:
+                importers.setdefault(rt, set()).add(vrf)
+        for line in target_lines:
+            if line.kind == "import":
+                ok = line.vrf in followed
+            else:
+                into = set().union(*(importers.get(rt, set()) for rt in line.targets))
+                ok = bool(into) and into <= followed
+            if not ok:
+                self.not_modelled(line.where, target_construct)
+        for vrf, targets in self.vrf_targets.items():
+            if vrf not in followed:
+                targets.imports.clear()  # what flows into it is not followed, only reported
+        used = {self.vrf_targets[v].import_policy for v in followed}
+        used |= {t.export_policy for t in self.vrf_targets.values() if t.export_policy}
+        for name, lines in policies.items():
+            if name in used:
+                for where in (*lines.nodes[1:], *lines.clauses):
+                    self.not_modelled(where, policy_construct)
+            else:
+                for where in lines.nodes:
+                    self.not_modelled(where, policy_construct)
+                self.route_policies.pop(name, None)
+        if len(self.unmodelled) > before:  # reported late: back in line order
+            self.unmodelled.sort(key=lambda u: u.where.line)
+
+    def _filtered_importers(self, policies: dict[str, PolicyLines]) -> set[str]:
+        """Instances that import by route target through a policy the model holds whole."""
+        found = set()
+        for vrf, targets in self.vrf_targets.items():
+            lines = policies.get(targets.import_policy or "")
+            whole = lines is not None and len(lines.nodes) == 1 and not lines.clauses
+            if targets.imports and whole:
+                found.add(vrf)
+        return found
 
     def vrfs(self) -> set[str]:
         """Every routing instance the configuration uses."""

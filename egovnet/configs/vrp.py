@@ -28,9 +28,12 @@ from egovnet.configs.model import (
     Interface,
     NatRule,
     PacketFilter,
+    PolicyLines,
     PortMatch,
     PrefixRule,
+    RoutePolicy,
     StaticRoute,
+    TargetLine,
     Where,
     asplain,
     ipv4_address,
@@ -166,7 +169,8 @@ class _View:
     """The BGP instance lines go to; None inside a family the model does not represent."""
     bgp_indent: int = 0
     name: str | None = None
-    """The virtual system a `vsys name` view defines."""
+    """The virtual system a `vsys name` view defines; the VPN instance or route policy
+    an `ip vpn-instance` / `route-policy` view defines."""
     nat_rule: str | None = None
     nat_pool: str | None = None
     nat_where: Where | None = None
@@ -187,6 +191,8 @@ class _Parser:
         self.security = SecurityPolicies()
         self.nat_out: list[str] = []
         """Zones and interfaces that some nat-policy rule translates source addresses out of."""
+        self.policies: dict[str, PolicyLines] = {}
+        self.target_lines: list[TargetLine] = []
 
     def parse(self) -> DeviceConfig:
         view = _View()
@@ -211,6 +217,12 @@ class _Parser:
             except Exception as error:  # noqa: BLE001 - any failure of one line is that line's
                 self.config.not_understood(where, line_error_reason(error))
         self._close(view)
+        self.config.settle_leaks(
+            self.policies,
+            self.target_lines,
+            "route-policy",
+            "vpn-target (routes between instances by route target)",
+        )
         self.security.finish(self.config)
         for name in self.nat_out:  # a source-nat rule NATs what leaves by that zone / port
             for interface in self.security.zones.get(name, [name]):
@@ -269,10 +281,9 @@ class _Parser:
             view.kind = "line"
         elif self._prefix_rule(line):
             view.kind = "line"
-        elif line.startswith("ip vpn-instance "):
-            view.kind = "vpn-instance"
-            config.defined_vrfs.append(words[2])
-        elif self._firewall_view(view, line, words, where):
+        elif self._route_policy(view, words, where) or self._firewall_view(
+            view, line, words, where
+        ):
             pass
         elif head == "nat" and words[1:2] in (["server"], ["static"]):
             config.nat.append(NatRule(words[1], None, _acl_of(words), None, where))
@@ -364,10 +375,74 @@ class _Parser:
             self.security.policy_line(words, where)
         elif view.kind == "nat-policy":
             self._nat_policy(view, words, where)
-        elif view.kind == "vpn-instance" and words[0] in {"import", "export"}:
-            config.not_modelled(where, "route-policy on a vpn-instance")
-        elif view.kind == "vpn-instance" and words[0] == "vpn-target":
-            config.not_modelled(where, "vpn-target (routes between instances by route target)")
+        elif view.kind == "vpn-instance" and view.name is not None:
+            self._vpn_instance_line(view.name, words, where)
+        elif view.kind == "route-policy" and view.name is not None:
+            self._route_policy_line(view.name, words, where)
+
+    def _route_policy(self, view: _View, words: list[str], where: Where) -> bool:
+        """`ip vpn-instance X`, and `route-policy NAME permit node N`: the one node of a
+        policy the model represents (a second node, or a deny node, is unmodelled as
+        before); False when the line opens neither."""
+        if words[:2] == ["ip", "vpn-instance"] and len(words) == 3:
+            view.kind = "vpn-instance"
+            view.name = words[2]
+            self.config.defined_vrfs.append(words[2])
+            return True
+        if words[0] != "route-policy" or len(words) != 5 or words[2:4] != ["permit", "node"]:
+            return False
+        name = words[1]
+        lines = self.policies.setdefault(name, PolicyLines())
+        lines.nodes.append(where)
+        if name in self.config.route_policies:  # a second node: read as deny-all
+            self.config.route_policies[name] = RoutePolicy(name, "", where)
+            view.kind = "unmodelled"
+            return True
+        self.config.route_policies[name] = RoutePolicy(name, None, where)
+        view.kind = "route-policy"
+        view.name = name
+        return True
+
+    def _route_policy_line(self, name: str, words: list[str], where: Where) -> None:
+        """`if-match ip-prefix X` (VRP) / `if-match ip address prefix-list X` (Comware);
+        any other clause changes what the policy does in ways the model does not hold."""
+        policy = self.config.route_policies[name]
+        if words[:2] == ["if-match", "ip-prefix"] and len(words) == 3:
+            listed = words[2]
+        elif words[:4] == ["if-match", "ip", "address", "prefix-list"] and len(words) == 5:
+            listed = words[4]
+        else:
+            self.policies[name].clauses.append(where)
+            return
+        if policy.prefix_list is not None:
+            self.policies[name].clauses.append(where)  # two matches: both must hold
+            return
+        self.config.route_policies[name] = RoutePolicy(name, listed, policy.where)
+
+    def _vpn_instance_line(self, vrf: str, words: list[str], where: Where) -> None:
+        """`vpn-target RT... export-extcommunity|import-extcommunity|both` and `import|export
+        route-policy P` of a VPN instance (inside its `ipv4-family` / `address-family ipv4`)."""
+        targets = self.config.targets(vrf)
+        if words[0] == "vpn-target" and len(words) >= 2:
+            last = words[-1]
+            kind = last if last in {"export-extcommunity", "import-extcommunity", "both"} else ""
+            values = words[1:-1] if kind else words[1:]
+            kind = kind or "both"  # no keyword: both directions
+            if kind in {"export-extcommunity", "both"}:
+                targets.exports.update(values)
+                self.target_lines.append(TargetLine(where, vrf, "export", tuple(values)))
+            if kind in {"import-extcommunity", "both"}:
+                targets.imports.update(values)
+                self.target_lines.append(TargetLine(where, vrf, "import", tuple(values)))
+        elif (
+            words[0] in {"import", "export"} and words[1:2] == ["route-policy"] and len(words) == 3
+        ):
+            if words[0] == "import":
+                targets.import_policy = words[2]
+            else:
+                targets.export_policy = words[2]
+        elif words[0] in {"import", "export"}:
+            self.config.not_modelled(where, "route-policy on a vpn-instance")
 
     def _interface_line(
         self, interface: Interface, line: str, words: list[str], where: Where

@@ -19,6 +19,7 @@ from egovnet.addressing import dotted_mask, ip_text
 from egovnet.model import GLOBAL, BgpSession, Network, Node
 from egovnet.platforms import Naming
 from egovnet.render.packet_filter import embed, exit_ruleset
+from egovnet.render.services import ServiceAtNode, service_at
 from egovnet.secrets import SharedSecrets, SnmpCredentials
 
 DEFAULT_ROUTE = IPv4Network("0.0.0.0/0")
@@ -112,6 +113,8 @@ class RoutingInstance:
     aggregates: list[tuple[Prefix, bool]] = field(default_factory=list)
     statics: list[tuple[Prefix, str]] = field(default_factory=list)
     neighbors: list[Neighbor] = field(default_factory=list)
+    bgp: bool = True
+    """False for an instance of static routes only (the lab's service VRF)."""
 
 
 @dataclass(frozen=True)
@@ -148,6 +151,50 @@ class ExitFirewall:
     replies: tuple[ReplyRule, ...] = REPLY_RULES
     inside: list[str] = field(default_factory=list)
     """The zone's other interfaces (IOS marks them `ip nat inside`)."""
+
+
+@dataclass(frozen=True)
+class ServiceRule:
+    """One permit of the service hosts' filter: `protocol` from `source` to `destination`,
+    to `port` (a service port) or, for replies, from `source_port` (TCP: `established`)."""
+
+    protocol: str
+    source: Prefix
+    destination: str
+    port: int | None = None
+    source_port: int | None = None
+    established: bool = False
+
+
+@dataclass
+class ServiceVrf:
+    """A vendor service node's service zone (docs/services.md, "Hub and spoke"): its VPN
+    instance with route targets, the granted zones' instances importing only the service
+    prefixes, and the filter before the service hosts."""
+
+    vrf: str
+    rd: str
+    rt: str
+    """The service instance's export route target: what the granted zones import."""
+    zone_rts: dict[str, str]
+    """Granted zone at this node -> its instance's export route target (the service
+    instance imports these, so it can answer every granted zone)."""
+    hosts_list: str
+    """Prefix list of the service hosts' subnets, exactly."""
+    zones_list: str
+    """Prefix list of what the service instance may import: the granted pools and the
+    service pool (the other service nodes' hosts, learned through a granted zone)."""
+    export_policy: str
+    """Service instance export: only the service hosts' subnets leave it."""
+    import_policy: str
+    """Service instance import: only the granted zones' routes come in."""
+    into_zone_policy: str
+    """Granted zone import: only the service hosts' subnets come in, nothing of another
+    zone, even if a route target were wrong."""
+    acl: str
+    rules: list[ServiceRule]
+    interfaces: list[str]
+    """The service hosts' interfaces, which carry the filter outbound (toward the hosts)."""
 
 
 @dataclass
@@ -190,6 +237,12 @@ class NodeView:
     login_attempts: int = 5
     """Failed logins before a lockout of `lockout_minutes`."""
     lockout_minutes: int = 10
+    service_vrf: ServiceVrf | None = None
+    """Vendor service nodes: the service zone as route targets, policies and an ACL; None
+    elsewhere (and on FRR, which uses `service`)."""
+    service: ServiceAtNode | None = None
+    """Service nodes: the service zone's hosts, links, routes and filter
+    (`egovnet.render.services`); None elsewhere."""
 
 
 def _list_name(instance: str, direction: str, who: str) -> str:
@@ -205,6 +258,13 @@ class _Builder:
         self.pools = {inst: network.pool(inst) for inst in network.instances()}
         self.internet = {zone.name: zone.internet for zone in network.zones}
         self.vlans = {zone.name: zone.vlan for zone in network.zones}
+        zone_of_service = network.service_zone
+        self.service_prefixes: dict[str, list[IPv4Network]] = {
+            zone: list(zone_of_service.prefixes) if zone_of_service else []
+            for zone in (zone_of_service.access if zone_of_service else ())
+        }
+        """Granted zone -> the service hosts' subnets: every session of the zone passes
+        them, exactly (hub and spoke: nothing else of the service zone)."""
         services = network.services
         self.ntp = [str(a) for a in services.ntp]
         auth, key = services.ntp_auth, secrets.ntp_key
@@ -247,7 +307,8 @@ class _Builder:
         for session in network.sessions_of(node.name):
             self._session(node, session, naming, interfaces, routing, prefix_lists)
         trunk = None
-        if node.departments and naming.department_trunk is not None:
+        service_hosts = network.service_zone.hosts_at(node.name) if network.service_zone else ()
+        if (node.departments or service_hosts) and naming.department_trunk is not None:
             trunk = self.port(naming, naming.department_trunk)
             interfaces.append(
                 Interface(trunk, "department trunk to the access switch", None, "trunk")
@@ -293,6 +354,15 @@ class _Builder:
                         (Prefix.of(DEFAULT_ROUTE), str(node.internet.next_hop))
                     )
                     routing[inst].networks.append(Prefix.of(DEFAULT_ROUTE))
+        service = service_at(network, node)
+        vrfs = [(zone, rd[zone], zone) for zone in node.zones]
+        if service is not None and record.name == platforms.lab_platform().name:
+            packet_filter = self._service_on_frr(node, service, interfaces, routing, vrfs)
+        service_vrf = None
+        if service is not None and record.service_acl is not None:
+            service_vrf = self._service_on_vendor(
+                node, record.service_acl, naming, trunk, interfaces, routing, vrfs, prefix_lists
+            )
         for inst in instances:
             block = node.blocks[inst]
             if block.prefixlen < 32:
@@ -307,9 +377,9 @@ class _Builder:
             keepalive=network.routing.keepalive,
             hold=network.routing.hold,
             interfaces=interfaces,
-            instances=[routing[inst] for inst in instances],
+            instances=[routing[inst] for inst in [*instances, *routing.keys() - set(instances)]],
             prefix_lists=dict(sorted(prefix_lists.items())),
-            vrfs=[(zone, rd[zone], zone) for zone in node.zones],
+            vrfs=vrfs,
             ntp=self.ntp,
             ntp_auth=self.ntp_auth,
             syslog=self.syslog,
@@ -328,6 +398,135 @@ class _Builder:
             management_acl=record.management_acl,
             login_attempts=network.services.ssh.login_attempts,
             lockout_minutes=network.services.ssh.lockout_minutes,
+            service_vrf=service_vrf,
+            service=service if service_vrf is None else None,
+        )
+
+    def _service_on_frr(
+        self,
+        node: Node,
+        service: ServiceAtNode,
+        interfaces: list[Interface],
+        routing: dict[str, RoutingInstance],
+        vrfs: list[tuple[str, str, str]],
+    ) -> str:
+        """The lab's service links, routes and filter at a service node (FRR in netns VRFs:
+        `egovnet.render.services`); the packet-filter section of the config."""
+        naming = platforms.lab_platform().naming
+        vrf = service.vrf
+        vrfs.append((vrf, f"{node.loopback}:{service.hosts[0].vlan}", vrf))
+        instance = RoutingInstance(vrf, vrf, None, bgp=False)
+        for host in service.hosts:
+            interfaces.append(
+                Interface(
+                    naming.department_name(host.vlan),
+                    f"service host {host.name} ({', '.join(host.roles)})",
+                    Address.of(host.gateway),
+                    "service",
+                    vrf=vrf,
+                )
+            )
+        for link in service.links:
+            interfaces.append(
+                Interface(
+                    link.zone_interface,
+                    f"service link zone {link.zone} to {vrf}",
+                    Address.of(link.zone_address),
+                    "service-link",
+                    vrf=link.zone,
+                )
+            )
+            interfaces.append(
+                Interface(
+                    link.service_interface,
+                    f"service link {vrf} to zone {link.zone}",
+                    Address.of(link.service_address),
+                    "service-link",
+                    vrf=vrf,
+                )
+            )
+            for prefix, next_hop in service.zone_statics[link.zone]:
+                routing[link.zone].statics.append((Prefix.of(prefix), str(next_hop)))
+                routing[link.zone].networks.append(Prefix.of(prefix))
+        instance.statics = [(Prefix.of(p), str(nh)) for p, nh in service.service_statics]
+        routing[vrf] = instance
+        return embed(vrf, service.ruleset)
+
+    def _service_on_vendor(
+        self,
+        node: Node,
+        acl: str,
+        naming: Naming,
+        trunk: str | None,
+        interfaces: list[Interface],
+        routing: dict[str, RoutingInstance],
+        vrfs: list[tuple[str, str, str]],
+        prefix_lists: dict[str, list[PrefixRule]],
+    ) -> ServiceVrf:
+        """Hub and spoke at a vendor service node (docs/services.md): the service instance
+        exports only its hosts' subnets, each granted zone imports only those, the service
+        instance imports the granted zones' routes; the ACL before the hosts passes only the
+        service ports (and the replies to the hosts' own questions)."""
+        service = self.network.service_zone
+        assert service is not None  # noqa: S101 - asked at service nodes only
+        hosts = service.hosts_at(node.name)
+        name = service.name
+        rd = f"{node.loopback}:{hosts[0].vlan}"
+        vrfs.append((name, rd, name))
+        instance = RoutingInstance(name, name, rd)
+        for host in hosts:
+            label = f"service host {host.name} ({', '.join(host.roles)})"
+            interfaces.append(
+                Interface(
+                    naming.department.format(trunk=trunk, vlan=host.vlan),
+                    label,
+                    Address.of(host.gateway),
+                    "service",
+                    vrf=name,
+                    vlan=host.vlan if trunk else None,
+                    parent=trunk,
+                )
+            )
+            instance.networks.append(Prefix.of(host.prefix))
+        routing[name] = instance
+        granted = [zone for zone in service.access if zone in node.zones]
+        upper = name.upper()
+        hosts_list, zones_list = f"{upper}-HOSTS", f"{upper}-ZONES"
+        prefix_lists[hosts_list] = [
+            PrefixRule(10 * (i + 1), Prefix.of(p), None) for i, p in enumerate(service.prefixes)
+        ]
+        imported = [self.pools[zone] for zone in granted] + [service.pool]
+        prefix_lists[zones_list] = [
+            PrefixRule(10 * (i + 1), Prefix.of(p), 32) for i, p in enumerate(imported)
+        ]
+        rules: list[ServiceRule] = []
+        sources = [Prefix.of(self.pools[zone]) for zone in granted] + [Prefix.of(service.pool)]
+        for host in hosts:
+            address = str(host.address.ip)
+            for source in sources:
+                rules += [
+                    ServiceRule(p.protocol, source, address, port=p.port) for p in service.ports
+                ]
+            # the replies the host is owed: zone transfers and NOTIFY between the servers,
+            # the exit's forwarder answering a resolver of the public view
+            answering = [Prefix.of(service.pool)]
+            answering += [Prefix.of(IPv4Network(f)) for f in service.forwarders]
+            for source in answering:
+                rules.append(ServiceRule("udp", source, address, source_port=53))
+                rules.append(ServiceRule("tcp", source, address, source_port=53, established=True))
+        return ServiceVrf(
+            vrf=name,
+            rd=rd,
+            rt=rd,
+            zone_rts={zone: f"{node.loopback}:{self.vlans[zone]}" for zone in granted},
+            hosts_list=hosts_list,
+            zones_list=zones_list,
+            export_policy=f"{upper}-EXPORT",
+            import_policy=f"{upper}-IMPORT",
+            into_zone_policy=f"{upper}-INTO-ZONE",
+            acl=acl,
+            rules=rules,
+            interfaces=[i.name for i in interfaces if i.kind == "service"],
         )
 
     def nat_sources(self, zone: str) -> list[Prefix]:
@@ -391,6 +590,7 @@ class _Builder:
         pool = self.pools[inst]
         internet = inst != GLOBAL and self.internet[inst]
         defaults = [DEFAULT_ROUTE] if internet else []
+        shared = [(p, False) for p in self.service_prefixes.get(inst, [])]
 
         def define(name: str, rules: list[tuple[IPv4Network, bool]]) -> str:
             if name not in prefix_lists:
@@ -403,13 +603,13 @@ class _Builder:
             return name
 
         if role == "peer":
-            both = [(pool, True), *((d, False) for d in defaults)]
+            both = [(pool, True), *((d, False) for d in defaults), *shared]
             return (
                 define(_list_name(inst, "FROM", "PEER"), both),
                 define(_list_name(inst, "TO", "PEER"), both),
             )
         if role == "uplink":
-            down = [(pool, False), *((d, False) for d in defaults)]
+            down = [(pool, False), *((d, False) for d in defaults), *shared]
             up = [(node.blocks[inst], True)]
             up += [
                 (self.network.node(p).blocks[inst], True)
@@ -418,6 +618,7 @@ class _Builder:
             ]
             if node.tier == "exit":
                 up += [(d, False) for d in defaults]
+            up += shared
             return (
                 define(_list_name(inst, "FROM", "UP"), down),
                 define(_list_name(inst, "TO", "UP"), up),
@@ -425,7 +626,8 @@ class _Builder:
         child_rules = [(other.blocks[inst], True)]
         if other.tier == "exit":
             child_rules += [(d, False) for d in defaults]
-        down = [(pool, False), *((d, False) for d in defaults)]
+        child_rules += shared
+        down = [(pool, False), *((d, False) for d in defaults), *shared]
         return (
             define(_list_name(inst, "FROM", other.name), child_rules),
             define(_list_name(inst, "TO", "DOWN"), down),

@@ -11,14 +11,15 @@ from egovnet import platforms as registry
 from egovnet.configs.parse import parse_for
 from egovnet.model import Network
 from egovnet.wiring.devices import DeviceSession
-from egovnet.wiring.lab import RunnerAccess, lab_names
+from egovnet.wiring.lab import RunnerAccess, lab_names, restore_named, service_hosts
 from egovnet.workflows.enforce import EnforceResult, Ports
 from egovnet.workflows.rollout import RolloutRun
 from isolation.analysis import audit_configs
 from isolation.enforce import Verdict, targets_of, unknown_ports
 from isolation.findings import Finding, hosts_to_repair
 from isolation.live import live_audit
-from isolation.sources import intended_configs, parse_running, read_running
+from isolation.resolvers import config_findings
+from isolation.sources import intended_configs, intended_named, parse_running, read_running
 from nornir_tasks.report import RolloutReport
 from nornir_tasks.tasks import fetch_running, interfaces
 
@@ -39,7 +40,8 @@ class IsolationAudit:
     network: Network
 
     def intended(self) -> list[Finding]:
-        return audit_configs(self.network, intended_configs(self.network))
+        named = config_findings(self.network, intended_named(self.network), "config")
+        return sorted(audit_configs(self.network, intended_configs(self.network)) + named)
 
     def running(self, directory: Path) -> list[Finding]:
         configs, findings = read_running(self.network, directory)
@@ -85,7 +87,18 @@ class EnforceRepair:
         return running_findings(self.session)
 
     def targets(self, findings: list[Finding], all_hosts: bool) -> list[str]:
-        return targets_of(findings, self.session.hosts, all_hosts)
+        services = set(service_hosts(self.session.network))
+        return [h for h in targets_of(findings, self.session.hosts, all_hosts) if h not in services]
+
+    def service_targets(self, findings: list[Finding]) -> list[str]:
+        """Service hosts with findings: repaired in the lab only (named.conf restored)."""
+        if self.source != "live":
+            return []
+        services = set(service_hosts(self.session.network))
+        return sorted({f.host for f in findings if f.host in services})
+
+    def restore_services(self, hosts: list[str]) -> list[str]:
+        return restore_named(self.session.network, hosts)
 
     def shut_unknown_ports(self, intended: dict[str, str], targets: list[str]) -> Ports:
         return with_unknown_ports_shut(self.session, intended, targets, self.platform)

@@ -18,7 +18,8 @@ from lab import runner as lab_runner
 from lab.names import bridge as lab_bridge
 from lab.runner import Holder, find_holders
 from nornir_tasks.gates import PingProbe
-from topology.clab import INTERNET_NODE, INTERNET_SERVER, department_host
+from topology.clab import INTERNET_NODE, INTERNET_SERVER, department_host, dns_hosts
+from topology.dns import INTERNET_NAME, NAMED_CONF, NAMED_DIR
 
 
 class LabNotUpError(EgovnetError, RuntimeError):
@@ -100,6 +101,8 @@ def lab_names(network: Network) -> LabNames:
         department_host=lambda router, dept: department_host(network.node(router), dept),
         internet_host=lambda exit_host: f"{INTERNET_NODE}-{exit_host}",
         internet_server=INTERNET_SERVER.ip,
+        internet_name=INTERNET_NAME,
+        named_conf=NAMED_CONF,
     )
 
 
@@ -128,3 +131,47 @@ def lab_route_check(lab: str) -> Callable[[str], bool]:
     management bridge, so no SNMP packet leaves for a network outside the lab (nor for
     another lab's routers)."""
     return via_device(lab_bridge(lab))
+
+
+def service_hosts(network: Network) -> list[str]:
+    """The service zone's host names (`dns1`): what DNS findings name as their host."""
+    service = network.service_zone
+    return [h.name for h in service.hosts] if service else []
+
+
+def restore_named(network: Network, hosts: Sequence[str]) -> list[str]:
+    """Put back the intended named files (`topology.clab.dns_hosts`) of the lab's service
+    hosts `hosts` and restart their named when anything differed; the hosts changed.
+
+    A lab DNS host's /etc/bind is the bound folder beside the topology file, so the files
+    are written through the node's own view of it (/proc/<holder>/root), as an operator
+    would edit them there; named is stopped by its pid file and started as `lab up` does."""
+    service = network.service_zone
+    if service is None:
+        return []
+    holders = {h.node: h for h in find_holders(network.lab_name)}
+    intended = dns_hosts(network)
+    changed = []
+    for host in service.hosts:
+        node = department_host(network.node(host.node), host.name)
+        holder = holders.get(node)
+        if host.name not in hosts or holder is None or node not in intended:
+            continue
+        differs = False
+        for name, text in intended[node].items():
+            path = holder.path(f"{NAMED_DIR}/{name}")
+            try:
+                now = path.read_text(encoding="utf-8")
+            except OSError:
+                now = None
+            if now != text:
+                path.write_text(text, encoding="utf-8")
+                differs = True
+        if differs:
+            holder.enter("sh", "-c", RESTART_NAMED, check=False)
+            changed.append(host.name)
+    return changed
+
+
+RESTART_NAMED = lab_runner.named_restart(f"named -4 -c {NAMED_CONF}")
+"""Stop named by its pid file and start it as `lab up` does."""

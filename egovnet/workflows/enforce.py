@@ -40,6 +40,16 @@ class IsolationRepair(Protocol[F, V_co]):
         """The hosts to roll out to: those with findings, or every selected host."""
         ...
 
+    def service_targets(self, findings: list[F]) -> list[str]:
+        """Hosts outside the rollout's reach with findings (the service hosts' DNS servers,
+        whose named.conf is restored rather than rolled out); none where there are none."""
+        ...
+
+    def restore_services(self, hosts: list[str]) -> list[str]:
+        """Bring `hosts` (from `service_targets`) back to their intended state; the ones
+        that changed."""
+        ...
+
     def shut_unknown_ports(self, intended: dict[str, str], targets: list[str]) -> Ports:
         """Add a shutdown to `intended` (in place) for each port a target has and its config
         does not know; the ports shut, per host."""
@@ -121,9 +131,19 @@ def enforce(
     say(f"auditing ({request.source})")
     before = repair.audit()
     targets = repair.targets(before, request.all_hosts)
-    if not targets:
+    services = repair.service_targets(before)
+    if not targets and not services:
         say("no findings: nothing to enforce")
         verdict = repair.verdict(before, before, [], [])
+        return EnforceResult(verdict, request.dry_run, None, clock() - started)
+    if not targets:  # only service hosts: their intended state restored, no rollout
+        say(f"{len(before)} finding(s); restoring the intended state of {', '.join(services)}")
+        if request.dry_run:
+            verdict = repair.verdict(before, before, services, [])
+            return EnforceResult(verdict, request.dry_run, None, clock() - started)
+        changed = repair.restore_services(services)
+        say(f"auditing again ({request.source})")
+        verdict = repair.verdict(before, repair.audit(), services, changed)
         return EnforceResult(verdict, request.dry_run, None, clock() - started)
     say(f"{len(before)} finding(s); rolling the intended state out to {', '.join(targets)}")
     intended = render()
@@ -138,7 +158,10 @@ def enforce(
     if request.dry_run or run.exit_code != EXIT_OK:
         verdict = repair.verdict(before, before, targets, changed)
         return EnforceResult(verdict, request.dry_run, run, clock() - started, shut)
+    if services:
+        say(f"restoring the intended state of {', '.join(services)}")
+        changed += repair.restore_services(services)
     say(f"auditing again ({request.source})")
     after = repair.audit()
-    verdict = repair.verdict(before, after, targets, changed)
+    verdict = repair.verdict(before, after, [*targets, *services], changed)
     return EnforceResult(verdict, request.dry_run, run, clock() - started, shut)

@@ -161,7 +161,7 @@ def test_topology_clab_writes_the_file_and_the_configs_it_binds(tmp_path: Path) 
     result = egovnet("topology", "clab", "-o", str(target), "--json")
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
-    assert report["nodes"] == 13 + 21 + 1  # routers, department hosts, the internet
+    assert report["nodes"] == 13 + 24 + 2 + 1  # routers, department hosts, DNS hosts, internet
     assert "-n" in (target.parent / "configs" / "daemons").read_text()  # netns VRF backend
     configs = target.parent / "configs"
     assert sorted(p.stem for p in configs.glob("*.cfg"))[:3] == [

@@ -43,6 +43,7 @@ def test_a_county_department_reaches_node_city_and_cores(flows: list[Flow]) -> N
         ("core", "hebei-core-1-fagaiwei", True),
         ("core", "hebei-core-2-gonganting", True),
         ("must-not", "zhengding-zhengwufuwu", False),
+        ("must-not", "zhengding-gonganju", False),
         ("must-not", "internet-hebei-exit", False),
     }
 
@@ -56,6 +57,19 @@ def test_a_public_department_may_reach_the_internet_so_it_is_not_a_must_not(
         ("city", "shijiazhuang-zhengwufuwu", True),
         ("core", "hebei-core-1-zhengwufuwu", True),
         ("must-not", "zhengding-caizhengju", False),
+        ("must-not", "zhengding-gonganju", False),
+    }
+
+
+def test_a_departmental_vpn_reaches_its_own_zone_only(flows: list[Flow]) -> None:
+    # gongan (公安专网, internet: false): the county reaches the province's gongan department
+    # and nothing of the other zones at its own node, nor the internet
+    assert pairs_of(flows, "zhengding-gonganju") == {
+        ("node", "zhengding", True),
+        ("core", "hebei-core-1-gongan", True),
+        ("must-not", "zhengding-caizhengju", False),
+        ("must-not", "zhengding-zhengwufuwu", False),
+        ("must-not", "internet-hebei-exit", False),
     }
 
 
@@ -118,3 +132,30 @@ def test_metrics_text_carries_the_monitoring_labels(network: Network) -> None:
     assert violations.value == 1
     rtt = families["egov_interconnect_rtt_seconds"].samples[0]
     assert rtt.value == pytest.approx(0.00008)
+
+
+def test_dns_probes_become_the_dns_metrics_per_resolver_and_zone(network: Network) -> None:
+    def dns(
+        src: str, zone: str, qname: str, kind: str, right: bool, rtt: float | None
+    ) -> PairResult:
+        return PairResult(src, "zhengding", "hebei-core-1-dns1", kind, zone, "石家庄市", True,
+                          right, None, rtt, qname=qname, answer="x")  # fmt: skip
+
+    pairs = [
+        dns("zhengding-caizhengju", "private", "www.internet.test", "dns-refused", True, 0.4),
+        dns("zhengding-caizhengju", "private", "dns1.hebei.egov", "dns", False, 0.5),
+        dns("zhengding-gonganju", "gongan", "dns1.hebei.egov", "dns", False, None),  # silent
+    ]
+    families = {f.name: f for f in text_string_to_metric_families(metrics_text(network, pairs))}
+    up = {s.labels["zone"]: s.value for s in families["egov_dns_up"].samples}
+    assert up == {"private": 1.0, "gongan": 0.0}
+    correct = {
+        (s.labels["zone"], s.labels["qname"]): s.value
+        for s in families["egov_dns_answer_correct"].samples
+    }
+    assert correct[("private", "www.internet.test")] == 1.0
+    assert correct[("private", "dns1.hebei.egov")] == 0.0
+    seconds = [s.value for s in families["egov_dns_query_seconds"].samples]
+    assert sorted(seconds) == [0.0004, 0.0005]
+    # DNS probes are not interconnect pairs: no egov_interconnect_reachable of theirs
+    assert not families["egov_interconnect_reachable"].samples

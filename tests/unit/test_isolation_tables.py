@@ -1,6 +1,11 @@
 """Live routing-table checks on recorded `vtysh -c 'show ip route vrf all json'` output of
 the sample lab (FRR 8.4 prints one JSON object per VRF): clean as recorded, and each leak
-the live audit must see in a table, added to the recording as FRR would show it."""
+the live audit must see in a table, added to the recording as FRR would show it.
+
+The tables were captured from a lab of the sample as it was then (two zones, no gongan VPN,
+no service zone); the inventory they were captured from is kept beside them
+(`recorded/isolation/inventory/`) and the intended state is computed from it, so that the
+recording and the model it is judged against describe one network."""
 
 from __future__ import annotations
 
@@ -24,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def network() -> Network:
-    return load_network(ROOT / "inventory")
+    return load_network(RECORDED / "inventory")
 
 
 @pytest.fixture(scope="module")

@@ -40,6 +40,12 @@ def test_plan_is_the_network_of_the_inventory(sample: Network, clab_file: Path) 
         for lk in sample.links
     }
     assert underlay <= {frozenset({link.a, link.b}) for link in plan.links}
+    # a DNS host's named files are bound into it; a department host gets its resolv.conf
+    dns1 = plan.nodes["hebei-core-1-dns1"]
+    assert dns1.mounts == ((clab_file.parent / "dns" / "hebei-core-1-dns1", "/etc/bind"),)
+    assert (clab_file.parent / "dns" / "hebei-core-1-dns1" / "named.conf").is_file()
+    resolv = plan.nodes["zhengding-caizhengju"].mounts
+    assert resolv == ((clab_file.parent / "dns" / "resolv" / "private.conf", "/etc/resolv.conf"),)
 
 
 def _edit(clab_file: Path, change: str) -> Path:
@@ -56,6 +62,8 @@ def _edit(clab_file: Path, change: str) -> Path:
         del document["mgmt"]
     elif change == "mgmt outside":
         document["topology"]["nodes"]["zhengding"]["mgmt-ipv4"] = "10.99.0.1"
+    elif change == "bind missing":
+        document["topology"]["nodes"]["hebei-core-1-dns1"]["binds"] = ["dns/nowhere:/etc/bind"]
     clab_file.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
     return clab_file
 
@@ -68,9 +76,14 @@ def _edit(clab_file: Path, change: str) -> Path:
         ("long name", "link 1: interface 'a-very-long-ifname' is not a valid Linux name"),
         ("no mgmt", "mgmt.ipv4-subnet and mgmt.ipv4-gw are required"),
         ("mgmt outside", "node zhengding: mgmt-ipv4 10.99.0.1 is not usable in 10.64.8.0/24"),
+        (
+            "bind missing",
+            "node hebei-core-1-dns1: bind 'dns/nowhere:/etc/bind': {dir}/dns/nowhere "
+            "missing or target not absolute",
+        ),
     ],
 )
 def test_undeployable_files_are_refused_by_name(clab_file: Path, change: str, message: str) -> None:
     with pytest.raises(TopologyError) as caught:
         read_plan(_edit(clab_file, change))
-    assert str(caught.value) == f"{clab_file}: {message}"
+    assert str(caught.value) == f"{clab_file}: {message.format(dir=clab_file.parent)}"

@@ -56,7 +56,12 @@ def test_sample_allocation_is_the_documented_one(sample: Network) -> None:
     assert core.blocks["private"] == IPv4Network("10.80.0.0/18")
     assert sjz.blocks["private"] == IPv4Network("10.80.8.0/21")
     assert zd.blocks["private"] == IPv4Network("10.80.9.0/24")
-    assert [str(d.prefix) for d in zd.departments] == ["10.80.9.0/26", "10.96.9.0/26"]
+    assert zd.blocks["gongan"] == IPv4Network("10.104.9.0/24")
+    assert [str(d.prefix) for d in zd.departments] == [
+        "10.80.9.0/26",
+        "10.96.9.0/26",
+        "10.104.9.0/26",
+    ]
     assert sjz.loopback == IPv4Address("10.64.0.8")
     assert sjz.management.ip == IPv4Address("10.64.8.10")
 
@@ -178,4 +183,4 @@ def test_every_link_instance_is_one_session_at_each_end(sample: Network) -> None
         assert {mine.role, theirs.role} in ({"uplink", "downlink"}, {"peer"})
     core = sample.sessions_of("hebei-core-1")
     assert [s.port for s in core] == sorted(s.port for s in core)
-    assert {s.vrf for s in core} == {"default", "private", "public"}
+    assert {s.vrf for s in core} == {"default", "private", "public", "gongan"}

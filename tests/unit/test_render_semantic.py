@@ -384,6 +384,10 @@ def secret_values(network: Network) -> set[str]:
     return {fake_value(name) for name in secret_names(network)}
 
 
+LAB = platforms.lab_platform().name
+"""The lab's platform: the only one with service links (egovnet/render/services.py)."""
+
+
 # --- checks, shared by the platforms -------------------------------------------------------
 
 
@@ -456,6 +460,30 @@ def check_interfaces(network: Network, node: Node, platform: str, cfg: Parsed) -
         assert iface.vrf == node.internet_zone
         assert iface.vrf_before_address
 
+    service = network.service_zone
+    if service is not None and node.name in service.nodes and platform == LAB:
+        # FRR in the lab: each service host's gateway in the service VRF, and per granted
+        # zone a service link, one end in the zone's VRF and one in the service VRF
+        for host in service.hosts_at(node.name):
+            name = naming.department.format(trunk=trunk, vlan=host.vlan)
+            expected.add(name)
+            assert ifaces[name].address == host.gateway, f"{where}: {name} address"
+            assert ifaces[name].vrf == service.name, f"{where}: {name} VRF"
+        for zone in (z for z in service.access if z in node.zones):
+            vlan = network.zone(zone).vlan
+            expected |= {f"svc{vlan}", f"zone{vlan}"}
+            assert ifaces[f"svc{vlan}"].vrf == zone, f"{where}: svc{vlan} VRF"
+            assert ifaces[f"zone{vlan}"].vrf == service.name, f"{where}: zone{vlan} VRF"
+
+    if service is not None and node.name in service.nodes and platform != LAB:
+        # vendors: each service host's gateway, in the service VPN instance, on the trunk
+        for host in service.hosts_at(node.name):
+            name = naming.department.format(trunk=trunk, vlan=host.vlan)
+            expected.add(name)
+            assert ifaces[name].address == host.gateway, f"{where}: {name} address"
+            assert ifaces[name].vrf == service.name, f"{where}: {name} VRF"
+            assert ifaces[name].vrf_before_address, f"{where}: {name} binds its VRF late"
+
     assert set(ifaces) == expected, f"{where}: unexpected interfaces {set(ifaces) - expected}"
 
 
@@ -484,6 +512,13 @@ def check_bgp(network: Network, node: Node, platform: str, cfg: Parsed) -> None:
     assert cfg.timers == {(routing.keepalive, routing.hold)}, f"{where}: timers"
     peers = expected_peers(network, node)
     keys = {instance_key(inst) for inst in peers}
+    service = network.service_zone
+    if service is not None and node.name in service.nodes and platform != LAB:
+        # vendors: the service instance originates its hosts' subnets, with no neighbour
+        # (route targets take them to the granted zones: docs/services.md)
+        keys.add(instance_key(service.name))
+        local = {host.prefix for host in service.hosts_at(node.name)}
+        assert cfg.bgp[instance_key(service.name)].networks == local, f"{where}: service networks"
     assert set(cfg.bgp) == keys, f"{where}: BGP instances {set(cfg.bgp)} != {keys}"
     for inst, want in peers.items():
         got = cfg.bgp[instance_key(inst)]
@@ -524,9 +559,32 @@ def check_origination(network: Network, node: Node, platform: str, cfg: Parsed) 
     """Networks (loopback, department prefixes, default at the exit), aggregates, statics."""
     where = f"{platform}/{node.name}"
     default = IPv4Network("0.0.0.0/0")
+    service = network.service_zone
+    served = (
+        service is not None and node.name in service.nodes and platform == LAB
+    )  # FRR in the lab: service links, static routes over them (egovnet/render/services.py)
+    statics: set[tuple[str | None, IPv4Network, str]] = set()
+    local: set[IPv4Network] = set()
+    if served and service is not None:
+        local = {host.prefix for host in service.hosts_at(node.name)}
+        first = None
+        for index, granted in enumerate(service.access):
+            if granted not in node.zones:
+                continue
+            zone_end = IPv4Address("169.254.0.0") + 2 * index
+            first = first or zone_end
+            statics |= {(granted, prefix, str(zone_end + 1)) for prefix in local}
+            statics.add((service.name, network.pool(granted), str(zone_end)))
+        statics |= {
+            (service.name, host.prefix, str(first))
+            for host in service.hosts
+            if host.prefix not in local
+        }
     for inst in (GLOBAL, *node.zones):
         got = cfg.bgp[instance_key(inst)]
         networks = {d.prefix for d in node.departments if d.zone == inst}
+        if served and service is not None and inst in service.access:
+            networks |= local
         if inst == GLOBAL:
             networks.add(IPv4Network(f"{node.loopback}/32"))
         elif node.internet is not None and network.zone(inst).internet:
@@ -538,7 +596,6 @@ def check_origination(network: Network, node: Node, platform: str, cfg: Parsed) 
         if node.parent is None:
             aggregates[network.pool(inst)] = False
         assert got.aggregates == aggregates, f"{where}: {inst} aggregates (summary flags)"
-    statics: set[tuple[str | None, IPv4Network, str]] = set()
     if node.internet is not None:
         for zone in network.zones:
             if zone.internet and zone.name in node.zones:

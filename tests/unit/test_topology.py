@@ -105,7 +105,12 @@ def test_links_are_the_models_links_plus_departments_and_internet(
     per_instance = sum(len(link.subnets) for link in sample.links)
     departments = sum(len(n.departments) for n in sample.nodes)
     exits = sum(1 for n in sample.nodes if n.internet)
-    assert len(links) == per_instance + departments + exits
+    service = sample.service_zone
+    assert service is not None
+    # each service host behind its node; one service link per granted zone at its node
+    service_hosts = len(service.hosts)
+    service_links = sum(len(set(service.access) & set(sample.node(n).zones)) for n in service.nodes)
+    assert len(links) == per_instance + departments + exits + service_hosts + service_links
     assert ("hebei-core-1:eth3.100", "shijiazhuang:eth1.100") in links
     assert ("zhengding:dept1000", "zhengding-caizhengju:eth1") in links
     assert ("hebei-exit:eth3", "internet-hebei-exit:eth1") in links

@@ -851,23 +851,18 @@ def test_render_writes_nothing_for_a_broken_inventory(
 # ----------------------------------------------------------------------------- known bugs
 
 
-DINGZHOU_DEPARTMENT = "      - {name: caizhengju, zone: private, description: 市财政局}\nqianan"
+DINGZHOU_DATA = "  data:\n    region: 定州市\n"
 
 
 def test_problem_past_line_99_keeps_its_line_number(run_cli: RunCli, inventory_copy: Path) -> None:
-    edit(
-        inventory_copy,
-        HOSTS,
-        "    departments:\n" + DINGZHOU_DEPARTMENT,
-        "    department:\n" + DINGZHOU_DEPARTMENT,
-    )
-    line = line_no(inventory_copy, HOSTS, "department:\n")
+    edit(inventory_copy, HOSTS, DINGZHOU_DATA, DINGZHOU_DATA.replace("data:", "date:"))
+    line = line_no(inventory_copy, HOSTS, "  date:\n")
     assert line > 99, "the edit must land past line 99 for this test to mean anything"
     result = validate(run_cli, inventory_copy)
     expect(
         result,
-        at(inventory_copy / HOSTS, line, "dingzhou", "data.department"),
-        "unknown key 'department' (did you mean 'departments'?)",
+        at(inventory_copy / HOSTS, line, "dingzhou", "date"),
+        "unknown key 'date' (did you mean 'data'?)",
     )
 
 

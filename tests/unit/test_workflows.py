@@ -149,13 +149,23 @@ class FakeRepair:
     audits: list[list[Finding]]
     hosts: list[str]
     calls: list[str] = field(default_factory=list)
+    services: list[str] = field(default_factory=list)
+    """Hosts outside the rollout (a lab's DNS servers): restored, not rolled out to."""
 
     def audit(self) -> list[Finding]:
         self.calls.append("audit")
         return self.audits.pop(0)
 
     def targets(self, findings: list[Finding], all_hosts: bool) -> list[str]:
-        return list(self.hosts) if all_hosts else sorted({f.host for f in findings})
+        found = list(self.hosts) if all_hosts else sorted({f.host for f in findings})
+        return [h for h in found if h not in self.services]
+
+    def service_targets(self, findings: list[Finding]) -> list[str]:
+        return sorted({f.host for f in findings if f.host in self.services})
+
+    def restore_services(self, hosts: list[str]) -> list[str]:
+        self.calls.append(f"restore {','.join(hosts)}")
+        return list(hosts)
 
     def shut_unknown_ports(self, intended: dict[str, str], targets: list[str]) -> Ports:
         for host in targets:
@@ -207,6 +217,32 @@ def test_enforce_rolls_out_to_the_hosts_found_then_audits_again(tmp_path: Path) 
     assert document["repaired"] == 1
     assert [f["host"] for f in document["after"]] == ["c"]
     assert result.exit_code == 1  # a finding is left: not clean
+
+
+DNS = Finding("dns-private-no-internet", "dns1", "private", "view private", "named.conf", "config")
+
+
+def test_enforce_restores_a_service_host_without_a_rollout_and_audits_again(
+    tmp_path: Path,
+) -> None:
+    engine = FakeEngine()
+    repair = FakeRepair([[DNS], []], ["a", "b"], services=["dns1"])
+    result = enforce(repair, render, engine, EnforceRequest("live"), tmp_path)
+    assert engine.runs == []  # nothing of the routers to roll out
+    assert repair.calls == ["audit", "restore dns1", "audit"]
+    document = result.as_dict()
+    assert (document["targets"], document["changed"]) == (["dns1"], ["dns1"])
+    assert result.exit_code == 0
+
+
+def test_enforce_restores_service_hosts_after_the_rollout(tmp_path: Path) -> None:
+    engine = FakeEngine()
+    repair = FakeRepair([[LEAK, DNS], []], ["a", "b"], services=["dns1"])
+    result = enforce(repair, render, engine, EnforceRequest("live"), tmp_path)
+    assert engine.runs[0][1] == RolloutRequest(False, "b", "wave")
+    assert repair.calls == ["audit", "restore dns1", "audit"]
+    assert result.as_dict()["targets"] == ["b", "dns1"]
+    assert result.exit_code == 0
 
 
 def test_enforce_after_a_failed_rollout_exits_with_its_code_and_audits_once(
