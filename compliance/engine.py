@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from compliance.evidence import CONFIG, HostEvidence
+from compliance.evidence import CONFIG, HostEvidence, hide_key_material
 from compliance.rules import (
     LIST_PLACEHOLDERS,
     PLACEHOLDER,
@@ -267,9 +267,12 @@ class _Facts:
         mgmt = network.management_subnet
         wildcard = str(mgmt.hostmask)
         admin = services.local_admin
+        ntp = services.ntp_auth
         plain = {
             "syslog": [str(a) for a in services.syslog],
             "ntp": [str(a) for a in services.ntp],
+            # no key in the inventory: a value no config holds, so each check fails closed
+            "ntp_key_id": [str(ntp.key_id) if ntp else "(no services.ntp_auth)"],
             "aaa": [str(a) for a in services.aaa.servers],
             "snmp_user": [u.name for u in services.snmp.users],
             "idle_timeout": [str(ssh.idle_timeout_minutes)],
@@ -459,9 +462,8 @@ class _HostCheck:
         return self.facts.expand(check.require or check.forbid or "")
 
     def _line(self, text: _Text, number: int) -> EvidenceLine:
-        return EvidenceLine(
-            text.evidence, self.origins[text.evidence], number, text.line_text(number)
-        )
+        shown = hide_key_material(text.line_text(number))
+        return EvidenceLine(text.evidence, self.origins[text.evidence], number, shown)
 
     def _scopes(self, check: Check, text: _Text) -> list[tuple[int | None, int, int]] | None:
         if check.section is None:
@@ -555,7 +557,19 @@ class _HostCheck:
             return _Outcome("pass", "", [line])
         return _Outcome("fail", check.why + (": " if check.why else "") + message, [line])
 
+    def _ntp_auth(self, check: Check) -> _Outcome:
+        """Whether network.yaml states an NTP key: its id and algorithm as evidence, never
+        the key (a secret reference, and the secret is not read here)."""
+        auth = self.network.services.ntp_auth
+        stated = f"key_id {auth.key_id}, {auth.algorithm}" if auth else None
+        line = EvidenceLine("inventory", self.network.source, None, f"services.ntp_auth: {stated}")
+        if auth:
+            return _Outcome("pass", "", [line])
+        return _Outcome("fail", check.why or "services.ntp_auth is not stated", [line])
+
     def _inventory(self, check: Check) -> _Outcome:
+        if check.inventory == "ntp_auth":
+            return self._ntp_auth(check)
         if check.inventory == "aaa_two_factor":
             two = self.network.services.aaa.two_factor
             line = EvidenceLine(

@@ -14,6 +14,7 @@ no\\n...", "intended")})``
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,11 @@ from egovnet.secrets import SharedSecrets, SnmpCredentials
 CONFIG, SSHD, SNMPD = "config", "sshd", "snmpd"
 HIDDEN = "********"
 """What the intended evidence shows for every secret: a check reads keywords, never keys."""
+_KEY_LINE = re.compile(
+    r"^(\s*ntp(?:-service)? authentication-key(?:id)? \d+ (?:authentication-mode )?\S+ "
+    r"(?:(?:cipher|simple) )?)\S.*$"
+)
+"""An NTP key line of VRP, Comware or IOS; group 1 is all of it up to the key."""
 RUNNING_FILES = {CONFIG: "{host}.cfg", SSHD: "{host}.sshd_config", SNMPD: "{host}.snmpd.conf"}
 """The files `running_evidence` reads for a host, by evidence name."""
 
@@ -56,6 +62,20 @@ class HostEvidence:
     problems: tuple[str, ...] = field(default=())
 
 
+def hide_key_material(line: str) -> str:
+    """`line` as a report may show it: an NTP key line with its key (plain, or the
+    device's reversible type-7 or cipher form) as `HIDDEN`; any other line unchanged.
+
+    >>> hide_key_material("ntp authentication-key 1 md5 104D000A0618 7")
+    'ntp authentication-key 1 md5 ********'
+    >>> hide_key_material("ntp-service authentication-keyid 1 authentication-mode "
+    ...     "hmac-sha256 cipher %^%#x%^%#")
+    'ntp-service authentication-keyid 1 authentication-mode hmac-sha256 cipher ********'
+    """
+    match = _KEY_LINE.match(line)
+    return match.group(1) + HIDDEN if match else line
+
+
 def hidden_secrets(network: Network) -> SharedSecrets:
     """Secrets of the right shape with every value hidden: the intended evidence shows how
     a password or key is stored (the keyword), never its value."""
@@ -67,7 +87,8 @@ def hidden_secrets(network: Network) -> SharedSecrets:
         for u in services.snmp.users
     ]
     admin = services.local_admin
-    return SharedSecrets(HIDDEN, users, (admin.name, HIDDEN) if admin else None)
+    ntp_key = HIDDEN if services.ntp_auth else None
+    return SharedSecrets(HIDDEN, users, (admin.name, HIDDEN) if admin else None, ntp_key)
 
 
 def _selected(network: Network, hosts: list[str] | None) -> list[Node]:

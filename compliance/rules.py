@@ -14,9 +14,9 @@ check is one of:
 - `{in: config, forbid: REGEX, section: REGEX?}`: no line matches;
 - `{topology: upstreams, min: N, min_top: N}`: the node has at least `min` distinct
   upstream neighbours (`min_top` for a core with no parent: its peers);
-- `{inventory: syslog_retention_days, min: N}` / `{inventory: aaa_two_factor, min: 1}`:
-  what the inventory states (a retention in days; whether the AAA servers ask for a second
-  factor, 1 for yes).
+- `{inventory: syslog_retention_days, min: N}` / `{inventory: aaa_two_factor, min: 1}` /
+  `{inventory: ntp_auth, min: 1}`: what the inventory states (a retention in days; whether
+  the AAA servers ask for a second factor, 1 for yes; whether NTP is authenticated).
 
 Regexes may name inventory facts as `{{name}}` (`PLACEHOLDERS`); a list-valued one makes
 the check apply to each value (every syslog server must be configured). A broken rule file
@@ -43,6 +43,7 @@ PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
 PLACEHOLDERS = {
     "syslog": "each syslog server of `services.syslog`",
     "ntp": "each NTP server of `services.ntp`",
+    "ntp_key_id": "the NTP key's id (`services.ntp_auth.key_id`)",
     "aaa": "each AAA server of `services.aaa.servers`",
     "snmp_user": "each SNMPv3 user name of `services.snmp.users`",
     "idle_timeout": "`services.ssh.idle_timeout_minutes`",
@@ -81,7 +82,7 @@ class Check(_Strict):
     at_most: int | None = None
     at_least: int | None = None
     topology: Literal["upstreams"] | None = None
-    inventory: Literal["syslog_retention_days", "aaa_two_factor"] | None = None
+    inventory: Literal["syslog_retention_days", "aaa_two_factor", "ntp_auth"] | None = None
     min: int | None = None
     min_top: int | None = None
     equals: str | None = None

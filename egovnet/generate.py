@@ -433,6 +433,7 @@ def _network_text(provinces: int, cities: int, plan: AddressPlan) -> str:
         "routing": {"asn_base": 4200000000, "keepalive": 3, "hold": 9},
         "services": {
             "ntp": [station],
+            "ntp_auth": {"key_id": 1, "key": {"secret": "ntp-key"}, "algorithm": "sha256"},
             "syslog": [station],
             "aaa": {
                 "protocol": "tacacs",

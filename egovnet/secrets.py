@@ -208,15 +208,20 @@ class SharedSecrets:
     snmp_users: list[SnmpCredentials]
     local_admin: tuple[str, str] | None
     """(name, password) of the break-glass account, if network.yaml has one."""
+    ntp_key: str | None = None
+    """The NTP authentication key (`services.ntp_auth.key`), if network.yaml has one."""
 
     @classmethod
     def resolve(cls, network: Network, store: SecretStore) -> SharedSecrets:
-        """The AAA key, every SNMP user and the local admin of `network`, from `store`."""
+        """The AAA key, every SNMP user, the local admin and the NTP key of `network`,
+        from `store`."""
         services = network.services
         admin = services.local_admin
         local = (admin.name, store.get(admin.password.secret)) if admin else None
         users = [snmp_credentials(user, store) for user in services.snmp.users]
-        return cls(store.get(services.aaa.key.secret), users, local)
+        ntp = services.ntp_auth
+        ntp_key = store.get(ntp.key.secret) if ntp else None
+        return cls(store.get(services.aaa.key.secret), users, local, ntp_key)
 
 
 def secret_names(network: Network) -> list[str]:
@@ -227,4 +232,6 @@ def secret_names(network: Network) -> list[str]:
         names.append(services.local_admin.password.secret)
     for user in services.snmp.users:
         names += [user.auth_key.secret, user.priv_key.secret]
+    if services.ntp_auth is not None:
+        names.append(services.ntp_auth.key.secret)
     return names

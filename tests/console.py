@@ -18,6 +18,7 @@ FAKE_SECRETS = {
     "EGOVNET_SECRET_SNMP_NOC_AUTH": "fake-auth-key",  # SNMPv3 keys need 8 characters or more
     "EGOVNET_SECRET_SNMP_NOC_PRIV": "fake-priv-key",
     "EGOVNET_SECRET_LOCAL_ADMIN": "fake-local-admin",
+    "EGOVNET_SECRET_NTP_KEY": "fake-ntp-key",
 }
 
 

@@ -212,6 +212,9 @@ class NodeView:
     prefix_lists: dict[str, list[PrefixRule]]
     vrfs: list[tuple[str, str, str]]
     ntp: list[str]
+    ntp_auth: tuple[int, str, str] | None
+    """(key id, algorithm `sha256`/`md5`, key) when network.yaml asks for NTP
+    authentication; each template spells the algorithm its platform's way."""
     syslog: list[str]
     aaa_protocol: str
     aaa_servers: list[str]
@@ -264,6 +267,8 @@ class _Builder:
         them, exactly (hub and spoke: nothing else of the service zone)."""
         services = network.services
         self.ntp = [str(a) for a in services.ntp]
+        auth, key = services.ntp_auth, secrets.ntp_key
+        self.ntp_auth = (auth.key_id, auth.algorithm, key) if auth and key is not None else None
         self.syslog = [str(a) for a in services.syslog]
         self.aaa_servers = [str(a) for a in services.aaa.servers]
 
@@ -376,6 +381,7 @@ class _Builder:
             prefix_lists=dict(sorted(prefix_lists.items())),
             vrfs=vrfs,
             ntp=self.ntp,
+            ntp_auth=self.ntp_auth,
             syslog=self.syslog,
             aaa_protocol=network.services.aaa.protocol,
             aaa_servers=self.aaa_servers,

@@ -138,6 +138,16 @@ BREAKS: dict[str, dict[str, Break]] = {
         "level3": Break(
             "admin-role-separation", "config", r"^  authorization-cmd 3 hwtacacs local$", None, None
         ),
+        "ntp-auth-off": Break(
+            "ntp-auth", "config", r"^ntp-service authentication enable$", None, None
+        ),
+        "ntp-unbound": Break(
+            "ntp-auth",
+            "config",
+            r"^ntp-service unicast-server 10\.64\.8\.1 authentication-keyid 1$",
+            "ntp-service unicast-server 10.64.8.1",
+            "ntp-service unicast-server 10.64.8.1",
+        ),
     },
     "h3c_comware": {
         "telnet": Break(
@@ -192,6 +202,16 @@ BREAKS: dict[str, dict[str, Break]] = {
             None,
             None,
         ),
+        "ntp-auth-off": Break(
+            "ntp-auth", "config", r"^ntp-service authentication enable$", None, None
+        ),
+        "ntp-unbound": Break(
+            "ntp-auth",
+            "config",
+            r"^ntp-service unicast-server 10\.64\.8\.1 authentication-keyid 1$",
+            "ntp-service unicast-server 10.64.8.1",
+            "ntp-service unicast-server 10.64.8.1",
+        ),
     },
     "cisco_ios": {
         "telnet": Break(
@@ -239,6 +259,14 @@ BREAKS: dict[str, dict[str, Break]] = {
         ),
         "level3": Break(
             "admin-role-separation", "config", r"^aaa authorization commands 15 .*$", None, None
+        ),
+        "ntp-auth-off": Break("ntp-auth", "config", r"^ntp authenticate$", None, None),
+        "ntp-unbound": Break(
+            "ntp-auth",
+            "config",
+            r"^ntp server 10\.64\.8\.1 key 1$",
+            "ntp server 10.64.8.1",
+            "ntp server 10.64.8.1",
         ),
     },
 }
@@ -459,3 +487,65 @@ def test_a_backup_of_the_lab_is_checked_as_the_labs_platform(
     code, report = check(run_cli, inventory, tmp_path / "running", CITY)
     assert code == 0
     assert {r["platform"] for r in report["results"]} == {"frr"}
+
+
+@pytest.mark.parametrize("platform", ["huawei_vrp", "h3c_comware", "cisco_ios"])
+def test_an_inventory_without_an_ntp_key_fails_ntp_auth(
+    run_cli: RunCli, tmp_path: Path, platform: str
+) -> None:
+    """No `services.ntp_auth`: nothing renders a key and the rule fails closed, on the
+    inventory's statement, not silently on a regex with no key id to fill in."""
+    inventory = inventory_on(platform, tmp_path)
+    network_file = inventory / "network.yaml"
+    text = network_file.read_text(encoding="utf-8")
+    start = text.index("  ntp_auth:")
+    end = text.index("  syslog:", start)
+    network_file.write_text(text[:start] + text[end:], encoding="utf-8")
+    running = write_running(inventory, tmp_path / "running")
+    assert "authentication-keyid" not in (running / f"{CITY}.cfg").read_text(encoding="utf-8")
+    code, report = check(run_cli, inventory, running, CITY)
+    (result,) = [r for r in report["results"] if r["rule"] == "ntp-auth"]
+    assert (code, result["status"]) == (1, "fail")
+    assert "services.ntp_auth: None" in [line["text"] for line in result["evidence"]]
+
+
+DEVICE_KEY_LINES = {
+    "huawei_vrp": (
+        r"^ntp-service authentication-keyid 1 .*$",
+        "ntp-service authentication-keyid 1 authentication-mode hmac-sha256 cipher "
+        "%^%#Qk7pX1vN0eLx%^%#",
+    ),
+    "h3c_comware": (
+        r"^ntp-service authentication-keyid 1 .*$",
+        "ntp-service authentication-keyid 1 authentication-mode hmac-sha-256 cipher "
+        "$c$3$Qk7pX1vN0eLx",
+    ),
+    "cisco_ios": (r"^ntp authentication-key 1 .*$", "ntp authentication-key 1 md5 Qk7pX1vN0eLx 7"),
+}
+
+
+@pytest.mark.parametrize("platform", sorted(DEVICE_KEY_LINES))
+def test_the_devices_stored_ntp_key_is_hidden_in_the_report(
+    run_cli: RunCli,
+    prepared: dict[str, tuple[Path, Path]],
+    tmp_path: Path,
+    platform: str,
+) -> None:
+    """A backup shows the key in the device's reversible form (IOS type 7, VRP and Comware
+    cipher): the passing rule's evidence names the key line, never the key."""
+    inventory, pristine = prepared[platform]
+    old, stored = DEVICE_KEY_LINES[platform]
+    broken_copy(
+        pristine, tmp_path / "running", CITY, Break("ntp-auth", "config", old, stored, None)
+    )
+    code, report = check(run_cli, inventory, tmp_path / "running", CITY)
+    (result,) = [r for r in report["results"] if r["rule"] == "ntp-auth"]
+    assert (code, result["status"]) == (0, "pass")
+    key_lines = [
+        line["text"]
+        for line in result["evidence"]
+        if re.match(r"ntp(-service)? authentication-key", line["text"])
+    ]
+    assert key_lines
+    assert all(text.endswith(" ********") for text in key_lines)
+    assert "Qk7pX1vN0eLx" not in json.dumps(report)

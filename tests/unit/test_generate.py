@@ -153,6 +153,7 @@ def test_network_yaml_names_secrets_and_uses_the_management_station() -> None:
     station = str(IPv4Network(network["address_plan"]["management"]).network_address + 1)
     assert services["ntp"] == services["syslog"] == services["aaa"]["servers"] == [station]
     assert services["aaa"]["key"] == {"secret": "aaa-key"}
+    assert services["ntp_auth"]["key"] == {"secret": "ntp-key"}
     user = services["snmp"]["users"][0]
     assert user["auth_key"] == {"secret": "snmp-noc-auth"}
     assert user["priv_key"] == {"secret": "snmp-noc-priv"}

@@ -623,6 +623,8 @@ def services(platform: str, network: Network) -> Services:
     tacacs = s.aaa.protocol == "tacacs"
     assert s.local_admin is not None, "the sample keeps a break-glass account"
     admin, admin_pw = s.local_admin.name, fake_value(s.local_admin.password.secret)
+    assert s.ntp_auth is not None, "the sample authenticates NTP"
+    ntp_id, ntp_key = s.ntp_auth.key_id, fake_value(s.ntp_auth.key.secret)
     if platform == "frr":
         return Services(top=[], blocks={"line vty": [f"exec-timeout {idle} 0"]}, secret_lines=[])
     if platform == "huawei_vrp":
@@ -642,7 +644,13 @@ def services(platform: str, network: Network) -> Services:
                 f"cipher {key[u.name][0]}",
                 f"snmp-agent usm-user v3 {u.name} privacy-mode {u.priv} cipher {key[u.name][1]}",
             ]
-        top += [f"ntp-service unicast-server {a}" for a in s.ntp]
+        top += [
+            "ntp-service authentication enable",
+            f"ntp-service authentication-keyid {ntp_id} authentication-mode hmac-sha256 "
+            f"cipher {ntp_key}",
+            f"ntp-service reliable authentication-keyid {ntp_id}",
+        ]
+        top += [f"ntp-service unicast-server {a} authentication-keyid {ntp_id}" for a in s.ntp]
         top += [f"info-center loghost {a}" for a in s.syslog]
         kind = "hwtacacs" if tacacs else "radius"
         first = str(s.aaa.servers[0])
@@ -673,6 +681,7 @@ def services(platform: str, network: Network) -> Services:
                 r"snmp-agent usm-user v3 \S+ (authentication|privacy)-mode \S+ cipher \S+",
                 r" (hwtacacs|radius)-server shared-key cipher \S+",
                 r" local-user \S+ password irreversible-cipher \S+",
+                r"ntp-service authentication-keyid \d+ authentication-mode \S+ cipher \S+",
             ],
         )
     if platform == "h3c_comware":
@@ -691,7 +700,13 @@ def services(platform: str, network: Network) -> Services:
                 f"snmp-agent usm-user v3 {u.name} {u.group} simple authentication-mode {u.auth} "
                 f"{key[u.name][0]} privacy-mode {u.priv} {key[u.name][1]}",
             ]
-        top += [f"ntp-service unicast-server {a}" for a in s.ntp]
+        top += [
+            "ntp-service authentication enable",
+            f"ntp-service authentication-keyid {ntp_id} authentication-mode hmac-sha-256 "
+            f"simple {ntp_key}",
+            f"ntp-service reliable authentication-keyid {ntp_id}",
+        ]
+        top += [f"ntp-service unicast-server {a} authentication-keyid {ntp_id}" for a in s.ntp]
         top += [f"info-center loghost {a}" for a in s.syslog]
         kind = "hwtacacs" if tacacs else "radius"
         return Services(
@@ -717,6 +732,7 @@ def services(platform: str, network: Network) -> Services:
                 r"snmp-agent usm-user v3 \S+ \S+ simple authentication-mode .+",
                 r" key (authentication|authorization|accounting) simple \S+",
                 r" password simple \S+",
+                r"ntp-service authentication-keyid \d+ authentication-mode \S+ simple \S+",
             ],
         )
     assert platform == "cisco_ios"
@@ -734,7 +750,12 @@ def services(platform: str, network: Network) -> Services:
             f"snmp-server user {u.name} {u.group} v3 auth {u.auth} {key[u.name][0]} "
             f"priv aes 128 {key[u.name][1]}",
         ]
-    top += [f"ntp server {a}" for a in s.ntp]
+    top += [
+        "ntp authenticate",
+        f"ntp authentication-key {ntp_id} hmac-sha2-256 {ntp_key}",
+        f"ntp trusted-key {ntp_id}",
+    ]
+    top += [f"ntp server {a} key {ntp_id}" for a in s.ntp]
     top += [f"logging host {a}" for a in s.syslog]
     vty = ["transport input ssh", f"exec-timeout {idle} 0", "login authentication default"]
     kind = "tacacs" if tacacs else "radius"
@@ -754,6 +775,7 @@ def services(platform: str, network: Network) -> Services:
             r"snmp-server user \S+ \S+ v3 auth .+",
             r" key \S+",
             r"username \S+ privilege 15 secret \S+",
+            r"ntp authentication-key \d+ \S+ \S+",
         ],
     )
 

@@ -15,7 +15,8 @@ import pytest
 from egovnet.loader import load_network
 from egovnet.render.host_services import render_snmpd_conf
 from egovnet.secret_files import write_private
-from egovnet.secrets import SnmpCredentials
+from egovnet.secrets import SecretStore, SnmpCredentials, env_name, secret_names
+from egovnet.wiring.devices import masker
 from lab.runner import SNMP_DIR, Holder
 from lab.runner import _start_snmpd as start_snmpd
 from tests.console import FAKE_SECRETS, egovnet
@@ -130,3 +131,16 @@ def test_a_lab_nodes_snmpd_conf_with_the_keys_is_private(tmp_path: Path) -> None
     assert mode(conf) == 0o600
     assert mode(conf.parent) == 0o700
     assert any("/usr/sbin/snmpd" in command for command in holder.commands)
+
+
+def test_the_ntp_key_is_rendered_privately_and_masked_in_what_devices_log(tmp_path: Path) -> None:
+    """`services.ntp_auth.key` is one of the render's secrets: `./run demo` creates it with
+    the others (`secret_names`), the vendor configs carry it, and the device workflows'
+    masker hides its value in logs and backups as it hides the AAA key."""
+    network = load_network(SAMPLE)
+    assert "ntp-key" in secret_names(network)
+    store = SecretStore(environ={env_name(n): f"value-of-{n}" for n in secret_names(network)})
+    line = "ntp authentication-key 1 hmac-sha2-256 value-of-ntp-key"
+    shown = masker(network, store).mask(line)
+    assert "value-of-ntp-key" not in shown
+    assert shown.startswith("ntp authentication-key 1 hmac-sha2-256 ")

@@ -709,6 +709,51 @@ def test_plaintext_snmp_key_is_not_echoed(
     assert SECRET_VALUE not in result.output
 
 
+NTP_KEY = "    key: {secret: ntp-key}\n"
+
+
+def test_plaintext_ntp_key_is_refused_and_not_echoed(run_cli: RunCli, inventory_copy: Path) -> None:
+    edit(inventory_copy, NETWORK, NTP_KEY, f"    key: {SECRET_VALUE}\n")
+    line = line_no(inventory_copy, NETWORK, f"key: {SECRET_VALUE}")
+    result = validate(run_cli, inventory_copy)
+    expect(
+        result,
+        at(inventory_copy / NETWORK, line, None, "services.ntp_auth.key"),
+        "plain-text secret: write {secret: NAME}",
+        count=None,  # and "required field is missing", as for every secret field
+    )
+    assert SECRET_VALUE not in result.output
+
+
+def test_ntp_auth_algorithm_and_key_id_are_bounded(run_cli: RunCli, inventory_copy: Path) -> None:
+    edit(inventory_copy, NETWORK, "    algorithm: sha256\n", "    algorithm: sha1\n")
+    edit(inventory_copy, NETWORK, "    key_id: 1\n", "    key_id: 0\n")
+    result = validate(run_cli, inventory_copy)
+    expect(
+        result,
+        at(inventory_copy / NETWORK, line_no(inventory_copy, NETWORK, "algorithm: sha1"), None),
+        "services.ntp_auth.algorithm",
+        count=2,
+    )
+    expect(
+        result,
+        at(inventory_copy / NETWORK, line_no(inventory_copy, NETWORK, "key_id: 0"), None),
+        "services.ntp_auth.key_id",
+        count=2,
+    )
+
+
+def test_an_inventory_without_ntp_auth_is_valid(run_cli: RunCli, inventory_copy: Path) -> None:
+    """NTP authentication is optional in the schema (older inventories stay valid); the
+    `ntp-auth` compliance rule is what fails without it."""
+    path = inventory_copy / NETWORK
+    text = path.read_text(encoding="utf-8")
+    start = text.index("  ntp_auth:")
+    path.write_text(text[:start] + text[text.index("  syslog:", start) :], encoding="utf-8")
+    result = validate(run_cli, inventory_copy)
+    assert result.exit_code == 0, result.output
+
+
 def test_plaintext_enable_secret_in_connection_options(
     run_cli: RunCli, inventory_copy: Path
 ) -> None:
