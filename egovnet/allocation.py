@@ -38,6 +38,7 @@ from egovnet.model import (
     Node,
 )
 from egovnet.schema import (
+    PROTECTION_LEVEL,
     DepartmentSpec,
     FanoutSpec,
     NetworkSpec,
@@ -360,6 +361,10 @@ def allocate(
                 name=name,
                 tier=data.tier,
                 level=draft.level,
+                protection_level=max(
+                    PROTECTION_LEVEL[data.tier],
+                    data.protection_level or PROTECTION_LEVEL[data.tier],
+                ),
                 platform=draft.platform,
                 region=data.region,
                 parent=data.parent,

@@ -434,7 +434,12 @@ def _network_text(provinces: int, cities: int, plan: AddressPlan) -> str:
         "services": {
             "ntp": [station],
             "syslog": [station],
-            "aaa": {"protocol": "tacacs", "servers": [station], "key": {"secret": "aaa-key"}},
+            "aaa": {
+                "protocol": "tacacs",
+                "servers": [station],
+                "key": {"secret": "aaa-key"},
+                "two_factor": True,
+            },
             "local_admin": {"name": "egov-admin", "password": {"secret": "local-admin"}},
             "snmp": {
                 "location": name,
@@ -451,6 +456,7 @@ def _network_text(provinces: int, cities: int, plan: AddressPlan) -> str:
             },
             "ssh": {"idle_timeout_minutes": 10},
             "banner": f"{name} - 仅限授权访问 Authorised access only",
+            "syslog_retention_days": 180,
         },
         "service_zone": _service_zone(provinces, cities, plan),
     }

@@ -73,6 +73,10 @@ class Node(_Frozen):
     name: str
     tier: Tier
     level: int
+    """Depth in the hierarchy (0 national ... 3 county), not the protection level."""
+    protection_level: int
+    """Graded protection (等级保护) level: the tier's (`schema.PROTECTION_LEVEL`), or the
+    host's `data.protection_level` where that raises it."""
     platform: Platform
     region: str
     parent: str | None
@@ -390,6 +394,16 @@ class Network(_Frozen):
                     IPv4Address(base + 1 - offset),
                     peer_asn,
                 )
+
+    def upstreams(self, name: str) -> tuple[str, ...]:
+        """The distinct nodes `name` reaches upward or sideways (its parent, its redundant
+        uplinks, core peers linked either way): two or more is a redundant uplink; for a core
+        with no parent, one peer is the redundant pair."""
+        seen: dict[str, None] = {}
+        for link in self.links_of(name):
+            if link.kind == "peer" or link.lower.host == name:
+                seen[link.other(name).host] = None
+        return tuple(seen)
 
     def children(self, name: str | None) -> list[Node]:
         """Nodes whose parent is `name` (`None`: the roots), in slot order."""

@@ -111,6 +111,11 @@ class Commands:
     comment: str
     error_pattern: str
     """Matches (multi-line) a line by which the device refuses a command."""
+    prompt_pattern: str | None = None
+    """Matches (multi-line) the CLI's exec prompt as its last line: the SSH session waits
+    for it after login instead of netmiko's sleep-and-retry prompt search (whose backoff
+    grows with the load, 0.2 s a login idle, 1 s at 20 logins at once). None: netmiko's own
+    session preparation."""
 
 
 @dataclass(frozen=True)
@@ -230,6 +235,9 @@ class PlatformRecord:
     shut_unknown_ports: str | None = None
     """`(config, ports) -> config`: shut ports a device has and its config does not know
     (`isolation enforce`); the driver must offer `list_interfaces`. None: not supported."""
+    management_acl: str | None = None
+    """The ACL that admits management logins (VTY/SSH) from the management subnet only
+    (graded protection 8.1.4.4 c); None where sshd does it (FRR: `AllowUsers`)."""
     service_acl: str | None = None
     """The ACL a service node filters its service hosts' ports with (docs/services.md): a
     number where ACLs are numbered by kind (3000-3999 advanced), a name on IOS; None where
@@ -268,6 +276,8 @@ _RECORDS: tuple[PlatformRecord, ...] = (
             comment="!",
             error_pattern=r"^% ?(Unknown|Invalid|Command incomplete|Ambiguous|Can't|Configuration|"
             r"Specified|There is no|Failed|Error|No such|Please)",
+            # vtysh's exec prompt, `hostname# `: the banner (motd) before it is free text
+            prompt_pattern=r"^[^\s#>]+[#>] ?$",
         ),
         detection=Signature(
             any_of=("frr version", "frr defaults"),
@@ -338,6 +348,7 @@ _RECORDS: tuple[PlatformRecord, ...] = (
         ),
         snmp_modules=("system", "if_mib", "bgp", "ospf", "huawei"),
         exit_acls=ExitAcls(nat="2000", inbound="3000"),
+        management_acl="2001",
         service_acl="3900",
         inert=_entries(
             "sysname, clock, user-interface, aaa, local-user, snmp-agent, info-center, "
@@ -399,13 +410,14 @@ _RECORDS: tuple[PlatformRecord, ...] = (
         ),
         snmp_modules=("system", "if_mib", "bgp", "ospf", "h3c"),
         exit_acls=ExitAcls(nat="2000", inbound="3000"),
+        management_acl="2001",
         service_acl="3900",
         inert=_entries(
             "sysname, version, clock, line, user-interface, local-user, domain, "
             "snmp-agent, info-center, ntp-service, header, undo, ssh, telnet, http, "
             "lldp, hwtacacs, radius, return, password-recovery, role, user-group, "
             "public-key, pki, dns, ftp, irf, stp, vlan, scheduler, netconf, cwmp, "
-            "ip http, ip https"
+            "ip http, ip https, password-control"
         ),
     ),
     PlatformRecord(
@@ -461,6 +473,7 @@ _RECORDS: tuple[PlatformRecord, ...] = (
         ),
         snmp_modules=("system", "if_mib", "bgp", "ospf"),
         exit_acls=ExitAcls(nat="EGOV-NAT", inbound="EGOV-INTERNET-IN"),
+        management_acl="EGOV-MGMT",
         service_acl="EGOV-SERVICES",
         inert=_entries(
             "hostname, version, service, no service, boot-start-marker, boot-end-marker, "

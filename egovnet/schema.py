@@ -24,6 +24,11 @@ from pydantic_core import PydanticCustomError
 from egovnet.platforms import platform_names
 
 TIERS = ("national", "province", "city", "county", "exit")
+PROTECTION_LEVEL: dict[str, int] = {"national": 2, "province": 3, "city": 3, "exit": 3, "county": 2}
+"""Graded protection (等级保护) level of each tier, as seed 004 sets it: the province and
+city extranet (with the province's unified internet exit) at level 3, everything else at
+least level 2. The national centre's own level is its operator's to set, not this
+province's: it stays at the floor, and `data.protection_level: 3` raises it."""
 HOST_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 SECRET_NAME = r"^[a-z0-9][a-z0-9_-]{0,62}$"  # noqa: S105 - a name pattern, not a secret
 DEPARTMENT_NAME = r"^[a-z0-9][a-z0-9_-]{0,30}$"
@@ -80,6 +85,9 @@ class HostData(_Strict):
     slot: Annotated[int, Field(ge=0)] | None = None
     loopback: IPv4Address | None = None
     departments: list[DepartmentSpec] = Field(default_factory=list)
+    protection_level: Annotated[int, Field(ge=2, le=3)] | None = None
+    """Graded protection (等级保护) level above the tier's: may only raise it (the loader
+    refuses a lower one); 2 and 3 are the levels egovnet's rules cover."""
 
 
 class HostSpec(_Strict):
@@ -176,6 +184,10 @@ class AaaSpec(_Strict):
     protocol: Literal["tacacs", "radius"] = "tacacs"
     servers: list[IPv4Address] = Field(min_length=1)
     key: SecretRef
+    two_factor: bool = False
+    """The AAA servers ask administrators for a second factor (a one-time password with
+    the password): graded protection level 3 asks for two factors (8.1.4.1 d), and the
+    device can only show that it sends every login to these servers."""
 
 
 class LocalAdminSpec(_Strict):
@@ -188,6 +200,10 @@ class LocalAdminSpec(_Strict):
 
 class SshSpec(_Strict):
     idle_timeout_minutes: Annotated[int, Field(ge=1, le=60)] = 10
+    login_attempts: Annotated[int, Field(ge=1, le=10)] = 5
+    """Failed logins before the source is locked out (assessors expect 3-5)."""
+    lockout_minutes: Annotated[int, Field(ge=1, le=1440)] = 10
+    """How long a locked-out user or source stays locked."""
 
 
 class ServicesSpec(_Strict):
@@ -200,6 +216,10 @@ class ServicesSpec(_Strict):
     snmp: SnmpSpec
     ssh: SshSpec = Field(default_factory=SshSpec)
     banner: str = "Authorised access only. 仅限授权访问。"
+    syslog_retention_days: Annotated[int, Field(ge=1, le=3650)] | None = None
+    """How long the syslog servers keep the network's logs (the Cybersecurity Law §21 asks
+    for at least 6 months, 180 days): a statement the level-3 audit rule checks; absent, the
+    retention is unknown and that rule fails."""
 
     @field_validator("banner")
     @classmethod

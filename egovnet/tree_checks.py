@@ -21,6 +21,7 @@ from egovnet.drafts import (
     tier_name,
 )
 from egovnet.schema import (
+    PROTECTION_LEVEL,
     AddressPlanSpec,
 )
 
@@ -34,6 +35,7 @@ def check_tree(
     graph: nx.DiGraph[str] = nx.DiGraph()
     for draft in drafts.values():
         draft.level = TIER_LEVEL[draft.data.tier]
+        _check_protection_level(loader, draft)
         graph.add_node(draft.name)
         parent = draft.data.parent
         file, line = draft.where("parent")
@@ -96,6 +98,23 @@ def check_tree(
     return len(problems.problems) == before
 
 
+def _check_protection_level(loader: LoadContext, draft: HostDraft) -> None:
+    """`data.protection_level` may raise a node above its tier's level, never lower it: seed
+    004 sets the tier's level as the floor (province and city 3, the rest at least 2)."""
+    wanted = draft.data.protection_level
+    floor = PROTECTION_LEVEL[draft.data.tier]
+    if wanted is not None and wanted < floor:
+        file, line = draft.where("protection_level")
+        loader.problems.add(
+            file,
+            "data.protection_level",
+            f"protection level {wanted} is below the {draft.data.tier} tier's level {floor}: "
+            "the override may only raise it",
+            host=draft.name,
+            line=line,
+        )
+
+
 def _parent_tier(tier: str) -> str:
     return {"province": "national", "city": "province", "exit": "province", "county": "city"}.get(
         tier, "nothing"
@@ -136,6 +155,8 @@ def check_uplinks(
                     line=line,
                 )
                 continue
+            if draft.data.parent in loader.invalid_hosts:
+                continue  # which uplinks are siblings of the parent cannot be told
             other = drafts[target]
             pair = frozenset((draft.name, target))
             if target == draft.name:

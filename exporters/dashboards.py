@@ -1,10 +1,11 @@
 """Grafana dashboards as code, generated from the inventory with grafana-foundation-sdk.
 
-Four dashboards: the province overview (devices up, by city and county, one row per city
-with its devices), device detail, interface detail, and the alert list. Variables list the
-inventory's hosts, so a new county appears in the pickers with no dashboard edit. Every
-query is PromQL on the exporter's `egov_` series and the rules' recorded series; Grafana
-cannot run here, so a lab test runs each panel's query against the real Prometheus.
+Four dashboards: the province overview (devices up, by city and county, the rules the last
+compliance check found failing, one row per city with its devices), device detail,
+interface detail, and the alert list. Variables list the inventory's hosts, so a new county
+appears in the pickers with no dashboard edit. Every query is PromQL on the exporter's
+`egov_` series and the rules' recorded series; Grafana cannot run here, so a lab test runs
+each panel's query against the real Prometheus.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from exporters.noc import NOC_URL
 
 DATASOURCE = models.DataSourceRef(type_val="prometheus", uid="${datasource}")
 SNMP = 'job="egov_snmp"'
+COMPLIANCE_FAILING = "count by (tier, level, rule) (egov_compliance_failures)"
+"""The last compliance check's failures (exporters/compliance.py), hosts per rule."""
 
 
 def _query(expr: str, legend: str = "") -> gprom.Dataquery:
@@ -108,6 +111,13 @@ def province_overview(network: Network) -> gdash.Dashboard:
     )
     board.with_panel(
         _table("Devices up by city and tier", f"sum by (city, tier) (egov_snmp_up{{{SNMP}}})")
+    )
+    board.with_panel(
+        # `or on() vector(0)`: one row of 0 when the last check found nothing (or none ran)
+        _table(
+            "Graded protection: hosts failing each rule, by tier and level",
+            f"{COMPLIANCE_FAILING} or on() vector(0)",
+        )
     )
     board.with_panel(
         _series(

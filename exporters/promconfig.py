@@ -327,6 +327,26 @@ def alert_rules(timing: Timing) -> dict[str, Any]:
             "Scrapes of {{ $labels.instance }} (job {{ $labels.job }}) fail: the exporter "
             "is down or overloaded, and every device behind it is blind.",
         ),
+        _alert(
+            "EgovComplianceFailing",
+            "egov_compliance_failures > 0",
+            "0s",
+            "warning",
+            "{{ $labels.host }} fails graded-protection rule {{ $labels.rule }}",
+            "The last compliance check found {{ $labels.host }} (tier {{ $labels.tier }}, "
+            "level {{ $labels.level }}) failing or unverifiable on {{ $labels.rule }}: "
+            "`egovnet compliance check --source live --limit {{ $labels.host }}` shows the "
+            "evidence, `egovnet compliance enforce` repairs it.",
+        ),
+        _alert(
+            "EgovComplianceStateUnreadable",
+            "egov_compliance_state_ok == 0",
+            timing.unreachable,
+            "warning",
+            "The last compliance check cannot be read",
+            "The exporter at {{ $labels.instance }} cannot read its compliance state file: "
+            "no compliance failure is shown, whatever the network's state.",
+        ),
     ]
     return {
         "groups": [

@@ -210,15 +210,19 @@ class ExporterCollector(Collector):
         )
 
 
-def render(collector: Collector) -> bytes:
-    """The text exposition of one collector, on a registry made for this request only."""
+def render(*collectors: Collector) -> bytes:
+    """The text exposition of the collectors, on a registry made for this request only."""
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(collector)
+    for collector in collectors:
+        registry.register(collector)
     return generate_latest(registry)
 
 
-def make_handler(exporter: Exporter) -> type[BaseHTTPRequestHandler]:
-    """A request handler class bound to `exporter`."""
+def make_handler(
+    exporter: Exporter, extra: Sequence[Collector] = ()
+) -> type[BaseHTTPRequestHandler]:
+    """A request handler class bound to `exporter`; `extra` collectors are served on
+    `/metrics` beside the exporter's own (the last compliance check's state)."""
 
     class Handler(BaseHTTPRequestHandler):
         server_version = "egovnet-exporter"
@@ -237,7 +241,8 @@ def make_handler(exporter: Exporter) -> type[BaseHTTPRequestHandler]:
             url = urlsplit(self.path)
             query = parse_qs(url.query)
             if url.path == "/metrics":
-                self._send(HTTPStatus.OK, render(ExporterCollector(exporter)), CONTENT_TYPE_LATEST)
+                body = render(ExporterCollector(exporter), *extra)
+                self._send(HTTPStatus.OK, body, CONTENT_TYPE_LATEST)
                 return
             if url.path != "/snmp":
                 text = "egovnet SNMP exporter: /snmp?target=HOST&module=a,b and /metrics\n"
@@ -262,9 +267,12 @@ def make_handler(exporter: Exporter) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-def serve(exporter: Exporter, host: str, port: int) -> ThreadingHTTPServer:
-    """An HTTP server for `exporter`, bound and ready; the caller runs `serve_forever()`."""
-    server = ThreadingHTTPServer((host, port), make_handler(exporter))
+def serve(
+    exporter: Exporter, host: str, port: int, extra: Sequence[Collector] = ()
+) -> ThreadingHTTPServer:
+    """An HTTP server for `exporter` (and the `extra` collectors on `/metrics`), bound and
+    ready; the caller runs `serve_forever()`."""
+    server = ThreadingHTTPServer((host, port), make_handler(exporter, extra))
     server.daemon_threads = True
     return server
 

@@ -20,13 +20,14 @@ import os
 import shlex
 import subprocess
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from egovnet.errors import EgovnetError
 from egovnet.probes import snmp_answers, ssh_answers
+from egovnet.render.host_services import HostServices
 from egovnet.secret_files import write_private
 from egovnet.secrets import SnmpCredentials
 from lab.names import bridge, interface_prefix, lab_tag, management_veth
@@ -55,15 +56,17 @@ AGENTX_SOCKET = "tcp:127.0.0.1:705"
 SSHD = "/usr/sbin/sshd"
 BOUND_CONFIG = "/etc/frr/frr.conf"
 LOGIN = """#!/bin/sh
-# ForceCommand of lab router {node}: a login lands in vtysh, as on a router's CLI. The one
-# other command is the node's packet filter (the exit's firewall and NAT live in nftables,
-# outside FRR): `egovnet-nft NETNS list` prints the ruleset of a zone namespace, `egovnet-nft
-# NETNS apply` loads an nft script from standard input as one transaction.
+# ForceCommand of lab router {node}: a login lands in vtysh, as on a router's CLI. The other
+# commands: `egovnet-facts` prints the node's Linux side (sshd, snmpd, listening sockets), and
+# the node's packet filter (the exit's firewall and NAT live in nftables, outside FRR):
+# `egovnet-nft NETNS list` prints the ruleset of a zone namespace,
+# `egovnet-nft NETNS apply` loads an nft script from standard input as one transaction.
 set -eu
 case "${{SSH_ORIGINAL_COMMAND:-}}" in
     "") exec vtysh -N {node} ;;
+    "egovnet-facts") exec {facts} ;;
     "egovnet-nft "*) ;;
-    *) echo "only vtysh and egovnet-nft here" >&2; exit 126 ;;
+    *) echo "only vtysh, egovnet-facts and egovnet-nft here" >&2; exit 126 ;;
 esac
 set -f
 set -- $SSH_ORIGINAL_COMMAND
@@ -77,6 +80,74 @@ case "$3" in
     apply) exec ip netns exec "$2" nft -f - ;;
     *) echo "egovnet-nft: list or apply, not $3" >&2; exit 2 ;;
 esac
+"""
+
+
+FACTS_PATH = "/run/egovnet-facts"
+FACTS_MARK = "### egovnet-facts"
+"""Each section of `egovnet-facts` starts with a line `### egovnet-facts NAME: ORIGIN`."""
+FACTS = r"""#!/bin/sh
+# egovnet-facts of lab router {node}: the node's Linux side, as an assessor reads it. Sections
+# `### egovnet-facts NAME: ORIGIN` (NAME: sshd, snmpd, services), then `### egovnet-facts end`.
+# - sshd: `sshd -T` of the config file the running sshd was started with (its -f), i.e. the
+#   effective settings after defaults and includes; "not running" when it is not;
+# - snmpd: the config file the running snmpd was started with (its -c), every key and
+#   community replaced by ********;
+# - services: every listening TCP/UDP socket (`ss -Hlntup`), of the node and of each of its
+#   zone namespaces, each line prefixed by the namespace ("-" for the node's own).
+set -u
+pid_of() {{
+    [ -r "$1" ] || return 0
+    read -r pid < "$1" || return 0
+    if [ -d "/proc/$pid" ]; then echo "$pid"; fi
+}}
+arg_after() {{
+    # OpenSSH rewrites its process title ("sshd: /usr/sbin/sshd -f FILE [listener] ..."):
+    # split on spaces as well as on NULs
+    tr '\0 ' '\n\n' < "/proc/$1/cmdline" |
+        awk -v flag="$2" 'seen {{ print; exit }} $0 == flag {{ seen = 1 }}'
+}}
+pid=$(pid_of {ssh_dir}/sshd.pid)
+if [ -n "$pid" ]; then
+    conf=$(arg_after "$pid" -f)
+    if [ -z "$conf" ]; then
+        echo "{mark} sshd: not running with a config file this script can name (pid $pid)"
+    else
+        echo "{mark} sshd: sshd -T -f $conf (pid $pid)"
+        sshd -T -f "$conf" 2>&1
+    fi
+else
+    echo "{mark} sshd: not running"
+fi
+pid=$(pid_of {snmp_dir}/snmpd.pid)
+if [ -n "$pid" ]; then
+    conf=$(arg_after "$pid" -c)
+    echo "{mark} snmpd: ${{conf:-no -c FILE in its command line}} (pid $pid)"
+    [ -n "$conf" ] && [ -r "$conf" ] || conf=/dev/null  # an empty section: not trusted
+    awk '
+        $1 == "createUser" {{
+            line = $1 " " $2 " " $3
+            for (i = 4; i <= NF; i++) {{
+                if ($i ~ /^(MD5|SHA|SHA-[0-9]+|DES|AES|AES-?[0-9]+)$/) line = line " " $i
+                else line = line " ********"
+            }}
+            print line
+            next
+        }}
+        $1 ~ /^(ro|rw)community6?$/ && NF >= 2 {{ $2 = "********" }}
+        $1 == "com2sec" && NF >= 3 {{ $NF = "********" }}
+        $1 ~ /^(trapsink|trap2sink|informsink)$/ && NF >= 3 {{ $3 = "********" }}
+        {{ print }}
+    ' "$conf" 2>&1
+else
+    echo "{mark} snmpd: not running"
+fi
+echo "{mark} services: ss -Hlntup (the node, then each zone namespace)"
+ss -Hlntup | sed 's/^/- /'
+for zone in $(ip netns list | cut -d' ' -f1); do
+    ss -N "$zone" -Hlntup | sed "s/^/$zone /"
+done
+echo "{mark} end"
 """
 
 
@@ -404,6 +475,7 @@ def up(
     progress: Callable[[str, int, int], None] = lambda _phase, _done, _total: None,
     ssh_key: str | None = None,
     snmp_users: Sequence[SnmpCredentials] = (),
+    services: Mapping[str, HostServices] | None = None,
     bare: bool = False,
 ) -> list[Holder]:
     """Bring the plan up; idempotent: a plan already up is left as it is.
@@ -411,6 +483,9 @@ def up(
     `ssh_key` is the lab's public key: with it, every router runs sshd on its management
     address and a login with the key lands in its vtysh. With `snmp_users`, every router
     runs snmpd there too (SNMPv3 authPriv), the master agent of FRR's AgentX sub-agents.
+    Both run the configs the core rendered for the node (`services`,
+    `egovnet.render.host_services`: the hardening graded protection checks), to which the
+    lab adds only its own paths; a router with none is a LabError.
     `bare` starts FRR with no configuration at all (management access only), so that a
     rollout can configure everything, as on a router fresh out of its box.
 
@@ -437,7 +512,7 @@ def up(
         nodes = {name: replace(node, config=None) for name, node in plan.nodes.items()}
         plan = replace(plan, nodes=nodes)
     try:
-        return _up(plan, host, progress, ssh_key, snmp_users)
+        return _up(plan, host, progress, ssh_key, snmp_users, services or {})
     except BaseException:
         down(plan.name, host=host)
         raise
@@ -480,8 +555,20 @@ def _up(
     progress: Callable[[str, int, int], None],
     ssh_key: str | None,
     snmp_users: Sequence[SnmpCredentials],
+    services: Mapping[str, HostServices],
 ) -> list[Holder]:
     nodes = list(plan.nodes.values())
+    if ssh_key is not None or snmp_users:
+        unrendered = [
+            n.name
+            for n in nodes
+            if n.role == "router" and n.management is not None and n.name not in services
+        ]
+        if unrendered:
+            raise LabError(
+                f"no rendered sshd/snmpd config for {', '.join(unrendered[:3])}: "
+                "the plan is not this inventory's"
+            )
     _raise_inotify_limit(len(plan.routers()))
     _raise_neighbour_limits(2 * len(plan.links) + len(plan.nodes))
     holders: dict[str, Holder] = {}
@@ -516,7 +603,10 @@ def _up(
     progress("links", len(plan.links), len(plan.links))
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
         booted = pool.map(
-            lambda n: _boot(holders[n.name], n, plan, ends[n.name], ssh_key, snmp_users), nodes
+            lambda n: _boot(
+                holders[n.name], n, plan, ends[n.name], ssh_key, snmp_users, services.get(n.name)
+            ),
+            nodes,
         )
         for index, _ in enumerate(booted, 1):
             progress("daemons", index, len(nodes))
@@ -572,6 +662,7 @@ def _boot(
     interfaces: Sequence[str],
     ssh_key: str | None,
     snmp_users: Sequence[SnmpCredentials],
+    services: HostServices | None,
 ) -> None:
     """Bring the node's interfaces up, run its exec commands, then on a router: snmpd (the
     AgentX master), FRR (LabError if it rejects a line) and, with a lab key, sshd on the
@@ -579,75 +670,62 @@ def _boot(
     _bring_up_interfaces(holder, node, plan, interfaces)
     # a host's binds (a DNS host's named files), in its own mount namespace only
     holder.steps(*(("mount", "--bind", str(source), target) for source, target in node.mounts))
+    if node.role == "router":
+        _install_facts(holder)
     if node.role == "router" and node.config is not None:
         # where containerlab binds it: the exec lines may read it (the exit's packet filter)
         holder.path(BOUND_CONFIG).write_text(node.config.read_text(encoding="utf-8"))
     start_frr = _exec(holder, node)
-    if node.role == "router" and node.management is not None and snmp_users:
-        _start_snmpd(holder, node, snmp_users)
+    if node.role == "router" and node.management is not None and snmp_users and services:
+        _start_snmpd(holder, services.snmpd)
     if node.role == "router" and (start_frr or not node.exec):
         rejected = _start_frr(holder, node)
         if rejected:
             raise LabError(f"node {node.name}: FRR rejected its config: {'; '.join(rejected[:3])}")
-    if node.role == "router" and node.management is not None and ssh_key is not None:
-        _start_sshd(holder, node, ssh_key)
+    if node.role == "router" and node.management is not None and ssh_key and services:
+        _start_sshd(holder, node, ssh_key, services.sshd)
 
 
-def _start_snmpd(holder: Holder, node: LabNode, users: Sequence[SnmpCredentials]) -> None:
-    """snmpd on the management address, SNMPv3 users only (authPriv), master for AgentX so
-    that FRR's zebra and bgpd answer IF-MIB and BGP4-MIB through it."""
+def _install_facts(holder: Holder) -> None:
+    """`egovnet-facts` in the router (FACTS): what its SSH login runs for that command and
+    what a compliance check runs inside the node."""
+    facts = holder.path(FACTS_PATH)
+    facts.write_text(
+        FACTS.format(node=holder.node, ssh_dir=SSH_DIR, snmp_dir=SNMP_DIR, mark=FACTS_MARK)
+    )
+    facts.chmod(0o755)
+
+
+def _start_snmpd(holder: Holder, rendered: str) -> None:
+    """snmpd on the management address with the node's rendered snmpd.conf (SNMPv3 users
+    only, authPriv), plus what is the lab's: master for AgentX, so that FRR's zebra and
+    bgpd answer IF-MIB and BGP4-MIB through it."""
     holder.enter("install", "-d", "-m", "0700", SNMP_DIR, f"{SNMP_DIR}/persist")
     agentx = f"agentXSocket {AGENTX_SOCKET}\n"
     holder.path(f"{SNMP_DIR}/frr.conf").write_text(agentx)  # read by FRR's sub-agents
-    # createUser here, not in the persistent file: -C (no default config files) skips that
-    users_text = "".join(
-        f'createUser {u.name} {u.auth.upper()} "{u.auth_key}" {u.priv.upper()} "{u.priv_key}"\n'
-        f"rouser {u.name} priv\n"
-        for u in users
-    )
+    # createUser is in the rendered text, not in the persistent file: -C (no default
+    # config files) skips that
     write_private(  # it holds the SNMPv3 keys
-        holder.path(f"{SNMP_DIR}/snmpd.conf"),
-        f"agentAddress udp:{node.management}:161\nmaster agentx\n{agentx}{users_text}",
+        holder.path(f"{SNMP_DIR}/snmpd.conf"), snmpd_lab_lines() + rendered
     )
-    holder.enter(
-        "env",
-        f"SNMP_PERSISTENT_DIR={SNMP_DIR}/persist",
-        "/usr/sbin/snmpd",
-        "-C",
-        "-c",
-        f"{SNMP_DIR}/snmpd.conf",
-        "-p",
-        f"{SNMP_DIR}/snmpd.pid",
-        "-Lf",
-        f"{SNMP_DIR}/snmpd.log",
-    )
+    holder.enter(*SNMPD_COMMAND)
 
 
-def _start_sshd(holder: Holder, node: LabNode, public_key: str) -> None:
-    """sshd on the node's management address, key login only, landing in the node's vtysh
-    like a login on a router lands in its CLI (`LOGIN`: and the packet-filter command).
-    Host key, config and login script live in the node's tmpfs."""
+def _start_sshd(holder: Holder, node: LabNode, public_key: str, rendered: str) -> None:
+    """sshd with the node's rendered sshd_config (keys only, management address and
+    network only, idle timeout, lockout), plus the lab's own paths: host key, pid file,
+    authorised keys and the login landing in the node's vtysh like a login on a router
+    lands in its CLI (`LOGIN`: and the packet-filter command). Host key, config and login
+    script live in the node's tmpfs."""
     holder.steps(
         ("install", "-d", "-m", "0755", "/run/sshd"),  # sshd's privilege-separation dir
         ("install", "-d", "-m", "0700", SSH_DIR),
         ("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", f"{SSH_DIR}/host_ed25519"),
     )
     holder.path(f"{SSH_DIR}/authorized_keys").write_text(public_key.strip() + "\n")
-    holder.path(f"{SSH_DIR}/sshd_config").write_text(
-        f"ListenAddress {node.management}\n"
-        f"HostKey {SSH_DIR}/host_ed25519\n"
-        f"PidFile {SSH_DIR}/sshd.pid\n"
-        f"AuthorizedKeysFile {SSH_DIR}/authorized_keys\n"
-        "PermitRootLogin prohibit-password\n"
-        "PasswordAuthentication no\n"
-        "KbdInteractiveAuthentication no\n"
-        "UsePAM no\n"
-        "X11Forwarding no\n"
-        "AllowTcpForwarding no\n"
-        f"ForceCommand {SSH_DIR}/login\n"
-    )
+    holder.path(f"{SSH_DIR}/sshd_config").write_text(sshd_lab_lines() + rendered)
     login = holder.path(f"{SSH_DIR}/login")
-    login.write_text(LOGIN.format(node=node.name))
+    login.write_text(LOGIN.format(node=node.name, facts=FACTS_PATH))
     login.chmod(0o755)
     holder.enter(SSHD, "-f", f"{SSH_DIR}/sshd_config")
 
@@ -821,6 +899,81 @@ def wait_converged(plan: LabPlan, timeout: float = 60.0) -> float:
 
         _wait("every BGP session to be Established", converged, timeout)
     return time.monotonic() - started
+
+
+def sshd_lab_lines() -> str:
+    """What the lab adds to a router's rendered sshd_config: its own paths (host key, pid
+    file, authorised keys) and the login command, never policy."""
+    return (
+        f"HostKey {SSH_DIR}/host_ed25519\n"
+        f"PidFile {SSH_DIR}/sshd.pid\n"
+        f"AuthorizedKeysFile {SSH_DIR}/authorized_keys\n"
+        f"ForceCommand {SSH_DIR}/login\n"
+        # sshd runs the ForceCommand through root's shell, and Debian's bash sources the
+        # caller's ~/.bashrc for a command sshd runs unless it is nested (SHLVL >= 2):
+        # this machine's (pyenv init) cost 0.2-0.3 s of every login, 0.1 s of it CPU. A
+        # router's CLI login never runs an operator's dotfiles.
+        "SetEnv SHLVL=1\n"
+    )
+
+
+def snmpd_lab_lines() -> str:
+    """What the lab adds to a router's rendered snmpd.conf: the AgentX master for FRR."""
+    return f"master agentx\nagentXSocket {AGENTX_SOCKET}\n"
+
+
+SNMPD_COMMAND = (
+    "env",
+    f"SNMP_PERSISTENT_DIR={SNMP_DIR}/persist",
+    "/usr/sbin/snmpd",
+    "-C",
+    "-c",
+    f"{SNMP_DIR}/snmpd.conf",
+    "-p",
+    f"{SNMP_DIR}/snmpd.pid",
+    "-Lf",
+    f"{SNMP_DIR}/snmpd.log",
+)
+
+
+def restore_services(
+    lab: str, node: str, *, sshd: str | None = None, snmpd: str | None = None
+) -> list[str]:
+    """Write a router's rendered sshd_config and/or snmpd.conf back (with the lab's own
+    lines) and make the running daemons take them: sshd checked with `sshd -t` first, then
+    sent SIGHUP (it re-executes itself with the same arguments, so the pid and the open
+    sessions stay); snmpd restarted (its SNMPv3 users are created at start). The services
+    restored; LabError naming node and step when one cannot be."""
+    holders = {h.node: h for h in find_holders(lab)}
+    holder = holders.get(node)
+    if holder is None:
+        raise LabError(f"node {node} of lab {lab} is not running")
+    done = []
+    if sshd is not None:
+        config = f"{SSH_DIR}/sshd_config"
+        holder.path(config).write_text(sshd_lab_lines() + sshd)
+        holder.enter(SSHD, "-t", "-f", config)
+        pid = holder.path(f"{SSH_DIR}/sshd.pid").read_text().strip()
+        holder.enter("kill", "-HUP", pid)
+        done.append("sshd")
+    if snmpd is not None:
+        write_private(holder.path(f"{SNMP_DIR}/snmpd.conf"), snmpd_lab_lines() + snmpd)
+        pid_file = holder.path(f"{SNMP_DIR}/snmpd.pid")
+        if pid_file.exists():
+            pid = pid_file.read_text().strip()
+            holder.enter("kill", pid, check=False)
+            _wait(f"snmpd of {node} to stop", lambda: not _alive(holder, pid))
+        holder.enter(*SNMPD_COMMAND)
+        done.append("snmpd")
+    return done
+
+
+def _alive(holder: Holder, pid: str) -> bool:
+    """Whether process `pid` (of the node's PID namespace) still runs."""
+    return (
+        holder.enter("sh", "-c", f"kill -0 {shlex.quote(pid)} 2>/dev/null && echo up", check=False)
+        != ""
+    )
 
 
 NAMED_PID = "/run/named/named.pid"

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from egovnet.model import Network
+from egovnet.render.host_services import render_host_services
 from egovnet.secrets import SnmpCredentials
 from lab import guard, runner
 from lab.names import lab_tag
@@ -93,7 +94,15 @@ def up(
         raise LabRefusedError("; ".join(problems))
     started = time.perf_counter()
     guard.apply_guard(network)
-    runner.up(plan, progress=progress, ssh_key=ssh_key, snmp_users=snmp_users, bare=bare)
+    services = render_host_services(network, snmp_users)
+    runner.up(
+        plan,
+        progress=progress,
+        ssh_key=ssh_key,
+        snmp_users=snmp_users,
+        services=services,
+        bare=bare,
+    )
     converged = 0.0
     if not bare:
         progress("convergence", 0, 1)

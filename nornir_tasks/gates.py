@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence, Set
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from nornir.core import Nornir
 
@@ -76,15 +76,31 @@ def reach_targets(network: Network, node: Node) -> list[Node]:
     return [network.node(name) for name in dict.fromkeys(names)]
 
 
+class WaveGate(Protocol):
+    """A gate judged against the state before the wave (the compliance gate): it hears the
+    wave's hosts before the push, and is asked once after the health gates pass."""
+
+    def baseline(self, wave: str, hosts: list[str]) -> None:
+        """Remember the hosts' state before the wave is pushed."""
+        ...
+
+    def check(self, hosts: Sequence[str]) -> list[GateResult]:
+        """The hosts now against their baseline: a failing result rolls the wave back."""
+        ...
+
+
 @dataclass
 class HealthGates:
-    """The gates of one network, with whichever probes this place can run."""
+    """The gates of one network, with whichever probes this place can run; `extra` gates
+    (`WaveGate`) are asked once, after the health gates pass (a routing change converges
+    within the timeout, a regression against the baseline does not go away by waiting)."""
 
     network: Network
     ping: PingProbe | None = None
     snmp: SnmpProbe | None = None
     timeout: float = 90.0
     interval: float = 2.0
+    extra: Sequence[WaveGate] = ()
 
     def check(
         self, nornir: Nornir, hosts: Iterable[str], pending: Set[str] = frozenset()
@@ -168,6 +184,9 @@ class HealthGates:
         while True:
             results = self.check(nornir, names, pending)
             waited = time.monotonic() - started
+            if all(r.ok for r in results) and self.extra:
+                results += [r for gate in self.extra for r in gate.check(names)]
+                return all(r.ok for r in results), results, time.monotonic() - started
             if all(r.ok for r in results) or waited >= self.timeout:
                 return all(r.ok for r in results), results, waited
             time.sleep(self.interval)

@@ -23,6 +23,8 @@ from rich.tree import Tree
 
 from egovnet import platforms as registry
 from egovnet.cli import (
+    compliance_cmds,
+    compliance_enforce,
     config_cmds,
     dns_cmds,
     draw_cmds,
@@ -590,8 +592,10 @@ def secrets_init(
 rollout_cmds.register(app)
 monitor_cmds.register(app)
 isolation_cmds.register(app)
+compliance_cmds.register(app)
 config_cmds.register(app)
 isolation_enforce.register()
+compliance_enforce.register()
 export_cmds.register(inventory_app)
 playbook_cmds.register(app)
 

@@ -33,6 +33,7 @@ from egovnet.cli.common import (
 from egovnet.errors import EgovnetError, InventoryError, SecretError
 from egovnet.wiring.lab import lab_route_check
 from exporters import stack
+from exporters.compliance import ComplianceCollector
 from exporters.dashboards import write_dashboards
 from exporters.federation import (
     DEVICES_PER_EXPORTER,
@@ -114,6 +115,14 @@ def exporter_command(
             "lab.",
         ),
     ] = False,
+    compliance_state: Annotated[
+        Path | None,
+        typer.Option(
+            "--compliance-state",
+            help="Also serve the last compliance check on /metrics "
+            "(egov_compliance_failures): the state file `compliance check --state` writes.",
+        ),
+    ] = None,
 ) -> None:
     """Serve the SNMP exporter: /snmp?target=HOST&module=a,b and /metrics.
 
@@ -144,7 +153,8 @@ def exporter_command(
         route_check=lab_route_check(network.lab_name) if lab else None,
     )
     try:
-        server = serve(exporter, host, port)
+        extra = [ComplianceCollector(compliance_state)] if compliance_state else []
+        server = serve(exporter, host, port, extra)
     except OSError as exc:
         exporter.close()
         fail(EgovnetError(f"cannot listen on {listen}: {exc.strerror or exc}"), False)

@@ -33,6 +33,7 @@ from egovnet.errors import EgovnetError
 from egovnet.model import Network
 from egovnet.render.engine import render_network
 from egovnet.secrets import SharedSecrets
+from egovnet.wiring.compliance import ComplianceGate
 from egovnet.wiring.devices import (
     DEVICE_PASSWORD,
     DeviceSession,
@@ -235,6 +236,10 @@ def print_report(report: RolloutReportLike, show_diffs: bool) -> None:
         out.print(line, markup=False)
 
 
+class ExtraGate(StrEnum):
+    compliance = "compliance"
+
+
 def rollout(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Back up and diff every target, change nothing.")
@@ -256,6 +261,14 @@ def rollout(
     repo: BackupOption = Path("backups"),
     runs: RunsOption = Path("runs"),
     gate_timeout: GateTimeoutOption = 90.0,
+    gate: Annotated[
+        list[ExtraGate] | None,
+        typer.Option(
+            "--gate",
+            help="An extra gate after each wave (repeatable). compliance: the wave's hosts "
+            "checked live (the lab) before and after; a rule that regressed rolls it back.",
+        ),
+    ] = None,
     secrets: SecretsOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -267,6 +280,8 @@ def rollout(
     session = start_session(limit, platform, (username, ssh_key), max_parallel, secrets, as_json)
     settings = EngineSettings(canary, max_parallel, repo, platform, gate_timeout)
     engine = rollout_engine(session, settings, yes=yes, as_json=as_json)
+    if ExtraGate.compliance in (gate or []):
+        engine.wave_gates = [ComplianceGate(session.network)]
     request = RolloutRequest(dry_run, limit, rollback_scope.value)
     try:
         run = rollout_workflow.rollout(engine, render_intended(session, platform), request, runs)

@@ -26,10 +26,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
 
-import jinja2
-
 from egovnet.errors import EgovnetError
 from egovnet.model import Network, ServiceHost, ServiceZone
+from egovnet.render.engine import environment
 
 DEFAULT_CONF_DIR = "/etc/bind"
 """Where the files are installed on a service host (Debian's bind9 folder)."""
@@ -220,12 +219,6 @@ def host_confs(network: Network, zones: list[ZoneData]) -> list[HostConf]:
     return confs
 
 
-def _environment() -> jinja2.Environment:
-    from egovnet.render.engine import environment  # noqa: PLC0415 - engine imports view
-
-    return environment()
-
-
 def render_dns(
     network: Network, serial: int, conf_dir: str = DEFAULT_CONF_DIR
 ) -> dict[str, dict[str, str]]:
@@ -238,7 +231,7 @@ def render_dns(
     service = network.service_zone
     zones = zones_of(network)
     assert service is not None  # noqa: S101 - zones_of refused a network without one
-    env = _environment()
+    env = environment()
     conf_template = env.get_template("dns/named.conf.j2")
     zone_template = env.get_template("dns/zone.j2")
     servers = [h for h in service.hosts if {"authoritative", "secondary"} & set(h.roles)]

@@ -227,6 +227,13 @@ class NodeView:
     section (`egovnet.render.packet_filter`); empty elsewhere."""
     exit_firewall: ExitFirewall | None = None
     """Vendor exits: the ACLs and NAT of the internet port; None elsewhere."""
+    management: Prefix | None = None
+    """The management subnet: the only sources admitted to log in (`management_acl`)."""
+    management_acl: str | None = None
+    """The platform's ACL admitting logins from `management` only (registry)."""
+    login_attempts: int = 5
+    """Failed logins before a lockout of `lockout_minutes`."""
+    lockout_minutes: int = 10
     service_vrf: ServiceVrf | None = None
     """Vendor service nodes: the service zone as route targets, policies and an ACL; None
     elsewhere (and on FRR, which uses `service`)."""
@@ -381,6 +388,10 @@ class _Builder:
             network_name=network.name,
             packet_filter=packet_filter,
             exit_firewall=exit_firewall,
+            management=Prefix.of(network.management_subnet),
+            management_acl=record.management_acl,
+            login_attempts=network.services.ssh.login_attempts,
+            lockout_minutes=network.services.ssh.lockout_minutes,
             service_vrf=service_vrf,
             service=service if service_vrf is None else None,
         )

@@ -9,7 +9,7 @@ import getpass
 import os
 import signal
 import subprocess
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -25,7 +25,7 @@ from egovnet.workflows.backup import CommitBackup, Provenance
 from egovnet.workflows.ports import Failed, RolloutRequest, Say, silent
 from lab.keys import lab_key
 from nornir_tasks.backup import Masker, commit_backup
-from nornir_tasks.gates import HealthGates, snmpv3_probe
+from nornir_tasks.gates import HealthGates, WaveGate, snmpv3_probe
 from nornir_tasks.inventory import Credentials, build_nornir
 from nornir_tasks.report import RolloutReport
 from nornir_tasks.rollout import Rollout, RolloutContext, RolloutOptions
@@ -175,6 +175,8 @@ class NornirRollout:
     say: Say = silent
     confirm: Callable[[int], bool] = lambda _count: True
     handle_sigint: bool = True
+    wave_gates: Sequence[WaveGate] = ()
+    """Gates judged against each wave's state before it (`--gate compliance`)."""
 
     def run(self, intended: dict[str, str], request: RolloutRequest) -> RolloutReport:
         network, store, nornir = self.session.network, self.session.store, self.session.nornir
@@ -184,6 +186,7 @@ class NornirRollout:
             ping=lab_ping_probe(network.lab_name),
             snmp=snmp_probe(network, store),
             timeout=settings.gate_timeout,
+            extra=self.wave_gates,
         )
         options = RolloutOptions(
             request.dry_run,
@@ -206,6 +209,7 @@ class NornirRollout:
             context,
             say=self.say,
             confirm=self.confirm,
+            before_wave=self._before_wave,
         )
         interrupted = engine.interrupted
 
@@ -220,3 +224,7 @@ class NornirRollout:
             if self.handle_sigint:
                 signal.signal(signal.SIGINT, previous)
             nornir.close_connections(on_failed=True)
+
+    def _before_wave(self, wave: str, hosts: list[str]) -> None:
+        for gate in self.wave_gates:
+            gate.baseline(wave, hosts)

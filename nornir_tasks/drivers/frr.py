@@ -109,11 +109,17 @@ class FrrDriver:
         self._before_commit: str | None = None
         self._filter: PacketFilter | None = None
         self._filter_before: PacketFilter | None = None
+        self._read: str | None = None
+        """The routing config `get_config` read last, until a diff uses it or a change is
+        sent (`compare_config`)."""
 
     # -- session ---------------------------------------------------------------------------
 
     def open(self) -> None:
-        self._session = connect(self.params, self.platform.netmiko_type)
+        self._read = None
+        self._session = connect(
+            self.params, self.platform.netmiko_type, self.commands.prompt_pattern
+        )
 
     @property
     def session(self) -> BaseConnection | None:
@@ -122,6 +128,8 @@ class FrrDriver:
 
     def attach(self, session: Any) -> None:
         """Use a session opened elsewhere (the NAPALM driver's, a recorded stand-in's)."""
+        if session is not self._session:
+            self._read = None
         self._session = session
 
     def send(self, command: str, timeout: float = 60.0) -> str:
@@ -166,6 +174,7 @@ class FrrDriver:
     def get_config(self) -> str:
         """The FRR config, and on a node with a packet filter its ruleset as a section."""
         routing = self._routing()
+        self._read = routing
         netns = self.params.packet_filter_netns
         if netns is None:
             return routing
@@ -247,7 +256,15 @@ class FrrDriver:
         return change_commands(self._candidate, running, self.params.address)
 
     def compare_config(self) -> Diff:
-        running = self._routing()
+        """The change from the running config to the candidate. Right after `get_config`
+        on this session (a backup, then its diff: nothing was sent in between) the config
+        it read is the running one compared, once: the diff is the one from what was
+        backed up, and a second `show running-config` per router is saved (a dry run of 157
+        routers fetched every config twice). Any later diff, and every commit, reads the
+        device afresh."""
+        running, self._read = self._read, None
+        if running is None:
+            running = self._routing()
         commands = self._commands(running)
         text = ""
         if commands and self._merge:
@@ -270,6 +287,7 @@ class FrrDriver:
         early, so an echo proves nothing; this error line is vtysh's own output.)"""
         if self._session is None:
             raise DeviceError(self.host, "not connected")
+        self._read = None  # the device is about to change
         marker = f"egovnet-done-{secrets.token_hex(4)}"
         lines = ["configure terminal", *commands, "end", marker]
         try:

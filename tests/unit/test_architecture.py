@@ -84,7 +84,7 @@ def test_the_contract_sees_the_code_it_guards() -> None:
     """A scan that found no files would pass every rule: the layers must be there."""
     core = {_module_of(p) for p in core_files()}
     assert {"egovnet.model", "egovnet.workflows.enforce", "egovnet.workflows.ports"} <= core
-    for part in ("isolation", "nornir_tasks", "exporters", "lab", "topology"):
+    for part in ("isolation", "nornir_tasks", "exporters", "lab", "topology", "compliance"):
         assert sources(part), part
     found = {i.module for i in imports_in(ROOT / "egovnet" / "wiring" / "lab.py")}
     assert {"lab.runner", "isolation.access", "egovnet.model"} <= found

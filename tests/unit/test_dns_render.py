@@ -217,3 +217,17 @@ def test_the_cli_writes_a_folder_per_service_host(run_cli: RunCli, tmp_path: Pat
     assert sorted(report["hosts"]) == ["dns1", "dns2"]
     assert (tmp_path / "dns1" / "db.hebei.egov").is_file()
     assert report["records"] > 0
+
+
+def test_an_inventory_without_a_service_zone_is_told_so(
+    run_cli: RunCli, inventory_copy: Path, tmp_path: Path
+) -> None:
+    network_yaml = inventory_copy / "network.yaml"
+    text = network_yaml.read_text(encoding="utf-8")
+    start = text.index("service_zone:")
+    end = text.index("\nlab:", start)
+    network_yaml.write_text(text[:start] + text[end + 1 :], encoding="utf-8")
+    result = run_cli(["-i", str(inventory_copy), "dns", "render", "-o", str(tmp_path / "o")])
+    assert result.exit_code == 2
+    assert "no service_zone" in result.output
+    assert not (tmp_path / "o").exists()

@@ -13,9 +13,13 @@ from egovnet.loader import load_network
 from egovnet.render.engine import render_network
 from egovnet.secrets import SecretStore, SharedSecrets, env_name, secret_names
 from nornir_tasks.drivers.frr_reload import (
+    MarkFailedError,
+    _marked,
     change_commands,
     change_summary,
     change_text,
+    closes_every_context,
+    marked_text,
     syntax_errors,
 )
 
@@ -106,3 +110,60 @@ def test_frr_names_what_it_rejects_before_anything_is_sent(configs: dict[str, st
     assert len(errors) == 1
     assert "Unknown command" in errors[0]
     assert "neighbour 10.0.0.1" in errors[0]
+
+
+def test_a_text_marked_once_gives_the_same_change_every_time(configs: dict[str, str]) -> None:
+    """Markings are kept per text (one `vtysh` start per config, not one per comparison);
+    frr-reload's comparison must still get a fresh config each time, or a second diff of
+    the same pair (the push's, after the dry run's) would find less than the first."""
+    changed = configs["zunhua"].replace("timers bgp 3 9", "timers bgp 4 12")
+    assert changed != configs["zunhua"]
+    first = change_commands(changed, configs["zunhua"])
+    assert any("timers bgp 4 12" in command for command in first)
+    assert change_commands(changed, configs["zunhua"]) == first
+    text = change_text("zunhua", changed, configs["zunhua"])
+    assert text == change_text("zunhua", changed, configs["zunhua"])
+    assert text.count("+  timers bgp 4 12") == text.count("-  timers bgp 3 9") == 4
+
+
+def test_a_config_frr_refuses_is_refused_again_from_the_kept_marking(
+    configs: dict[str, str],
+) -> None:
+    """The marking is the syntax check: a refused text is not kept as if it were valid."""
+    refused = configs["zunhua"] + "router bgp 1\n neighbour 10.0.0.1 remote-as 2\n"
+    assert syntax_errors(refused)
+    assert syntax_errors(refused)
+    with pytest.raises(MarkFailedError):
+        marked_text(refused)
+    assert syntax_errors(configs["zunhua"]) == []
+
+
+GOLDEN = Path(__file__).resolve().parent / "golden" / "frr"
+
+
+@pytest.mark.parametrize("name", sorted(path.name for path in GOLDEN.glob("*.cfg")))
+def test_a_config_that_closes_its_contexts_reads_the_same_without_vtysh(name: str) -> None:
+    """A running config is read without a `vtysh -m` start when it closes every context
+    itself, as FRR prints it: frr-reload must then see exactly the contexts and lines the
+    marking would have given it (the golden configs are written the way FRR prints)."""
+    if shutil.which("vtysh") is None:
+        pytest.skip("vtysh (Debian package frr) is not installed")
+    text = (GOLDEN / name).read_text(encoding="utf-8")
+    assert closes_every_context(text)
+    marked, read = _marked(text), _marked(text, printed_by_frr=True)
+    assert [(key, c.lines) for key, c in read.contexts.items()] == [  # type: ignore[attr-defined]
+        (key, c.lines)
+        for key, c in marked.contexts.items()  # type: ignore[attr-defined]
+    ]
+
+
+def test_a_running_config_without_its_exits_is_marked_by_vtysh(configs: dict[str, str]) -> None:
+    """A hand-written running config that leaves a block open is not read as it is (its
+    next top-level line would land inside the block, a change that is none): vtysh marks
+    it, and the diff against the same config with its `exit` is empty."""
+    candidate = configs["zunhua"]
+    block = " description router id and BGP\n ip address 10.64.0.74/32\nexit\n"
+    assert block in candidate
+    unclosed = candidate.replace(block, block.removesuffix("exit\n"))
+    assert not closes_every_context(unclosed)
+    assert change_commands(candidate, unclosed) == []

@@ -91,7 +91,7 @@ def test_every_alert_has_a_unit_test(config: Path) -> None:
         if case.get("exp_alerts")
     }
     assert alerts == firing
-    assert len(alerts) == 14
+    assert len(alerts) == 16
 
 
 def test_targets_are_the_inventory_with_its_labels(config: Path) -> None:

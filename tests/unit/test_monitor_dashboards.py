@@ -76,3 +76,12 @@ def test_monitor_config_writes_the_dashboards(tmp_path: Path) -> None:
     assert written == ["alerts.json", "device.json", "interface.json", "province.json"]
     board = json.loads((tmp_path / "dashboards" / "device.json").read_text(encoding="utf-8"))
     assert board["title"].endswith(": device")
+
+
+def test_the_province_overview_shows_the_compliance_failures(
+    boards: dict[str, dict[str, object]],
+) -> None:
+    """The last compliance check's failures are on the overview, hosts counted per rule."""
+    queries = dict(panel_queries(boards["province.json"]))
+    title = "Graded protection: hosts failing each rule, by tier and level"
+    assert "count by (tier, level, rule) (egov_compliance_failures)" in queries[title]

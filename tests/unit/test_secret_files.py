@@ -8,17 +8,18 @@ import json
 import os
 import stat
 from collections.abc import Iterator
-from ipaddress import IPv4Address
 from pathlib import Path
 
 import pytest
 
+from egovnet.loader import load_network
+from egovnet.render.host_services import render_snmpd_conf
 from egovnet.secret_files import write_private
 from egovnet.secrets import SnmpCredentials
-from lab.plan import LabNode
 from lab.runner import SNMP_DIR, Holder
 from lab.runner import _start_snmpd as start_snmpd
 from tests.console import FAKE_SECRETS, egovnet
+from tests.unit.conftest import SAMPLE
 
 
 def mode(path: Path) -> int:
@@ -121,9 +122,9 @@ class RecordingHolder(Holder):
 @pytest.mark.usefixtures("open_umask")
 def test_a_lab_nodes_snmpd_conf_with_the_keys_is_private(tmp_path: Path) -> None:
     holder = RecordingHolder(tmp_path)
-    node = LabNode("zhengding", "router", IPv4Address("10.64.8.11"), None, ())
+    network = load_network(SAMPLE)
     user = SnmpCredentials("v3", "noc", auth_key="fake-auth-key", priv_key="fake-priv-key")
-    start_snmpd(holder, node, [user])
+    start_snmpd(holder, render_snmpd_conf(network, network.node("zhengding"), [user]))
     conf = holder.path(f"{SNMP_DIR}/snmpd.conf")
     assert "fake-priv-key" in conf.read_text()
     assert mode(conf) == 0o600
