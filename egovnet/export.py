@@ -27,6 +27,7 @@ import yaml
 
 from egovnet import platforms
 from egovnet.model import Network, Node
+from egovnet.render.services import packet_filter_netns
 from egovnet.secrets import env_name
 
 Format = Literal["nornir", "ansible"]
@@ -190,7 +191,8 @@ def ansible_files(network: Network, login: Login, platform: str | None = None) -
             }
             for s in network.sessions_of(node.name)
         ]
-        netns = node.internet_zone if record.exit_acls is None else None  # FRR: nftables
+        # FRR: nftables (the exit's internet zone, a service node's service zone)
+        netns = packet_filter_netns(network, node) if record.exit_acls is None else None
         # no network_os where the ansible package ships no collection for the platform:
         # Ansible then names the host it cannot drive, rather than driving it wrongly
         os_name = {"ansible_network_os": record.ansible_network_os}

@@ -28,6 +28,7 @@ from nornir.plugins.runners import ThreadedRunner
 
 from egovnet import platforms
 from egovnet.model import Network, Node
+from egovnet.render.services import packet_filter_netns
 from nornir_tasks.drivers.base import ConfigDriver
 from nornir_tasks.drivers.registry import driver_for
 from nornir_tasks.drivers.ssh import SshParams
@@ -122,7 +123,7 @@ def build_inventory(
                 "host": node.name,
                 "key_file": credentials.key_file,
                 "timeout": credentials.timeout,
-                "packet_filter_netns": node.internet_zone,
+                "packet_filter_netns": packet_filter_netns(network, node),
             }
         )
         hosts[node.name] = Host(

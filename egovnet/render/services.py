@@ -153,3 +153,13 @@ def _host_interface(host: ServiceHost) -> str:
     from egovnet import platforms  # noqa: PLC0415 - the registry imports render lazily
 
     return platforms.lab_platform().naming.department_name(host.vlan)
+
+
+def packet_filter_netns(network: Network, node: Node) -> str | None:
+    """The namespace whose nftables ruleset is an FRR node's packet-filter section: the
+    exit's internet zone, a service node's service zone; None for other nodes. What the
+    FRR driver reads and applies (backup, rollout, enforce over SSH)."""
+    if node.internet_zone is not None:
+        return node.internet_zone
+    service = network.service_zone
+    return service.name if service is not None and node.name in service.nodes else None

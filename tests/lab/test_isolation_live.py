@@ -435,8 +435,9 @@ def test_interconnect_matrix_is_green_with_metrics(workdir: Path) -> None:
     code, report = interconnect(workdir, "--metrics", str(metrics))
     assert code == 0, [p for p in report["pairs"] if not p["ok"]]
     kinds = {p["kind"] for p in report["pairs"]}
-    assert kinds == {"node", "city", "core", "uplink", "core-via-uplink", "must-not"}
-    assert all(p["loss"] == 0 for p in report["pairs"] if p["expected"])
+    routes = {"node", "city", "core", "uplink", "core-via-uplink", "must-not"}
+    assert kinds == routes | {"dns", "dns-internet", "dns-refused"}  # DNS: the service zone
+    assert all(p["loss"] == 0 for p in report["pairs"] if p["expected"] and not p["qname"])
     families = {f.name: f for f in text_string_to_metric_families(metrics.read_text())}
     reachable = families["egov_interconnect_reachable"].samples
     assert len(reachable) == len(report["pairs"])

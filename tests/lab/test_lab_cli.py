@@ -64,7 +64,7 @@ def lab(kit: TestLab, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict
 def test_lab_up_converges_with_every_session(lab: dict[str, object], kit: TestLab) -> None:
     assert lab["ok"] is True
     assert lab["lab"] == kit.lab
-    assert lab["nodes"] == 35
+    assert lab["nodes"] == 40  # 13 routers, 24 department hosts, 2 DNS hosts, the internet
     routers = [row for row in lab["status"] if row["role"] == "router"]  # type: ignore[attr-defined]
     assert len(routers) == 13
     for row in routers:
@@ -217,7 +217,7 @@ def test_snmpv3_answers_if_mib_and_bgp4_mib_through_agentx(
     ]
     core_1 = uplink.address("hebei-core-1", "global").ip
     assert f".1.3.6.1.2.1.15.3.1.2.{core_1} = INTEGER: 6" in states
-    assert len(states) == 15  # 5 links x 3 routing instances, every VRF's peers
+    assert len(states) == 20  # 5 links x 4 routing instances, every VRF's peers
     assert all(line.endswith("INTEGER: 6") for line in states)
 
 
@@ -252,5 +252,5 @@ def test_lab_down_leaves_nothing(lab: dict[str, object], kit: TestLab, tmp_path:
     result = kit.egovnet("lab", "down", "--json", cwd=tmp_path)
     assert result.returncode == 0
     assert json.loads(result.stdout)["lab"] == kit.lab
-    assert len(json.loads(result.stdout)["removed"]) == 35
+    assert len(json.loads(result.stdout)["removed"]) == 40
     assert kit.leftovers() == []

@@ -19,6 +19,7 @@ from egovnet.loader import load_network
 from egovnet.model import Network
 from egovnet.render.engine import render_network
 from egovnet.render.packet_filter import ruleset_in_place, split
+from egovnet.render.services import packet_filter_netns
 from isolation.sources import NO_SECRETS
 from tests.unit.test_service_zone import BLOCK, with_service_zone
 from topology.clab import clab_topology, dns_hosts
@@ -113,3 +114,13 @@ def test_the_labs_own_named_files_pass_binds_checkers(inventory_copy: Path, tmp_
         ["named-checkzone", INTERNET_DOMAIN, str(zone)], capture_output=True, text=True, check=False
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_service_nodes_filter_namespace_is_what_the_drivers_read_and_apply(
+    inventory_copy: Path,
+) -> None:
+    network = _network(inventory_copy)
+    by_node = {node.name: packet_filter_netns(network, node) for node in network.nodes}
+    assert by_node["hebei-exit"] == "public"  # the exit's internet zone
+    assert by_node["hebei-core-1"] == by_node["shijiazhuang"] == "services"
+    assert by_node["zhengding"] is None
