@@ -48,6 +48,7 @@ import pytest
 
 from egovnet.model import GLOBAL, Network, Node
 from egovnet.render.engine import render_network
+from egovnet.render.services import service_at
 from egovnet.secrets import SecretStore, SharedSecrets, env_name, secret_names
 from tests.labkit import TestLab
 
@@ -108,7 +109,19 @@ def ports(network: Network, node: Node) -> list[Port]:
     result += [Port(f"dept{d.vlan}", d.zone, d.gateway) for d in node.departments]
     if node.internet is not None:
         result.append(Port(f"eth{node.internet.port}", node.internet.zone, node.internet.address))
+    service = service_at(network, node)
+    if service is not None:  # a service node: its hosts' gateways and the service links
+        result += [Port(f"dept{h.vlan}", service.vrf, h.gateway) for h in service.hosts]
+        for link in service.links:
+            result.append(Port(link.zone_interface, link.zone, link.zone_address))
+            result.append(Port(link.service_interface, service.vrf, link.service_address))
     return result
+
+
+def namespaces(network: Network, node: Node) -> list[str]:
+    """The node's VRF namespaces: its zones, and the service zone at a service node."""
+    service = service_at(network, node)
+    return [*node.zones, *([service.vrf] if service is not None else [])]
 
 
 def rejected_lines(output: str) -> list[str]:
@@ -395,7 +408,9 @@ def lab(
         def get(name: str) -> Loaded:
             if name not in loaded:
                 model = network.node(name)
-                frr = stack.enter_context(frr_node(name, model.zones, ports(network, model)))
+                frr = stack.enter_context(
+                    frr_node(name, namespaces(network, model), ports(network, model))
+                )
                 config = folder / f"{name}.cfg"
                 config.write_text(configs[name], encoding="utf-8")
                 loaded[name] = Loaded(model, frr, *frr.load(config))

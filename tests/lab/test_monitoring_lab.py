@@ -262,6 +262,11 @@ def test_a_stopped_snmpd_takes_only_its_node_down(stack: dict[str, Any], network
     ]
 
 
+PUBLISHED_BY_INTERCONNECT = ("egov_dns_",)
+"""Series that `egovnet interconnect check --metrics` publishes (job egov_isolation), not the
+exporter: their panels are left out here, where no interconnect check runs."""
+
+
 def test_every_dashboard_panel_query_returns_series(
     stack: dict[str, Any], network: Network
 ) -> None:
@@ -278,6 +283,8 @@ def test_every_dashboard_panel_query_returns_series(
         empty.clear()
         for name, board in boards.items():
             for title, template in panel_queries(board):
+                if any(name in template for name in PUBLISHED_BY_INTERCONNECT):
+                    continue  # no `interconnect check --metrics` runs in this lab
                 expr = template
                 for variable, value in values.items():
                     expr = expr.replace(variable, value)

@@ -220,7 +220,7 @@ def onboarded_inventory(tmp_path: Path) -> Path:
     shutil.copytree(kit().inventory, inventory)
     hosts = inventory / "hosts.yaml"
     text = hosts.read_text(encoding="utf-8")
-    line = "      - {name: zhengwufuwu, zone: public, description: 县政务服务中心}\nluancheng:"
+    line = "      - {name: gonganju, zone: gongan, description: 县公安局 (公安专网)}\nluancheng:"
     assert line in text
     hosts.write_text(
         text.replace(
