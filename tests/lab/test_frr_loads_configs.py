@@ -112,9 +112,13 @@ def ports(network: Network, node: Node) -> list[Port]:
     service = service_at(network, node)
     if service is not None:  # a service node: its hosts' gateways and the service links
         result += [Port(f"dept{h.vlan}", service.vrf, h.gateway) for h in service.hosts]
-        for link in service.links:
-            result.append(Port(link.zone_interface, link.zone, link.zone_address))
-            result.append(Port(link.service_interface, service.vrf, link.service_address))
+        for service_link in service.links:
+            result.append(
+                Port(service_link.zone_interface, service_link.zone, service_link.zone_address)
+            )
+            result.append(
+                Port(service_link.service_interface, service.vrf, service_link.service_address)
+            )
     return result
 
 
