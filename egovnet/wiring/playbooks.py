@@ -22,6 +22,7 @@ from egovnet.export import Login, export_inventory
 from egovnet.model import Network
 from egovnet.render.engine import config_file_name, render_network
 from egovnet.render.packet_filter import embed, normalize, split
+from egovnet.render.services import packet_filter_netns
 from egovnet.secrets import SecretStore, SharedSecrets
 from egovnet.wiring.devices import masker, operator
 from egovnet.workflows.ports import EXIT_FOUND, EXIT_OK, Say, silent
@@ -120,7 +121,8 @@ def stage_intended(
 
 def staged_backup(network: Network, hosts: list[str], stage: Path) -> dict[str, str]:
     """The running configs `backup.yml` staged, as the FRR driver's `get_config` gives
-    them: vtysh's text, and on an exit its packet filter embedded as a section."""
+    them: vtysh's text, and on an exit or a service node its packet filter embedded as a
+    section (the namespace `packet_filter_netns` names, as the driver reads it)."""
     configs: dict[str, str] = {}
     for host in hosts:
         routing = stage / f"{host}.cfg"
@@ -128,7 +130,7 @@ def staged_backup(network: Network, hosts: list[str], stage: Path) -> dict[str, 
             continue
         text = routing.read_text(encoding="utf-8")
         ruleset = stage / f"{host}.nft"
-        netns = network.node(host).internet_zone
+        netns = packet_filter_netns(network, network.node(host))  # an exit's or a service node's
         if netns is not None and ruleset.exists():
             listing = "\n".join(normalize(ruleset.read_text(encoding="utf-8"), keep_layout=True))
             text = text.rstrip("\n") + "\n" + embed(netns, listing + "\n" if listing else "")
