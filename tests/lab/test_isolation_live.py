@@ -440,7 +440,18 @@ def test_interconnect_matrix_is_green_with_metrics(workdir: Path) -> None:
     assert all(p["loss"] == 0 for p in report["pairs"] if p["expected"] and not p["qname"])
     families = {f.name: f for f in text_string_to_metric_families(metrics.read_text())}
     reachable = families["egov_interconnect_reachable"].samples
-    assert len(reachable) == len(report["pairs"])
+    routed = [p for p in report["pairs"] if not p["qname"]]
+    assert len(reachable) == len(routed)
+    # a DNS probe is published as its answer (egov_dns_*), one series per probe
+    asked = {
+        (p["dst"], p["zone"], p["src"], p["qname"], p["kind"])
+        for p in report["pairs"]
+        if p["qname"]
+    }
+    correct = families["egov_dns_answer_correct"].samples
+    assert asked
+    assert len(correct) == len(asked)
+    assert all(sample.value == 1 for sample in correct)
     [violations] = families["egov_isolation_violations"].samples
     assert violations.value == 0
 
